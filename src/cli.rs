@@ -1,0 +1,241 @@
+//! Every command-line type. Doc comments are the help text; the same definitions generate
+//! the completions.
+
+use std::ffi::OsString;
+
+use clap::{Args, Parser, Subcommand};
+use clap_complete::engine::{ArgValueCandidates, CompletionCandidate};
+
+use crate::shell::Shell;
+
+const ROLE_RULE: &str = "\
+ONE CODE, MANY ROLES:
+  A role profile whose MFA device belongs to its source profile is, by default, authenticated
+  with GetSessionToken + MFA on the source (cached for that session's life, 12h unless the
+  source sets duration_seconds), then AssumeRole with that session: no further code for any
+  role of the same source until the session ends. AWS caps roles assumed this way at 1h, so
+  when the role duration (--duration, or the profile's duration_seconds) is over 1h the role
+  is assumed directly with an MFA code instead (one code per role, up to 12h). --via-session
+  and --direct force either path.";
+
+/// Turn one MFA code into short-lived AWS credentials in your shell's environment.
+///
+/// mfa-env never writes ~/.aws/credentials: the credentials live in the environment of your
+/// shell (eval "$(mfa-env PROFILE)") or of one command (mfa-env exec PROFILE -- CMD).
+#[derive(Debug, Parser)]
+#[command(
+    name = "mfa-env",
+    version,
+    args_conflicts_with_subcommands = true,
+    after_long_help = ROLE_RULE,
+    after_help = "Run 'mfa-env --help' for the one-code-many-roles rule and more.",
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub export: ExportArgs,
+
+    /// Say on stderr what is resolved, cached and called (never a secret).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Authenticate and print shell code that sets the credentials (the default command).
+    #[command(after_long_help = ROLE_RULE)]
+    Export(ExportArgs),
+    /// Run a command with the credentials in its environment; its exit status is ours.
+    #[command(after_long_help = ROLE_RULE)]
+    Exec(ExecArgs),
+    /// Start your shell with the credentials and a countdown in its prompt.
+    #[command(after_long_help = ROLE_RULE)]
+    Shell(ShellArgs),
+    /// Show the session in this environment (exit 0 live, 7 none, 8 expired).
+    Status(StatusArgs),
+    /// Print shell code that removes every variable mfa-env sets.
+    #[command(visible_alias = "off")]
+    Unset(UnsetArgs),
+    /// Print credentials as JSON for `credential_process` in ~/.aws/config.
+    CredentialProcess(CredentialProcessArgs),
+    /// List the profiles that use MFA and their cached sessions.
+    List(ListArgs),
+    /// Forget cached sessions.
+    Logout(LogoutArgs),
+    /// Print the shell integration: the `mfa` function, a prompt segment, completions.
+    Init(InitArgs),
+    /// Print a completion script.
+    Completions(CompletionsArgs),
+}
+
+fn profile_candidates() -> Vec<CompletionCandidate> {
+    crate::profile::Profiles::load()
+        .map(|p| p.names())
+        .unwrap_or_default()
+        .into_iter()
+        .map(CompletionCandidate::new)
+        .collect()
+}
+
+/// How to authenticate; shared by export, exec, shell and credential-process.
+#[derive(Debug, Args, Clone, Default)]
+pub struct AuthArgs {
+    /// Profile to use [default: $AWS_PROFILE, then the live session's, then "default"]
+    #[arg(value_name = "PROFILE", add = ArgValueCandidates::new(profile_candidates))]
+    pub profile: Option<String>,
+
+    /// The 6-digit MFA code, instead of asking on the terminal.
+    #[arg(
+        short = 't',
+        long,
+        value_name = "CODE",
+        env = "MFA_ENV_TOKEN_CODE",
+        hide_env_values = true
+    )]
+    pub token_code: Option<String>,
+
+    /// Session length: 3600, 90m, 12h. Session tokens: 15m-36h (default 12h); roles: 15m-12h
+    /// (default 1h).
+    #[arg(short, long, value_name = "DURATION", value_parser = parse_duration)]
+    pub duration: Option<u32>,
+
+    /// Roles: assume the role with the MFA code itself (allows more than 1h, one code per role).
+    #[arg(long, conflicts_with = "via_session")]
+    pub direct: bool,
+
+    /// Roles: get an MFA session for the source first, then assume the role with it (at most 1h).
+    #[arg(long)]
+    pub via_session: bool,
+
+    /// Neither read nor write the session cache.
+    #[arg(long)]
+    pub no_cache: bool,
+
+    /// Start a new session even if the environment or the cache holds a live one.
+    #[arg(long)]
+    pub refresh: bool,
+}
+
+fn parse_duration(s: &str) -> Result<u32, String> {
+    crate::duration::parse(s).map_err(|e| e.to_string())
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub auth: AuthArgs,
+
+    /// Shell to print code for [default: the calling shell, then $SHELL, then sh].
+    #[arg(short, long, value_enum)]
+    pub shell: Option<Shell>,
+
+    /// Print the code even when stdout is a terminal (it contains the secrets).
+    #[arg(long)]
+    pub reveal: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    #[command(flatten)]
+    pub auth: AuthArgs,
+
+    /// The command and its arguments, after `--` [default: $SHELL].
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<OsString>,
+}
+
+#[derive(Debug, Args)]
+pub struct ShellArgs {
+    #[command(flatten)]
+    pub auth: AuthArgs,
+
+    /// Shell to start [default: $SHELL].
+    #[arg(short, long, value_enum)]
+    pub shell: Option<Shell>,
+
+    /// Start even inside a live session of another profile.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UnsetArgs {
+    /// Shell to print code for [default: the calling shell, then $SHELL, then sh].
+    #[arg(short, long, value_enum)]
+    pub shell: Option<Shell>,
+}
+
+#[derive(Debug, Args)]
+pub struct CredentialProcessArgs {
+    #[command(flatten)]
+    pub auth: AuthArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LogoutArgs {
+    /// Profile whose cached sessions to forget [default: as for export].
+    #[arg(value_name = "PROFILE", add = ArgValueCandidates::new(profile_candidates), conflicts_with = "all")]
+    pub profile: Option<String>,
+
+    /// Forget every cached session.
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The shell to integrate with.
+    #[arg(value_enum)]
+    pub shell: Shell,
+
+    /// Name of the function the integration defines.
+    #[arg(long, default_value = "mfa", value_name = "NAME", value_parser = parse_function_name)]
+    pub cmd: String,
+}
+
+fn parse_function_name(s: &str) -> Result<String, String> {
+    let ok = !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err("a function name is letters, digits, _ and -, starting with a letter or _".to_string())
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to print the completion script for.
+    #[arg(value_enum)]
+    pub shell: CompletionShell,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+    Elvish,
+}

@@ -1,0 +1,53 @@
+//! `mfa-env [export] [PROFILE]`: authenticate and print shell code; nothing else on stdout.
+
+use std::io::IsTerminal;
+
+use crate::auth::authenticate;
+use crate::cli::ExportArgs;
+use crate::env::{session_changes, SessionVars};
+use crate::error::mask_key;
+use crate::shell::{detect, prompt, Shell};
+
+pub fn run(args: &ExportArgs) -> anyhow::Result<i32> {
+    let req = super::request(&args.auth);
+    let shell = args.shell.unwrap_or_else(detect);
+    let session = authenticate(&req)?;
+    let changes = session_changes(&SessionVars {
+        profile: &session.profile,
+        credentials: &session.credentials,
+        region: session.region.as_deref(),
+    });
+    let code = shell.render(&changes)?;
+    if std::io::stdout().is_terminal() && !args.reveal {
+        let c = &session.credentials;
+        eprintln!(
+            "mfa-env: '{}' is authenticated ({}, until {}, {} left), but stdout is a terminal, so nothing was applied.",
+            session.profile,
+            mask_key(&c.access_key_id),
+            c.expiration_rfc3339(),
+            prompt::time_left(c.seconds_left()),
+        );
+        eprintln!(
+            "  apply it to this shell:  {}",
+            apply_hint(shell, &session.profile)
+        );
+        eprintln!(
+            "  or run one command:      mfa-env exec {} -- aws sts get-caller-identity",
+            shell.quote(&session.profile)
+        );
+        eprintln!("  (--reveal prints the code here; it contains the secret key)");
+        return Ok(0);
+    }
+    super::print_stdout(&code)?;
+    Ok(0)
+}
+
+/// How a user of `shell` applies the output.
+pub fn apply_hint(shell: Shell, profile: &str) -> String {
+    let p = shell.quote(profile);
+    match shell {
+        Shell::Bash | Shell::Zsh | Shell::Sh => format!("eval \"$(mfa-env {p})\""),
+        Shell::Fish => format!("mfa-env {p} | source"),
+        Shell::Powershell => format!("mfa-env {p} | Out-String | Invoke-Expression"),
+    }
+}

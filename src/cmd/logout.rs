@@ -1,0 +1,31 @@
+//! `mfa-env logout [PROFILE|--all]`: forget cached sessions.
+
+use crate::auth::{default_profile, role_key, source_key};
+use crate::cache::Cache;
+use crate::cli::LogoutArgs;
+use crate::profile::Profiles;
+
+pub fn run(args: &LogoutArgs) -> anyhow::Result<i32> {
+    let Some(cache) = Cache::existing()? else {
+        eprintln!("mfa-env: no cached sessions");
+        return Ok(0);
+    };
+    if args.all {
+        let n = cache.clear();
+        eprintln!(
+            "mfa-env: forgot {n} cached session{}",
+            if n == 1 { "" } else { "s" }
+        );
+        return Ok(0);
+    }
+    let name = default_profile(args.profile.as_deref());
+    let r = Profiles::load()?.resolve(&name)?;
+    // A role's MFA session is its source's: forgetting it means the next run asks for a code.
+    let keys = [source_key(&r), role_key(&r, false), role_key(&r, true)];
+    let n = keys.iter().filter(|k| cache.remove(k)).count();
+    eprintln!(
+        "mfa-env: forgot {n} cached session{} for '{name}'",
+        if n == 1 { "" } else { "s" }
+    );
+    Ok(0)
+}

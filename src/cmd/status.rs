@@ -1,0 +1,72 @@
+//! `mfa-env status`: the session in this environment. Exit 0 live, 7 none, 8 expired.
+
+use crate::cli::StatusArgs;
+use crate::env::EnvSession;
+use crate::error::{mask_key, Exit};
+use crate::shell::prompt::time_left;
+use crate::sts::rfc3339;
+
+pub fn run(args: &StatusArgs) -> anyhow::Result<i32> {
+    let s = EnvSession::read();
+    let (Some(profile), Some(expiration)) = (s.profile.as_deref(), s.expiration) else {
+        if args.json {
+            super::print_stdout("{\"active\":false}\n")?;
+        } else {
+            eprintln!("mfa-env: no mfa-env session in this environment; start one with: eval \"$(mfa-env PROFILE)\"");
+        }
+        return Ok(Exit::NoSession.code());
+    };
+    let left = s.seconds_left().unwrap_or(0);
+    let expired = left <= 0;
+    let identity = s.identity.clone().unwrap_or_default();
+    let kind = if identity.contains(":assumed-role/") {
+        "role"
+    } else {
+        "session-token"
+    };
+    let key = s.credentials.as_ref().map(|c| mask_key(&c.access_key_id));
+    if args.json {
+        let json = serde_json::json!({
+            "active": !expired,
+            "profile": profile,
+            "kind": kind,
+            "identity": identity,
+            "access_key_id": key,
+            "region": s.region,
+            "expiration": rfc3339(expiration),
+            "expiration_unix": expiration,
+            "seconds_left": left.max(0),
+            "expired": expired,
+        });
+        super::print_stdout(&format!("{json}\n"))?;
+    } else {
+        let local = local_time(expiration);
+        let mut text = format!("profile:    {profile}\n");
+        text.push_str(&format!("kind:       {kind}\n"));
+        if !identity.is_empty() {
+            text.push_str(&format!("identity:   {identity}\n"));
+        }
+        if let Some(key) = key {
+            text.push_str(&format!("key:        {key}\n"));
+        }
+        if let Some(region) = &s.region {
+            text.push_str(&format!("region:     {region}\n"));
+        }
+        text.push_str(&format!("expires:    {local} ({})\n", rfc3339(expiration)));
+        text.push_str(&format!("time left:  {}\n", time_left(left)));
+        super::print_stdout(&text)?;
+    }
+    Ok(if expired { Exit::Expired.code() } else { 0 })
+}
+
+fn local_time(unix: i64) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] [offset_hour sign:mandatory]:[offset_minute]");
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .map(|t| match time::UtcOffset::current_local_offset() {
+            Ok(off) => t.to_offset(off),
+            Err(_) => t,
+        })
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_else(|| rfc3339(unix))
+}

@@ -1,0 +1,231 @@
+//! The ordered list of environment changes a session makes.
+//!
+//! Every command that applies a session (export, exec, shell, unset) goes through this list,
+//! so what is set and unset is decided in one place. The order is fixed: never a hash map.
+
+use crate::sts::Credentials;
+
+pub const ACCESS_KEY_ID: &str = "AWS_ACCESS_KEY_ID";
+pub const SECRET_ACCESS_KEY: &str = "AWS_SECRET_ACCESS_KEY";
+pub const SESSION_TOKEN: &str = "AWS_SESSION_TOKEN";
+pub const CREDENTIAL_EXPIRATION: &str = "AWS_CREDENTIAL_EXPIRATION";
+pub const REGION: &str = "AWS_REGION";
+pub const DEFAULT_REGION: &str = "AWS_DEFAULT_REGION";
+pub const MFA_ENV_PROFILE: &str = "MFA_ENV_PROFILE";
+pub const MFA_ENV_EXPIRATION: &str = "MFA_ENV_EXPIRATION";
+pub const MFA_ENV_IDENTITY: &str = "MFA_ENV_IDENTITY";
+/// Set only when mfa-env set the region, so `unset` removes a region it set and no other.
+pub const MFA_ENV_REGION: &str = "MFA_ENV_REGION";
+
+/// Variables that would shadow the new credentials: a profile selection makes boto3 and the
+/// CLI skip the environment keys, and botocore reads `AWS_SECURITY_TOKEN` before
+/// `AWS_SESSION_TOKEN`.
+pub const SHADOWING: [&str; 3] = ["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SECURITY_TOKEN"];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    Set(&'static str, String),
+    Unset(&'static str),
+}
+
+impl Change {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Change::Set(n, _) | Change::Unset(n) => n,
+        }
+    }
+}
+
+/// What a session needs in the environment.
+pub struct SessionVars<'a> {
+    pub profile: &'a str,
+    pub credentials: &'a Credentials,
+    pub region: Option<&'a str>,
+}
+
+/// The changes that apply a session, in output order.
+pub fn session_changes(s: &SessionVars<'_>) -> Vec<Change> {
+    let c = s.credentials;
+    let mut changes = vec![
+        Change::Set(ACCESS_KEY_ID, c.access_key_id.clone()),
+        Change::Set(SECRET_ACCESS_KEY, c.secret_access_key.to_string()),
+        Change::Set(SESSION_TOKEN, c.session_token.to_string()),
+        Change::Set(CREDENTIAL_EXPIRATION, c.expiration_rfc3339()),
+    ];
+    match s.region {
+        Some(region) => {
+            changes.push(Change::Set(REGION, region.to_string()));
+            changes.push(Change::Set(DEFAULT_REGION, region.to_string()));
+            changes.push(Change::Set(MFA_ENV_REGION, region.to_string()));
+        }
+        None => changes.push(Change::Unset(MFA_ENV_REGION)),
+    }
+    changes.push(Change::Set(MFA_ENV_PROFILE, s.profile.to_string()));
+    changes.push(Change::Set(MFA_ENV_EXPIRATION, c.expiration.to_string()));
+    changes.push(Change::Set(MFA_ENV_IDENTITY, c.identity.clone()));
+    changes.extend(SHADOWING.iter().map(|n| Change::Unset(n)));
+    changes
+}
+
+/// The changes that remove a session. `region_set_by_us` is the region mfa-env exported, if
+/// any: the region variables are removed only when they still hold it.
+pub fn unset_changes(region_set_by_us: Option<&str>, current_region: Option<&str>) -> Vec<Change> {
+    let mut changes: Vec<Change> = [
+        ACCESS_KEY_ID,
+        SECRET_ACCESS_KEY,
+        SESSION_TOKEN,
+        CREDENTIAL_EXPIRATION,
+    ]
+    .iter()
+    .map(|n| Change::Unset(n))
+    .collect();
+    if region_set_by_us.is_some() && region_set_by_us == current_region {
+        changes.push(Change::Unset(REGION));
+        changes.push(Change::Unset(DEFAULT_REGION));
+    }
+    changes.extend(
+        [
+            MFA_ENV_REGION,
+            MFA_ENV_PROFILE,
+            MFA_ENV_EXPIRATION,
+            MFA_ENV_IDENTITY,
+            "AWS_SECURITY_TOKEN",
+        ]
+        .iter()
+        .map(|n| Change::Unset(n)),
+    );
+    changes
+}
+
+/// Applies changes to a command's environment (exec, shell): values go directly, no quoting.
+pub fn apply_to_command(cmd: &mut std::process::Command, changes: &[Change]) {
+    for change in changes {
+        match change {
+            Change::Set(n, v) => {
+                cmd.env(n, v);
+            }
+            Change::Unset(n) => {
+                cmd.env_remove(n);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zeroize::Zeroizing;
+
+    fn creds() -> Credentials {
+        Credentials {
+            access_key_id: "ASIAEXAMPLEEXAMPLE12".into(),
+            secret_access_key: Zeroizing::new("secret".into()),
+            session_token: Zeroizing::new("token".into()),
+            expiration: 1_800_000_000,
+            identity: "arn:aws:sts::123456789012:assumed-role/R/s".into(),
+        }
+    }
+
+    #[test]
+    fn session_changes_set_then_unset_shadowing_in_fixed_order() {
+        let c = creds();
+        let changes = session_changes(&SessionVars {
+            profile: "work",
+            credentials: &c,
+            region: Some("eu-west-1"),
+        });
+        let names: Vec<_> = changes.iter().map(Change::name).collect();
+        assert_eq!(
+            names,
+            [
+                "AWS_ACCESS_KEY_ID",
+                "AWS_SECRET_ACCESS_KEY",
+                "AWS_SESSION_TOKEN",
+                "AWS_CREDENTIAL_EXPIRATION",
+                "AWS_REGION",
+                "AWS_DEFAULT_REGION",
+                "MFA_ENV_REGION",
+                "MFA_ENV_PROFILE",
+                "MFA_ENV_EXPIRATION",
+                "MFA_ENV_IDENTITY",
+                "AWS_PROFILE",
+                "AWS_DEFAULT_PROFILE",
+                "AWS_SECURITY_TOKEN",
+            ]
+        );
+        assert!(changes.contains(&Change::Set(
+            CREDENTIAL_EXPIRATION,
+            "2027-01-15T08:00:00Z".into()
+        )));
+    }
+
+    #[test]
+    fn without_region_the_region_variables_are_left_alone() {
+        let c = creds();
+        let changes = session_changes(&SessionVars {
+            profile: "p",
+            credentials: &c,
+            region: None,
+        });
+        assert!(!changes.iter().any(|c| c.name() == REGION));
+        assert!(changes.contains(&Change::Unset(MFA_ENV_REGION)));
+    }
+
+    #[test]
+    fn unset_removes_the_region_only_when_it_is_still_ours() {
+        let ours = unset_changes(Some("eu-west-1"), Some("eu-west-1"));
+        assert!(ours.contains(&Change::Unset(REGION)));
+        let changed = unset_changes(Some("eu-west-1"), Some("us-east-1"));
+        assert!(!changed.contains(&Change::Unset(REGION)));
+        let none = unset_changes(None, Some("us-east-1"));
+        assert!(!none.contains(&Change::Unset(REGION)));
+    }
+}
+
+/// The mfa-env session visible in this process's environment, if any.
+#[derive(Debug, Default)]
+pub struct EnvSession {
+    pub profile: Option<String>,
+    pub expiration: Option<i64>,
+    pub identity: Option<String>,
+    pub region: Option<String>,
+    /// Present only when all three credential variables are set.
+    pub credentials: Option<Credentials>,
+}
+
+impl EnvSession {
+    pub fn read() -> Self {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let profile = var(MFA_ENV_PROFILE);
+        let expiration = var(MFA_ENV_EXPIRATION).and_then(|v| v.trim().parse::<i64>().ok());
+        let identity = var(MFA_ENV_IDENTITY);
+        let credentials = match (
+            profile.as_ref(),
+            expiration,
+            var(ACCESS_KEY_ID),
+            var(SECRET_ACCESS_KEY),
+            var(SESSION_TOKEN),
+        ) {
+            (Some(_), Some(expiration), Some(id), Some(secret), Some(token)) => Some(Credentials {
+                access_key_id: id,
+                secret_access_key: zeroize::Zeroizing::new(secret),
+                session_token: zeroize::Zeroizing::new(token),
+                expiration,
+                identity: identity.clone().unwrap_or_default(),
+            }),
+            _ => None,
+        };
+        EnvSession {
+            profile,
+            expiration,
+            identity,
+            region: var(MFA_ENV_REGION),
+            credentials,
+        }
+    }
+
+    /// Seconds left, when the session has an expiry.
+    pub fn seconds_left(&self) -> Option<i64> {
+        self.expiration.map(|e| e - crate::sts::now())
+    }
+}

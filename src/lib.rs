@@ -1,0 +1,58 @@
+//! mfa-env: one MFA code, short-lived AWS credentials in the environment, never on disk
+//! under `~/.aws`. The binary is `src/main.rs`; this library holds everything so tests and
+//! benchmarks reach the same code.
+
+pub mod auth;
+pub mod cache;
+pub mod cli;
+pub mod cmd;
+pub mod duration;
+pub mod env;
+pub mod error;
+pub mod log;
+pub mod mfa;
+pub mod profile;
+pub mod shell;
+pub mod sts;
+
+use clap::{CommandFactory, Parser};
+
+use cli::{Cli, Command};
+
+/// Parses the command line, runs the command and returns the exit status.
+pub fn run() -> i32 {
+    clap_complete::CompleteEnv::with_factory(Cli::command)
+        .var(cmd::completions::VAR)
+        .complete();
+    let cli = Cli::parse();
+    log::set_verbose(cli.verbose);
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("mfa-env: {}", one_line(&err));
+            error::exit_code(&err)
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> anyhow::Result<i32> {
+    match cli.command {
+        None => cmd::export::run(&cli.export),
+        Some(Command::Export(args)) => cmd::export::run(&args),
+        Some(Command::Exec(args)) => cmd::exec::run(args),
+        Some(Command::Shell(args)) => cmd::shell::run(args),
+        Some(Command::Status(args)) => cmd::status::run(&args),
+        Some(Command::Unset(args)) => cmd::unset::run(&args),
+        Some(Command::CredentialProcess(args)) => cmd::credential_process::run(&args),
+        Some(Command::List(args)) => cmd::list::run(&args),
+        Some(Command::Logout(args)) => cmd::logout::run(&args),
+        Some(Command::Init(args)) => cmd::init::run(&args),
+        Some(Command::Completions(args)) => cmd::completions::run(args.shell),
+    }
+}
+
+/// The error chain on one line: the failure's own words, then the contexts around it.
+fn one_line(err: &anyhow::Error) -> String {
+    let text = format!("{err:#}");
+    text.replace(['\n', '\r'], " ")
+}

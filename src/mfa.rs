@@ -1,0 +1,368 @@
+//! The MFA code: from `--token-code`, from `mfa_process`, or typed at the terminal; checked
+//! before any network call; and a guard against sending a code that was already spent.
+//!
+//! The terminal is read byte by byte with echo and signals off (not with rpassword): Ctrl-C
+//! must restore the terminal and exit 130, and rpassword leaves echo off when SIGINT kills
+//! the process.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use crate::error::{fail, Exit};
+
+/// How many times a code typed at the prompt may be rejected before giving up.
+pub const PROMPT_TRIES: u32 = 3;
+/// TOTP time step.
+const STEP: i64 = 30;
+
+/// Where the code comes from, in order of precedence.
+#[derive(Debug, Clone)]
+pub enum CodeSource {
+    Flag(Zeroizing<String>),
+    Process(String),
+    Prompt,
+}
+
+impl CodeSource {
+    pub fn new(flag: Option<&str>, mfa_process: Option<&str>) -> Self {
+        match (flag, mfa_process) {
+            (Some(code), _) => CodeSource::Flag(Zeroizing::new(code.to_string())),
+            (None, Some(cmd)) if !cmd.trim().is_empty() => CodeSource::Process(cmd.to_string()),
+            _ => CodeSource::Prompt,
+        }
+    }
+
+    /// Only a code typed at the prompt is asked again after STS rejects it.
+    pub fn may_retry(&self) -> bool {
+        matches!(self, CodeSource::Prompt)
+    }
+
+    /// Gets one valid code, refusing one the guard knows was spent.
+    pub fn get(&self, serial: &str, guard: &Guard) -> anyhow::Result<Zeroizing<String>> {
+        match self {
+            CodeSource::Flag(raw) => {
+                let code = normalize(raw, "--token-code")?;
+                guard.check(serial, &code)?;
+                Ok(code)
+            }
+            CodeSource::Process(cmd) => {
+                let code = run_process(cmd)?;
+                if let Err(reused) = guard.check(serial, &code) {
+                    // The device shows the same code for the rest of its window: wait for the
+                    // next one, once, rather than failing.
+                    let wait = seconds_to_next_step();
+                    eprintln!(
+                        "mfa-env: that code was already used; waiting {wait}s for the next one"
+                    );
+                    std::thread::sleep(Duration::from_secs(wait as u64 + 1));
+                    let code = run_process(cmd)?;
+                    guard.check(serial, &code).map_err(|_| reused)?;
+                    return Ok(code);
+                }
+                Ok(code)
+            }
+            CodeSource::Prompt => {
+                let mut last_err = None;
+                for _ in 0..PROMPT_TRIES {
+                    let typed = prompt_tty(&format!("Enter MFA code for {serial}: "))?;
+                    let checked = normalize(&typed, "the code")
+                        .and_then(|code| guard.check(serial, &code).map(|()| code));
+                    match checked {
+                        Ok(code) => return Ok(code),
+                        Err(e) => {
+                            eprintln!("mfa-env: {e}");
+                            last_err = Some(e);
+                        }
+                    }
+                }
+                Err(last_err.unwrap_or_else(|| fail(Exit::Mfa, "no MFA code entered")))
+            }
+        }
+    }
+}
+
+/// Exactly six ASCII digits (spaces allowed between, as authenticator apps show them).
+pub fn normalize(raw: &str, what: &str) -> anyhow::Result<Zeroizing<String>> {
+    let code: Zeroizing<String> = Zeroizing::new(raw.chars().filter(|c| *c != ' ').collect());
+    let code_trimmed = code.trim();
+    if code_trimmed.len() == 6 && code_trimmed.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(Zeroizing::new(code_trimmed.to_string()));
+    }
+    let n = code_trimmed.chars().count();
+    Err(fail(
+        Exit::Mfa,
+        format!(
+            "{what} must be exactly 6 digits (got {n} character{}); nothing was sent",
+            if n == 1 { "" } else { "s" }
+        ),
+    ))
+}
+
+fn seconds_to_next_step() -> i64 {
+    STEP - crate::sts::now().rem_euclid(STEP)
+}
+
+/// Runs `mfa_process` through the shell and reads the code from its stdout.
+fn run_process(cmd: &str) -> anyhow::Result<Zeroizing<String>> {
+    let mut child = shell_command(cmd)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| fail(Exit::Mfa, format!("cannot run mfa_process '{cmd}': {e}")))?;
+    let mut out = Zeroizing::new(Vec::new());
+    if let Some(mut stdout) = child.stdout.take() {
+        // Bounded: a code is a few bytes; anything longer is not a code.
+        let _ = (&mut stdout).take(4096).read_to_end(&mut out);
+    }
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(fail(
+                    Exit::Mfa,
+                    format!("mfa_process '{cmd}' did not finish within 120 s"),
+                ));
+            }
+            Err(e) => return Err(fail(Exit::Mfa, format!("mfa_process '{cmd}': {e}"))),
+        }
+    };
+    if !status.success() {
+        return Err(fail(
+            Exit::Mfa,
+            format!("mfa_process '{cmd}' failed ({status}); run it by hand to see why"),
+        ));
+    }
+    let text = Zeroizing::new(String::from_utf8_lossy(&out).into_owned());
+    normalize(text.trim(), &format!("the output of mfa_process '{cmd}'"))
+}
+
+#[cfg(unix)]
+fn shell_command(cmd: &str) -> Command {
+    let mut c = Command::new("/bin/sh");
+    c.arg("-c").arg(cmd);
+    c
+}
+
+#[cfg(not(unix))]
+fn shell_command(cmd: &str) -> Command {
+    let mut c = Command::new("cmd");
+    c.arg("/C").arg(cmd);
+    c
+}
+
+/// Remembers, per MFA device and without any secret, the last code that AWS accepted, so the
+/// same code is not sent twice: AWS would reject it with the same words as a wrong code.
+pub struct Guard {
+    dir: Option<PathBuf>,
+}
+
+impl Guard {
+    pub fn new(dir: Option<&Path>) -> Self {
+        Guard {
+            dir: dir.map(Path::to_path_buf),
+        }
+    }
+
+    fn file(&self, serial: &str) -> Option<PathBuf> {
+        let dir = self.dir.as_ref()?;
+        Some(dir.join(format!(
+            "used-{}",
+            crate::cache::digest(&["mfa-device", serial])
+        )))
+    }
+
+    fn fingerprint(serial: &str, code: &str) -> String {
+        hex(&Sha256::digest(format!("{serial}\0{code}").as_bytes()))
+    }
+
+    /// Fails when `code` is the one last accepted for this device within AWS's window.
+    pub fn check(&self, serial: &str, code: &str) -> anyhow::Result<()> {
+        let Some(file) = self.file(serial) else {
+            return Ok(());
+        };
+        let Ok(text) = std::fs::read_to_string(file) else {
+            return Ok(());
+        };
+        let mut parts = text.split_whitespace();
+        let (Some(step), Some(fp)) = (
+            parts.next().and_then(|s| s.parse::<i64>().ok()),
+            parts.next(),
+        ) else {
+            return Ok(());
+        };
+        let now_step = crate::sts::now().div_euclid(STEP);
+        // AWS accepts a code one step either side; after that the same digits are a new code.
+        if now_step - step <= 2 && fp == Self::fingerprint(serial, code) {
+            return Err(fail(
+                Exit::Mfa,
+                format!(
+                    "this code was already used and AWS accepts each code once: wait {}s for the next code",
+                    seconds_to_next_step()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Records an accepted code. Failure to record is not worth failing the run.
+    pub fn record(&self, serial: &str, code: &str) {
+        if let Some(file) = self.file(serial) {
+            let line = format!(
+                "{} {}\n",
+                crate::sts::now().div_euclid(STEP),
+                Self::fingerprint(serial, code)
+            );
+            let _ = crate::cache::write_private(&file, line.as_bytes());
+        }
+    }
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Reads a line from the controlling terminal without echo.
+#[cfg(unix)]
+pub fn prompt_tty(prompt: &str) -> anyhow::Result<Zeroizing<String>> {
+    use std::fs::OpenOptions;
+    use std::io::Write;
+    use std::os::unix::io::AsRawFd;
+
+    let no_tty = || {
+        fail(
+            Exit::Mfa,
+            "no terminal to ask for the MFA code on: pass --token-code CODE, or set mfa_process in the profile",
+        )
+    };
+    let mut tty = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .map_err(|_| no_tty())?;
+    let fd = tty.as_raw_fd();
+    // SAFETY: termios is plain data; tcgetattr fills it for a valid fd.
+    let mut saved: libc::termios = unsafe { std::mem::zeroed() };
+    if unsafe { libc::tcgetattr(fd, &mut saved) } != 0 {
+        return Err(no_tty());
+    }
+    tty.write_all(prompt.as_bytes())
+        .and_then(|_| tty.flush())
+        .map_err(|_| no_tty())?;
+
+    struct Restore<'a> {
+        tty: &'a std::fs::File,
+        saved: libc::termios,
+    }
+    impl Drop for Restore<'_> {
+        fn drop(&mut self) {
+            // SAFETY: restoring the attributes read above on the same fd.
+            unsafe { libc::tcsetattr(self.tty.as_raw_fd(), libc::TCSANOW, &self.saved) };
+            let _ = (&*self.tty).write_all(b"\n");
+        }
+    }
+
+    let mut raw = saved;
+    raw.c_lflag &= !(libc::ECHO | libc::ICANON | libc::ISIG | libc::ECHONL | libc::IEXTEN);
+    raw.c_cc[libc::VMIN] = 1;
+    raw.c_cc[libc::VTIME] = 0;
+    // SAFETY: valid fd and termios.
+    if unsafe { libc::tcsetattr(fd, libc::TCSANOW, &raw) } != 0 {
+        return Err(no_tty());
+    }
+    let restore = Restore { tty: &tty, saved };
+
+    let mut line = Zeroizing::new(String::new());
+    let mut byte = [0u8; 1];
+    loop {
+        let n = (&*restore.tty).read(&mut byte);
+        match n {
+            Ok(0) | Err(_) => {
+                return Err(fail(
+                    Exit::Mfa,
+                    "the terminal closed before an MFA code was entered",
+                ));
+            }
+            Ok(_) => {}
+        }
+        match byte[0] {
+            b'\r' | b'\n' => break,
+            0x03 => return Err(fail(Exit::Interrupted, "interrupted")),
+            0x04 if line.is_empty() => {
+                return Err(fail(Exit::Mfa, "no MFA code entered (end of input)"));
+            }
+            0x04 => break,
+            0x7f | 0x08 => {
+                line.pop();
+            }
+            0x15 => line.clear(),
+            b if (0x20..0x7f).contains(&b) && line.len() < 64 => line.push(b as char),
+            _ => {}
+        }
+    }
+    drop(restore);
+    Ok(line)
+}
+
+#[cfg(not(unix))]
+pub fn prompt_tty(_prompt: &str) -> anyhow::Result<Zeroizing<String>> {
+    Err(fail(
+        Exit::Mfa,
+        "cannot prompt for the MFA code on this platform: pass --token-code CODE, or set mfa_process",
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_six_digits() {
+        assert_eq!(normalize("012345", "x").unwrap().as_str(), "012345");
+        assert_eq!(normalize("123 456", "x").unwrap().as_str(), "123456");
+        assert_eq!(normalize(" 123456\n", "x").unwrap().as_str(), "123456");
+        for bad in ["12345", "1234567", "12345a", "", "１２３４５６"] {
+            let err = normalize(bad, "the code").unwrap_err().to_string();
+            assert!(err.contains("exactly 6 digits"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn guard_refuses_the_last_accepted_code_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let guard = Guard::new(Some(dir.path()));
+        let serial = "arn:aws:iam::123456789012:mfa/alice";
+        assert!(guard.check(serial, "123456").is_ok());
+        guard.record(serial, "123456");
+        let err = guard.check(serial, "123456").unwrap_err().to_string();
+        assert!(err.contains("already used"), "{err}");
+        assert!(guard.check(serial, "654321").is_ok());
+        assert!(guard
+            .check("arn:aws:iam::123456789012:mfa/bob", "123456")
+            .is_ok());
+        let text = std::fs::read_to_string(guard.file(serial).unwrap()).unwrap();
+        assert!(!text.contains("123456"), "the code itself is not stored");
+    }
+
+    #[test]
+    fn process_output_is_validated() {
+        assert_eq!(run_process("echo 123456").unwrap().as_str(), "123456");
+        assert!(run_process("echo nope")
+            .unwrap_err()
+            .to_string()
+            .contains("6 digits"));
+        assert!(run_process("exit 3")
+            .unwrap_err()
+            .to_string()
+            .contains("failed"));
+    }
+}

@@ -1,0 +1,505 @@
+//! Profile resolution on top of aws-config's own profile parser (never a hand-written INI
+//! reader). The files are parsed once per run and every lookup reuses the parsed set.
+
+use anyhow::Context;
+use aws_config::profile::{Profile, ProfileSet};
+use aws_runtime::env_config::file::EnvConfigFiles;
+use aws_runtime::env_config::property::PropertiesKey;
+use aws_types::os_shim_internal::{Env, Fs};
+use zeroize::Zeroizing;
+
+use crate::error::{fail, Exit};
+
+/// Long-term IAM user keys from the profile files.
+#[derive(Clone)]
+pub struct LongTermKeys {
+    pub access_key_id: String,
+    pub secret_access_key: Zeroizing<String>,
+}
+
+impl std::fmt::Debug for LongTermKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "LongTermKeys({})",
+            crate::error::mask_key(&self.access_key_id)
+        )
+    }
+}
+
+/// One role to assume, from a profile with `role_arn`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleSpec {
+    pub profile: String,
+    pub role_arn: String,
+    pub external_id: Option<String>,
+    pub session_name: Option<String>,
+    pub duration: Option<u32>,
+}
+
+/// Everything needed to authenticate one profile.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// The profile the user asked for.
+    pub name: String,
+    /// The profile whose long-term keys sign the first call.
+    pub source_profile: String,
+    pub keys: LongTermKeys,
+    pub mfa_serial: String,
+    pub mfa_process: Option<String>,
+    /// Roles in the order they are assumed; empty for a session-token profile.
+    pub roles: Vec<RoleSpec>,
+    /// `duration_seconds` of the source profile: the life of its MFA session.
+    pub source_duration: Option<u32>,
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+}
+
+impl Resolved {
+    pub fn is_role(&self) -> bool {
+        !self.roles.is_empty()
+    }
+}
+
+/// What `list` shows about a profile without needing its keys to be valid.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    pub name: String,
+    pub kind: &'static str,
+    pub mfa_serial: String,
+    pub role_arn: Option<String>,
+}
+
+pub struct Profiles {
+    set: ProfileSet,
+}
+
+const LONG_TERM_SUFFIX: &str = "-long-term";
+
+impl Profiles {
+    /// Reads `AWS_CONFIG_FILE` / `AWS_SHARED_CREDENTIALS_FILE` (or the `~/.aws` defaults).
+    pub fn load() -> anyhow::Result<Self> {
+        let files = EnvConfigFiles::default();
+        let set = block_on(aws_config::profile::load(
+            &Fs::real(),
+            &Env::real(),
+            &files,
+            None,
+        ))?
+        .map_err(|e| {
+            fail(
+                Exit::Config,
+                format!(
+                    "cannot read the AWS config files: {}",
+                    crate::error::sanitize_line(&e.to_string(), 300)
+                ),
+            )
+        })?;
+        Ok(Profiles { set })
+    }
+
+    /// Profile names a user can pass, sorted; aws-mfa's `x-long-term` is offered as `x`.
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .set
+            .profiles()
+            .map(|n| n.strip_suffix(LONG_TERM_SUFFIX).unwrap_or(n).to_string())
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    fn profile(&self, name: &str) -> Option<&Profile> {
+        self.set.get_profile(name)
+    }
+
+    fn exists(&self, name: &str) -> bool {
+        self.profile(name).is_some() || self.long_term(name).is_some()
+    }
+
+    fn long_term(&self, name: &str) -> Option<&Profile> {
+        self.profile(&format!("{name}{LONG_TERM_SUFFIX}"))
+    }
+
+    /// The profiles that use MFA, directly or through their source, for `list`.
+    pub fn mfa_profiles(&self) -> Vec<Summary> {
+        self.names()
+            .into_iter()
+            .filter_map(|name| {
+                let chain = self.walk(&name).ok()?;
+                let role_arn = chain.roles.last().map(|r| r.role_arn.clone());
+                Some(Summary {
+                    kind: if role_arn.is_some() {
+                        "role"
+                    } else {
+                        "session-token"
+                    },
+                    mfa_serial: chain.mfa_serial?,
+                    role_arn,
+                    name,
+                })
+            })
+            .collect()
+    }
+
+    /// Resolves a profile completely: chain, MFA device, keys, region, endpoint.
+    pub fn resolve(&self, name: &str) -> anyhow::Result<Resolved> {
+        if !self.exists(name) {
+            return Err(self.unknown_profile(name));
+        }
+        let chain = self.walk(name)?;
+        let Some(mfa_serial) = chain.mfa_serial else {
+            return Err(no_mfa_device(
+                name,
+                &chain.source_profile,
+                chain.roles.is_empty(),
+            ));
+        };
+        validate_serial(&mfa_serial, &chain.serial_from)?;
+        let keys = self.keys_of(&chain.source_profile)?;
+        let named = self.profile(name);
+        let region = chain.region;
+        let endpoint_url = endpoint_url(named.or(self.long_term(name)), &self.set);
+        Ok(Resolved {
+            name: name.to_string(),
+            source_duration: parse_duration_key(
+                self.section_for_keys(&chain.source_profile),
+                &chain.source_profile,
+            )?,
+            source_profile: chain.source_profile,
+            keys,
+            mfa_serial,
+            mfa_process: chain.mfa_process,
+            roles: chain.roles,
+            region,
+            endpoint_url,
+        })
+    }
+
+    /// Follows `role_arn` / `source_profile` from `name` to the profile with the keys.
+    fn walk(&self, name: &str) -> anyhow::Result<Chain> {
+        let mut visited = vec![name.to_string()];
+        let mut current = name.to_string();
+        let mut roles_rev = Vec::new();
+        let mut mfa_serial: Option<(String, String)> = None;
+        let mut mfa_process = None;
+        let mut region = None;
+        loop {
+            let short = self.profile(&current);
+            let long = self.long_term(&current);
+            for p in [short, long].into_iter().flatten() {
+                if mfa_serial.is_none() {
+                    let serial = p.get("mfa_serial").or_else(|| p.get("aws_mfa_device"));
+                    mfa_serial = serial.map(|s| (s.trim().to_string(), p.name().to_string()));
+                }
+                mfa_process = mfa_process.or_else(|| p.get("mfa_process").map(str::to_string));
+                region = region.or_else(|| p.get("region").map(str::to_string));
+            }
+            // aws-mfa keeps the role in the long-term section (`assume_role`) and writes its
+            // short-term output into [name]; the long-term section is the truth.
+            let role = match long {
+                Some(l) => l.get("assume_role").map(|arn| (l, arn)),
+                None => short.and_then(|s| s.get("role_arn").map(|arn| (s, arn))),
+            };
+            let Some((role_profile, role_arn)) = role else {
+                break;
+            };
+            roles_rev.push(RoleSpec {
+                profile: current.clone(),
+                role_arn: role_arn.trim().to_string(),
+                external_id: role_profile.get("external_id").map(str::to_string),
+                session_name: role_profile.get("role_session_name").map(str::to_string),
+                duration: parse_duration_key(Some(role_profile), &current)?,
+            });
+            if long.is_some() {
+                // aws-mfa: the long-term section holds the keys for its own role.
+                break;
+            }
+            let Some(source) = short.and_then(|s| s.get("source_profile")) else {
+                let hint = if short.and_then(|s| s.get("credential_source")).is_some() {
+                    "credential_source is not supported: mfa-env needs long-term keys; \
+                     use source_profile"
+                } else {
+                    "add source_profile = <profile with the IAM user's keys>"
+                };
+                return Err(fail(
+                    Exit::Config,
+                    format!("profile '{current}' has role_arn but no source_profile: {hint}"),
+                ));
+            };
+            let source = source.trim().to_string();
+            if source == current {
+                // A profile that names itself as source uses its own keys (as the AWS CLI does).
+                break;
+            }
+            if visited.contains(&source) {
+                visited.push(source);
+                return Err(fail(
+                    Exit::Config,
+                    format!(
+                        "source_profile chain loops: {}; break the cycle in your AWS config",
+                        visited.join(" -> ")
+                    ),
+                ));
+            }
+            if !self.exists(&source) {
+                return Err(fail(
+                    Exit::Config,
+                    format!(
+                        "profile '{current}' names source_profile '{source}', which does not \
+                         exist in your AWS config or credentials file"
+                    ),
+                ));
+            }
+            visited.push(source.clone());
+            current = source;
+        }
+        roles_rev.reverse();
+        let (mfa_serial, serial_from) = match mfa_serial {
+            Some((s, from)) => (Some(s), from),
+            None => (None, String::new()),
+        };
+        Ok(Chain {
+            source_profile: current,
+            roles: roles_rev,
+            mfa_serial,
+            serial_from,
+            mfa_process,
+            region,
+        })
+    }
+
+    /// The section that holds the keys of `name`: aws-mfa's long-term one when present.
+    fn section_for_keys(&self, name: &str) -> Option<&Profile> {
+        self.long_term(name).or_else(|| self.profile(name))
+    }
+
+    fn keys_of(&self, name: &str) -> anyhow::Result<LongTermKeys> {
+        let section = self.section_for_keys(name);
+        let get = |k: &str| section.and_then(|p| p.get(k)).map(str::trim);
+        match (get("aws_access_key_id"), get("aws_secret_access_key")) {
+            (Some(id), Some(secret)) if !id.is_empty() && !secret.is_empty() => {
+                if get("aws_session_token").is_some() {
+                    return Err(fail(
+                        Exit::Config,
+                        format!(
+                            "profile '{name}' holds temporary credentials (aws_session_token); \
+                             GetSessionToken needs the long-term keys of an IAM user there"
+                        ),
+                    ));
+                }
+                Ok(LongTermKeys {
+                    access_key_id: id.to_string(),
+                    secret_access_key: Zeroizing::new(secret.to_string()),
+                })
+            }
+            _ => {
+                let other = ["sso_session", "sso_start_url", "credential_process"]
+                    .into_iter()
+                    .find(|k| get(k).is_some());
+                let why = match other {
+                    Some(k) => format!(" (it uses {k}, which mfa-env does not read)"),
+                    None => String::new(),
+                };
+                Err(fail(
+                    Exit::Config,
+                    format!(
+                        "profile '{name}' has no long-term keys{why}: add aws_access_key_id and \
+                         aws_secret_access_key to [{name}] in {}",
+                        credentials_file_display()
+                    ),
+                ))
+            }
+        }
+    }
+
+    fn unknown_profile(&self, name: &str) -> anyhow::Error {
+        let names = self.names();
+        let suggestions = closest(name, &names);
+        let hint = if suggestions.is_empty() {
+            if names.is_empty() {
+                format!(
+                    "no profiles found in {} or {}",
+                    config_file_display(),
+                    credentials_file_display()
+                )
+            } else {
+                "run 'mfa-env list' to see the profiles that use MFA".to_string()
+            }
+        } else {
+            format!("did you mean {}?", quoted_list(&suggestions))
+        };
+        fail(Exit::Config, format!("profile '{name}' not found: {hint}"))
+    }
+}
+
+struct Chain {
+    source_profile: String,
+    roles: Vec<RoleSpec>,
+    mfa_serial: Option<String>,
+    serial_from: String,
+    mfa_process: Option<String>,
+    region: Option<String>,
+}
+
+fn no_mfa_device(name: &str, source: &str, session_token: bool) -> anyhow::Error {
+    let key = "mfa_serial = arn:aws:iam::ACCOUNT_ID:mfa/DEVICE_NAME";
+    let where_ = if session_token || source == name {
+        format!("[profile {name}] in {}", config_file_display())
+    } else {
+        format!(
+            "[profile {name}] or its source [profile {source}] in {}",
+            config_file_display()
+        )
+    };
+    fail(
+        Exit::Config,
+        format!("profile '{name}' has no MFA device: add '{key}' to {where_}"),
+    )
+}
+
+/// SerialNumber: 9–256 characters of `[\w+=/:,.@-]` (STS's own rule), checked before any call.
+fn validate_serial(serial: &str, profile: &str) -> anyhow::Result<()> {
+    let ok_chars = serial
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_+=/:,.@-".contains(c));
+    if (9..=256).contains(&serial.len()) && ok_chars {
+        Ok(())
+    } else {
+        Err(fail(
+            Exit::Config,
+            format!(
+                "the mfa_serial of profile '{profile}' is not a valid MFA device ARN or serial \
+                 (9-256 characters of letters, digits and _+=/:,.@-); \
+                 expected arn:aws:iam::ACCOUNT_ID:mfa/DEVICE_NAME"
+            ),
+        ))
+    }
+}
+
+fn parse_duration_key(p: Option<&Profile>, name: &str) -> anyhow::Result<Option<u32>> {
+    let Some(raw) = p.and_then(|p| p.get("duration_seconds")) else {
+        return Ok(None);
+    };
+    raw.trim().parse::<u32>().map(Some).map_err(|_| {
+        fail(
+            Exit::Config,
+            format!("profile '{name}': duration_seconds must be a whole number of seconds"),
+        )
+    })
+}
+
+/// The STS endpoint by the SDK's precedence: `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`, the
+/// profile's `services` section, the profile's `endpoint_url`; none when configured endpoints
+/// are switched off.
+fn endpoint_url(profile: Option<&Profile>, set: &ProfileSet) -> Option<String> {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+    let ignore = env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+        .or_else(|| {
+            profile
+                .and_then(|p| p.get("ignore_configured_endpoint_urls"))
+                .map(str::to_string)
+        })
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+    if ignore {
+        return None;
+    }
+    if let Some(url) = env("AWS_ENDPOINT_URL_STS").or_else(|| env("AWS_ENDPOINT_URL")) {
+        return Some(url);
+    }
+    let profile = profile?;
+    let from_services = profile.get("services").and_then(|services| {
+        let key = PropertiesKey::builder()
+            .section_key("services")
+            .section_name(services)
+            .property_name("sts")
+            .sub_property_name("endpoint_url")
+            .build()
+            .ok()?;
+        set.other_sections().get(&key).cloned()
+    });
+    from_services.or_else(|| profile.get("endpoint_url").map(str::to_string))
+}
+
+pub fn config_file_display() -> String {
+    std::env::var("AWS_CONFIG_FILE").unwrap_or_else(|_| "~/.aws/config".to_string())
+}
+
+pub fn credentials_file_display() -> String {
+    std::env::var("AWS_SHARED_CREDENTIALS_FILE")
+        .unwrap_or_else(|_| "~/.aws/credentials".to_string())
+}
+
+fn quoted_list(items: &[String]) -> String {
+    let quoted: Vec<String> = items.iter().map(|s| format!("'{s}'")).collect();
+    match quoted.len() {
+        0 => String::new(),
+        1 => quoted[0].clone(),
+        n => format!("{} or {}", quoted[..n - 1].join(", "), quoted[n - 1]),
+    }
+}
+
+/// Up to three names closest to `name` by edit distance (or containing it).
+fn closest(name: &str, names: &[String]) -> Vec<String> {
+    let limit = (name.chars().count() / 3).max(2);
+    let lower = name.to_lowercase();
+    let mut scored: Vec<(usize, &String)> = names
+        .iter()
+        .filter_map(|n| {
+            let d = levenshtein(&lower, &n.to_lowercase());
+            let contains = n.to_lowercase().contains(&lower) && lower.len() >= 3;
+            (d <= limit || contains).then_some((d, n))
+        })
+        .collect();
+    scored.sort();
+    scored.into_iter().take(3).map(|(_, n)| n.clone()).collect()
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Runs a future that never waits on I/O readiness (the profile loader reads files
+/// synchronously) without a multi-threaded runtime.
+fn block_on<F: std::future::Future>(f: F) -> anyhow::Result<F::Output> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .context("cannot start the async runtime")?;
+    Ok(rt.block_on(f))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_close_names() {
+        let names: Vec<String> = ["work", "work-admin", "personal", "prod"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(closest("wrok", &names), ["work"]);
+        assert_eq!(closest("admin", &names), ["work-admin"]);
+        assert!(closest("zzzzzzzz", &names).is_empty());
+        assert_eq!(quoted_list(&names[..2]), "'work' or 'work-admin'");
+    }
+
+    #[test]
+    fn serials_follow_sts_rules() {
+        assert!(validate_serial("arn:aws:iam::123456789012:mfa/alice", "p").is_ok());
+        assert!(validate_serial("GAHT12345678", "p").is_ok());
+        assert!(validate_serial("short", "p").is_err());
+        assert!(validate_serial("arn:aws:iam::1:mfa/a b", "p").is_err());
+    }
+}

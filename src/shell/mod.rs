@@ -1,0 +1,142 @@
+//! The shells mfa-env speaks: rendering, quoting, detection and prompt text.
+
+mod detect;
+pub mod prompt;
+mod quote;
+
+pub use detect::detect;
+pub use quote::{quote_fish, quote_posix, quote_powershell};
+
+use crate::env::Change;
+use crate::error::{fail, Exit};
+
+/// A closed set: adding a shell means handling it in every `match` below.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    /// POSIX sh, dash, ash, ksh.
+    Sh,
+    Fish,
+    #[value(alias = "pwsh")]
+    Powershell,
+}
+
+impl Shell {
+    pub fn name(self) -> &'static str {
+        match self {
+            Shell::Bash => "bash",
+            Shell::Zsh => "zsh",
+            Shell::Sh => "sh",
+            Shell::Fish => "fish",
+            Shell::Powershell => "powershell",
+        }
+    }
+
+    /// The shell for a program name such as `bash`, `-zsh`, `/usr/bin/fish` or `pwsh.exe`.
+    pub fn from_program(program: &str) -> Option<Shell> {
+        let base = program.rsplit(['/', '\\']).next()?;
+        let base = base.trim_start_matches('-');
+        let base = base.strip_suffix(".exe").unwrap_or(base);
+        match base {
+            "bash" => Some(Shell::Bash),
+            "zsh" => Some(Shell::Zsh),
+            "sh" | "dash" | "ash" | "ksh" | "mksh" | "yash" | "posh" => Some(Shell::Sh),
+            "fish" => Some(Shell::Fish),
+            "pwsh" | "powershell" => Some(Shell::Powershell),
+            _ => None,
+        }
+    }
+
+    /// Quotes one value so this shell reads it back byte for byte.
+    pub fn quote(self, value: &str) -> String {
+        match self {
+            Shell::Bash | Shell::Zsh | Shell::Sh => quote_posix(value),
+            Shell::Fish => quote_fish(value),
+            Shell::Powershell => quote_powershell(value),
+        }
+    }
+
+    fn render_one(self, change: &Change) -> String {
+        match (self, change) {
+            (Shell::Bash | Shell::Zsh | Shell::Sh, Change::Set(n, v)) => {
+                format!("export {n}={}\n", quote_posix(v))
+            }
+            (Shell::Bash | Shell::Zsh | Shell::Sh, Change::Unset(n)) => format!("unset {n}\n"),
+            (Shell::Fish, Change::Set(n, v)) => format!("set -gx {n} {}\n", quote_fish(v)),
+            (Shell::Fish, Change::Unset(n)) => format!("set -e {n}\n"),
+            (Shell::Powershell, Change::Set(n, v)) => {
+                format!("$Env:{n} = {}\n", quote_powershell(v))
+            }
+            (Shell::Powershell, Change::Unset(n)) => {
+                format!("Remove-Item -LiteralPath Env:{n} -ErrorAction SilentlyContinue\n")
+            }
+        }
+    }
+
+    /// Renders the changes as code for this shell. A value no shell can hold (a NUL byte) is
+    /// refused before anything is produced, so the caller prints all or nothing.
+    pub fn render(self, changes: &[Change]) -> anyhow::Result<String> {
+        for change in changes {
+            if let Change::Set(name, value) = change {
+                if value.contains('\0') {
+                    return Err(fail(
+                        Exit::Other,
+                        format!(
+                            "the value for {name} contains a NUL byte, which no shell can hold; \
+                             nothing was printed (the STS answer was not usable)"
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(changes.iter().map(|c| self.render_one(c)).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn program_names_map_to_shells() {
+        assert_eq!(Shell::from_program("-bash"), Some(Shell::Bash));
+        assert_eq!(Shell::from_program("/usr/bin/zsh"), Some(Shell::Zsh));
+        assert_eq!(Shell::from_program("dash"), Some(Shell::Sh));
+        assert_eq!(Shell::from_program("fish"), Some(Shell::Fish));
+        assert_eq!(
+            Shell::from_program("C:\\x\\pwsh.exe"),
+            Some(Shell::Powershell)
+        );
+        assert_eq!(Shell::from_program("python3"), None);
+    }
+
+    #[test]
+    fn renders_each_shell() {
+        let changes = [Change::Set("A", "it's".into()), Change::Unset("B")];
+        assert_eq!(
+            Shell::Bash.render(&changes).unwrap(),
+            "export A='it'\\''s'\nunset B\n"
+        );
+        assert_eq!(
+            Shell::Fish.render(&changes).unwrap(),
+            "set -gx A 'it\\'s'\nset -e B\n"
+        );
+        assert_eq!(
+            Shell::Powershell.render(&changes).unwrap(),
+            "$Env:A = 'it''s'\nRemove-Item -LiteralPath Env:B -ErrorAction SilentlyContinue\n"
+        );
+    }
+
+    #[test]
+    fn refuses_nul_and_renders_nothing() {
+        let changes = [
+            Change::Set("A", "ok".into()),
+            Change::Set("B", "a\0b".into()),
+        ];
+        for shell in [Shell::Bash, Shell::Fish, Shell::Powershell] {
+            let err = shell.render(&changes).unwrap_err().to_string();
+            assert!(err.contains("NUL"), "{err}");
+        }
+    }
+}

@@ -1,0 +1,494 @@
+//! GetSessionToken / AssumeRole against the endpoint the SDK's rules pick, with bounded
+//! timeouts and retries, and STS errors mapped to plain words.
+
+use std::time::Duration;
+
+use aws_sdk_sts::config::retry::RetryConfig;
+use aws_sdk_sts::config::timeout::TimeoutConfig;
+use aws_sdk_sts::config::{BehaviorVersion, Region, SharedCredentialsProvider};
+use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
+use zeroize::Zeroizing;
+
+use crate::error::{fail, mask_key, sanitize_line, Exit};
+use crate::profile::RoleSpec;
+
+/// Temporary credentials from STS.
+#[derive(Clone)]
+pub struct Credentials {
+    pub access_key_id: String,
+    pub secret_access_key: Zeroizing<String>,
+    pub session_token: Zeroizing<String>,
+    /// Unix seconds.
+    pub expiration: i64,
+    /// The assumed-role ARN, or the MFA device for a session token.
+    pub identity: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Credentials({}, expires {})",
+            mask_key(&self.access_key_id),
+            self.expiration
+        )
+    }
+}
+
+impl Credentials {
+    pub fn expiration_rfc3339(&self) -> String {
+        rfc3339(self.expiration)
+    }
+
+    pub fn seconds_left(&self) -> i64 {
+        self.expiration - now()
+    }
+}
+
+pub fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// `2026-11-23T22:00:00Z`: whole seconds, UTC, as botocore and starship read it.
+pub fn rfc3339(unix: i64) -> String {
+    let format =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_string())
+}
+
+/// What signs a call: long-term keys, or the session from GetSessionToken.
+pub struct Signer<'a> {
+    pub access_key_id: &'a str,
+    pub secret_access_key: &'a str,
+    pub session_token: Option<&'a str>,
+}
+
+/// Limits that bound every call: see README "Timeouts".
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub attempt: Duration,
+}
+
+impl Limits {
+    /// `MFA_ENV_TIMEOUT` (seconds, default 10) bounds one attempt; connecting gets at most 3 s;
+    /// 3 attempts; the whole call at most 2.5 times the attempt limit.
+    pub fn from_env() -> anyhow::Result<Self> {
+        let attempt = match std::env::var("MFA_ENV_TIMEOUT") {
+            Ok(v) => {
+                let secs: f64 = v
+                    .trim()
+                    .parse()
+                    .ok()
+                    .filter(|s: &f64| *s > 0.0 && *s <= 600.0)
+                    .ok_or_else(|| {
+                        fail(
+                            Exit::Config,
+                            "MFA_ENV_TIMEOUT must be a number of seconds between 0 and 600",
+                        )
+                    })?;
+                Duration::from_secs_f64(secs)
+            }
+            Err(_) => Duration::from_secs(10),
+        };
+        Ok(Limits { attempt })
+    }
+
+    fn connect(self) -> Duration {
+        self.attempt.min(Duration::from_secs(3))
+    }
+
+    fn total(self) -> Duration {
+        self.attempt.mul_f64(2.5)
+    }
+}
+
+pub struct Sts {
+    client: aws_sdk_sts::Client,
+    endpoint: String,
+}
+
+/// STS's default region when none is configured: the global partition's home.
+const FALLBACK_REGION: &str = "us-east-1";
+
+impl Sts {
+    pub fn new(
+        signer: &Signer<'_>,
+        region: Option<&str>,
+        endpoint_url: Option<&str>,
+        limits: Limits,
+    ) -> Self {
+        let region = region.unwrap_or(FALLBACK_REGION).to_string();
+        let creds = aws_sdk_sts::config::Credentials::new(
+            signer.access_key_id,
+            signer.secret_access_key,
+            signer.session_token.map(str::to_string),
+            None,
+            "mfa-env",
+        );
+        let timeouts = TimeoutConfig::builder()
+            .connect_timeout(limits.connect())
+            .read_timeout(limits.attempt)
+            .operation_attempt_timeout(limits.attempt)
+            .operation_timeout(limits.total())
+            .build();
+        let retry = RetryConfig::standard()
+            .with_max_attempts(3)
+            .with_initial_backoff(Duration::from_millis(200))
+            .with_max_backoff(Duration::from_secs(2));
+        let mut builder = aws_sdk_sts::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(region.clone()))
+            .credentials_provider(SharedCredentialsProvider::new(creds))
+            .timeout_config(timeouts)
+            .retry_config(retry);
+        let endpoint = match endpoint_url {
+            Some(url) => {
+                builder = builder.endpoint_url(url);
+                url.to_string()
+            }
+            None => format!("https://sts.{region}.amazonaws.com"),
+        };
+        Sts {
+            client: aws_sdk_sts::Client::from_conf(builder.build()),
+            endpoint,
+        }
+    }
+
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    pub async fn get_session_token(
+        &self,
+        serial: &str,
+        code: &str,
+        duration: u32,
+    ) -> Result<Credentials, StsError> {
+        let out = self
+            .client
+            .get_session_token()
+            .serial_number(serial)
+            .token_code(code)
+            .duration_seconds(duration as i32)
+            .send()
+            .await
+            .map_err(|e| self.classify(e))?;
+        let creds = out
+            .credentials
+            .ok_or_else(|| self.malformed("the answer has no Credentials"))?;
+        self.convert(creds, serial.to_string())
+    }
+
+    /// AssumeRole, with the MFA code when the caller's keys are long-term (direct path).
+    pub async fn assume_role(
+        &self,
+        role: &RoleSpec,
+        session_name: &str,
+        mfa: Option<(&str, &str)>,
+        duration: u32,
+    ) -> Result<Credentials, StsError> {
+        let mut req = self
+            .client
+            .assume_role()
+            .role_arn(&role.role_arn)
+            .role_session_name(session_name)
+            .duration_seconds(duration as i32)
+            .set_external_id(role.external_id.clone());
+        if let Some((serial, code)) = mfa {
+            req = req.serial_number(serial).token_code(code);
+        }
+        let out = req.send().await.map_err(|e| self.classify(e))?;
+        let identity = out
+            .assumed_role_user
+            .map(|u| u.arn)
+            .unwrap_or_else(|| role.role_arn.clone());
+        let creds = out
+            .credentials
+            .ok_or_else(|| self.malformed("the answer has no Credentials"))?;
+        self.convert(creds, identity)
+    }
+
+    fn convert(
+        &self,
+        c: aws_sdk_sts::types::Credentials,
+        identity: String,
+    ) -> Result<Credentials, StsError> {
+        if c.access_key_id.is_empty()
+            || c.secret_access_key.is_empty()
+            || c.session_token.is_empty()
+        {
+            return Err(self.malformed("the answer has empty credentials"));
+        }
+        Ok(Credentials {
+            access_key_id: c.access_key_id,
+            secret_access_key: Zeroizing::new(c.secret_access_key),
+            session_token: Zeroizing::new(c.session_token),
+            expiration: c.expiration.secs(),
+            identity,
+        })
+    }
+
+    fn malformed(&self, what: &str) -> StsError {
+        StsError::Malformed {
+            endpoint: self.endpoint.clone(),
+            detail: what.to_string(),
+        }
+    }
+
+    fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(
+        &self,
+        err: SdkError<E, aws_sdk_sts::config::http::HttpResponse>,
+    ) -> StsError {
+        let endpoint = self.endpoint.clone();
+        match err {
+            SdkError::TimeoutError(_) => StsError::Timeout { endpoint },
+            SdkError::DispatchFailure(d) => {
+                if d.is_timeout() {
+                    StsError::Timeout { endpoint }
+                } else {
+                    StsError::Unreachable {
+                        endpoint,
+                        detail: d
+                            .as_connector_error()
+                            .map(|c| source_chain(c))
+                            .unwrap_or_else(|| "connection failed".to_string()),
+                    }
+                }
+            }
+            SdkError::ResponseError(ref r) => StsError::Malformed {
+                detail: format!("HTTP {}: {}", r.raw().status().as_u16(), source_chain(&err)),
+                endpoint,
+            },
+            SdkError::ServiceError(se) => {
+                let status = se.raw().status().as_u16();
+                let body = se
+                    .raw()
+                    .body()
+                    .bytes()
+                    .map(|b| String::from_utf8_lossy(b).into_owned())
+                    .unwrap_or_default();
+                // Some servers (moto's auth layer) wrap errors as
+                // <ErrorResponse><Errors><Error>, which the SDK cannot read: read them here.
+                let code = se
+                    .err()
+                    .code()
+                    .map(str::to_string)
+                    .or_else(|| xml_tag(&body, "Code"));
+                let message = se
+                    .err()
+                    .message()
+                    .map(str::to_string)
+                    .or_else(|| xml_tag(&body, "Message"))
+                    .unwrap_or_default();
+                from_code(endpoint, status, code, &message)
+            }
+            other => StsError::Other {
+                endpoint,
+                detail: sanitize_line(&source_chain(&other), 300),
+            },
+        }
+    }
+}
+
+fn source_chain(err: &dyn std::error::Error) -> String {
+    let mut parts = vec![err.to_string()];
+    let mut cur = err.source();
+    while let Some(e) = cur {
+        let s = e.to_string();
+        if !parts.iter().any(|p| p.contains(&s)) {
+            parts.push(s);
+        }
+        cur = e.source();
+    }
+    sanitize_line(&parts.join(": "), 300)
+}
+
+/// The text of the first `<tag>…</tag>` in an XML body, entity-decoded for the basic five.
+fn xml_tag(body: &str, tag: &str) -> Option<String> {
+    let open = format!("<{tag}>");
+    let close = format!("</{tag}>");
+    let start = body.find(&open)? + open.len();
+    let end = start + body[start..].find(&close)?;
+    let text = body[start..end]
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&");
+    Some(text)
+}
+
+fn from_code(endpoint: String, status: u16, code: Option<String>, message: &str) -> StsError {
+    let message = sanitize_line(message, 300);
+    let lower = message.to_lowercase();
+    match code.as_deref() {
+        Some("AccessDenied")
+            if lower.contains("unable to validate mfa code") || lower.contains("serial number") =>
+        {
+            StsError::BadSerial
+        }
+        Some("AccessDenied") if lower.contains("multifactorauthentication failed") => {
+            StsError::InvalidCode
+        }
+        Some(
+            "InvalidClientTokenId"
+            | "SignatureDoesNotMatch"
+            | "IncompleteSignature"
+            | "UnrecognizedClientException"
+            | "InvalidAccessKeyId"
+            | "AuthFailure",
+        ) => StsError::InvalidKeys {
+            code: code.unwrap_or_default(),
+        },
+        Some("ExpiredToken" | "ExpiredTokenException" | "RequestExpired") => StsError::Expired,
+        Some(
+            "Throttling"
+            | "ThrottlingException"
+            | "RequestLimitExceeded"
+            | "TooManyRequestsException",
+        ) => StsError::Throttled { endpoint },
+        Some("AccessDenied" | "AccessDeniedException" | "RegionDisabledException") => {
+            StsError::Denied { message }
+        }
+        Some("ValidationError" | "InvalidParameterValue" | "MalformedPolicyDocument") => {
+            StsError::Invalid { message }
+        }
+        Some(code) => StsError::Http {
+            endpoint,
+            status,
+            detail: format!("{} {message}", sanitize_line(code, 80))
+                .trim()
+                .to_string(),
+        },
+        None => StsError::Http {
+            endpoint,
+            status,
+            detail: if message.is_empty() {
+                "no error code or message in the answer".to_string()
+            } else {
+                message
+            },
+        },
+    }
+}
+
+/// STS failures, each with what the user should do.
+#[derive(Debug, thiserror::Error)]
+pub enum StsError {
+    #[error("the MFA code was rejected: it is wrong, expired, or was already used (each code works once)")]
+    InvalidCode,
+    #[error("AWS could not validate the MFA code against this device: check that mfa_serial is the ARN of an MFA device of the IAM user whose keys the profile holds")]
+    BadSerial,
+    #[error("AWS rejected the long-term keys ({code}): they are invalid, deactivated or deleted; check aws_access_key_id/aws_secret_access_key")]
+    InvalidKeys { code: String },
+    #[error(
+        "the credentials used to sign the request have expired; run again to start a new session"
+    )]
+    Expired,
+    #[error("access denied: {message}")]
+    Denied { message: String },
+    #[error("STS refused the request: {message}")]
+    Invalid { message: String },
+    #[error("{endpoint} is throttling requests (rate exceeded) after 3 tries; wait a moment and try again")]
+    Throttled { endpoint: String },
+    #[error("no answer from {endpoint} in time; check your network or AWS_ENDPOINT_URL_STS, or raise MFA_ENV_TIMEOUT")]
+    Timeout { endpoint: String },
+    #[error("cannot reach {endpoint}: {detail}")]
+    Unreachable { endpoint: String, detail: String },
+    #[error("unusable answer from {endpoint}: {detail}")]
+    Malformed { endpoint: String, detail: String },
+    #[error("{endpoint} answered HTTP {status}: {detail}")]
+    Http {
+        endpoint: String,
+        status: u16,
+        detail: String,
+    },
+    #[error("calling {endpoint} failed: {detail}")]
+    Other { endpoint: String, detail: String },
+}
+
+impl StsError {
+    pub fn exit(&self) -> Exit {
+        match self {
+            StsError::InvalidCode | StsError::BadSerial => Exit::Mfa,
+            StsError::InvalidKeys { .. }
+            | StsError::Expired
+            | StsError::Denied { .. }
+            | StsError::Invalid { .. } => Exit::Denied,
+            StsError::Http { status, .. } if (400..500).contains(status) && *status != 429 => {
+                Exit::Denied
+            }
+            StsError::Throttled { .. }
+            | StsError::Timeout { .. }
+            | StsError::Unreachable { .. }
+            | StsError::Malformed { .. }
+            | StsError::Http { .. }
+            | StsError::Other { .. } => Exit::Network,
+        }
+    }
+
+    pub fn into_failure(self) -> anyhow::Error {
+        fail(self.exit(), self.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn classify(code: &str, msg: &str) -> StsError {
+        from_code("http://x".into(), 403, Some(code.into()), msg)
+    }
+
+    #[test]
+    fn maps_sts_error_texts() {
+        assert!(matches!(
+            classify(
+                "AccessDenied",
+                "MultiFactorAuthentication failed with invalid MFA one time pass code."
+            ),
+            StsError::InvalidCode
+        ));
+        assert!(matches!(
+            classify("AccessDenied", "MultiFactorAuthentication failed, unable to validate MFA code. Please verify your MFA serial number is valid and associated with this user."),
+            StsError::BadSerial
+        ));
+        assert!(matches!(
+            classify("InvalidClientTokenId", "x"),
+            StsError::InvalidKeys { .. }
+        ));
+        assert!(matches!(classify("ExpiredToken", "x"), StsError::Expired));
+        assert!(matches!(
+            classify("Throttling", "Rate exceeded"),
+            StsError::Throttled { .. }
+        ));
+        assert!(matches!(
+            classify("AccessDenied", "not authorized"),
+            StsError::Denied { .. }
+        ));
+        let none = from_code("http://x".into(), 403, None, "");
+        assert!(none.to_string().contains("HTTP 403"), "{none}");
+        assert!(!none.to_string().contains("unknown"));
+    }
+
+    #[test]
+    fn reads_wrapped_error_bodies() {
+        let body = "<ErrorResponse><Errors><Error><Code>InvalidClientTokenId</Code><Message>The security token &amp; stuff</Message></Error></Errors></ErrorResponse>";
+        assert_eq!(
+            xml_tag(body, "Code").as_deref(),
+            Some("InvalidClientTokenId")
+        );
+        assert_eq!(
+            xml_tag(body, "Message").as_deref(),
+            Some("The security token & stuff")
+        );
+    }
+
+    #[test]
+    fn formats_rfc3339() {
+        assert_eq!(rfc3339(1_800_000_000), "2027-01-15T08:00:00Z");
+    }
+}
