@@ -283,6 +283,12 @@ impl Sts {
                     .map(str::to_string)
                     .or_else(|| xml_tag(&body, "Message"))
                     .unwrap_or_default();
+                if (200..300).contains(&status) {
+                    return StsError::Malformed {
+                        endpoint,
+                        detail: format!("HTTP {status} with a body that is not an STS answer"),
+                    };
+                }
                 from_code(endpoint, status, code, &message)
             }
             other => StsError::Other {

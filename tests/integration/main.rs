@@ -1,0 +1,6 @@
+//! Integration tests: the real binary against the fake STS, in real shells and terminals.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod core;

@@ -1,0 +1,585 @@
+//! A fake AWS STS on 127.0.0.1 speaking the Query wire protocol (form-encoded POST, AWS-shaped
+//! XML answers and `<ErrorResponse>` errors). It validates what it receives the way STS does —
+//! Action, SerialNumber, TokenCode against a real RFC 6238 TOTP secret (a code works once),
+//! DurationSeconds bounds, RoleArn, RoleSessionName, the signing key — records every request,
+//! and can be told to answer with given values, errors or faults.
+//!
+//! Shared by the integration tests and `cargo run --example local-sts`.
+
+#![allow(dead_code)]
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use totp_rs::{Algorithm, TOTP};
+
+pub const ACCOUNT: &str = "123456789012";
+
+#[derive(Clone, Debug)]
+pub struct User {
+    pub name: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub mfa_serial: String,
+    pub totp_secret: Vec<u8>,
+}
+
+impl User {
+    pub fn new(name: &str, n: u32) -> User {
+        User {
+            name: name.to_string(),
+            access_key_id: format!("AKIAFAKE{:012}", n),
+            secret_access_key: format!("fakeSecret/{name}/{n:030}"),
+            mfa_serial: format!("arn:aws:iam::{ACCOUNT}:mfa/{name}"),
+            totp_secret: format!("totp-secret-of-{name}-{n:08}").into_bytes(),
+        }
+    }
+
+    pub fn arn(&self) -> String {
+        format!("arn:aws:iam::{ACCOUNT}:user/{}", self.name)
+    }
+
+    fn totp(&self) -> TOTP {
+        TOTP::new_unchecked(Algorithm::SHA1, 6, 1, 30, self.totp_secret.clone())
+    }
+
+    /// The code the user's authenticator shows at `unix` seconds.
+    pub fn code_at(&self, unix: u64) -> String {
+        self.totp().generate(unix)
+    }
+
+    pub fn code_now(&self) -> String {
+        self.code_at(now())
+    }
+
+    /// A code AWS still accepts but that differs from `code_now` (the next window's).
+    pub fn next_code(&self) -> String {
+        self.code_at(now() + 30)
+    }
+
+    pub fn otpauth_uri(&self, issuer: &str) -> String {
+        let secret = totp_rs::Secret::Raw(self.totp_secret.clone()).to_encoded();
+        let secret = match secret {
+            totp_rs::Secret::Encoded(s) => s,
+            totp_rs::Secret::Raw(_) => String::new(),
+        };
+        format!(
+            "otpauth://totp/{issuer}:{}?secret={secret}&issuer={issuer}&algorithm=SHA1&digits=6&period=30",
+            self.name
+        )
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Role {
+    pub arn: String,
+    /// AssumeRole needs MFA: MFA in the call, or a caller whose session came from MFA.
+    pub require_mfa: bool,
+    pub external_id: Option<String>,
+    pub max_session: u32,
+    /// Users (by access key id) allowed to assume it; empty = everyone.
+    pub trusted: Vec<String>,
+}
+
+impl Role {
+    pub fn new(name: &str) -> Role {
+        Role {
+            arn: format!("arn:aws:iam::{ACCOUNT}:role/{name}"),
+            require_mfa: true,
+            external_id: None,
+            max_session: 43_200,
+            trusted: Vec::new(),
+        }
+    }
+}
+
+/// What the next request(s) get instead of the normal answer.
+#[derive(Clone, Debug)]
+pub enum Scripted {
+    Error { status: u16, code: String, message: String },
+    /// Valid-looking credentials with chosen values (hostile-value tests).
+    Credentials { access_key_id: String, secret: String, token: String, expiration: String },
+    Raw { status: u16, content_type: String, body: Vec<u8> },
+    /// Accept the connection and never answer.
+    Hang,
+    /// Close the connection after reading the request, without an answer.
+    Reset,
+    /// Answer one byte every `interval`, never finishing in reasonable time.
+    Trickle { interval: Duration },
+    /// A correct answer cut in the middle.
+    Truncate,
+}
+
+#[derive(Clone, Debug)]
+pub struct Recorded {
+    pub action: String,
+    pub params: BTreeMap<String, String>,
+    pub access_key_id: Option<String>,
+    pub security_token: Option<String>,
+}
+
+#[derive(Clone)]
+struct Issued {
+    user: String,
+    secret: String,
+    token: String,
+    expires: u64,
+    mfa: bool,
+    /// "user" for GetSessionToken sessions, or the assumed-role ARN.
+    arn: String,
+}
+
+#[derive(Default)]
+pub struct State {
+    users: Vec<User>,
+    roles: HashMap<String, Role>,
+    issued: HashMap<String, Issued>,
+    used_codes: HashSet<(String, String)>,
+    pub requests: Vec<Recorded>,
+    script: VecDeque<Scripted>,
+    always: Option<Scripted>,
+    counter: u64,
+}
+
+pub struct FakeSts {
+    pub port: u16,
+    state: Arc<Mutex<State>>,
+}
+
+pub fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+pub fn iso8601(unix: u64) -> String {
+    let days = (unix / 86_400) as i64;
+    let rem = unix % 86_400;
+    // Civil-from-days (Howard Hinnant), valid for the Unix era.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+pub fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => out.push_str(&format!("&#{};", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+impl FakeSts {
+    /// Starts on an ephemeral port with one user, `alice`, and a role `Admin`.
+    pub fn start() -> FakeSts {
+        Self::start_on(0)
+    }
+
+    pub fn start_on(port: u16) -> FakeSts {
+        let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind 127.0.0.1");
+        let port = listener.local_addr().expect("local addr").port();
+        let mut state = State::default();
+        state.users.push(User::new("alice", 1));
+        let admin = Role::new("Admin");
+        state.roles.insert(admin.arn.clone(), admin);
+        let state = Arc::new(Mutex::new(state));
+        let shared = Arc::clone(&state);
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let shared = Arc::clone(&shared);
+                std::thread::spawn(move || handle(stream, &shared));
+            }
+        });
+        FakeSts { port, state }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn user(&self, name: &str) -> User {
+        self.state().users.iter().find(|u| u.name == name).cloned().expect("known user")
+    }
+
+    pub fn alice(&self) -> User {
+        self.user("alice")
+    }
+
+    pub fn add_user(&self, user: User) {
+        self.state().users.push(user);
+    }
+
+    pub fn add_role(&self, role: Role) {
+        self.state().roles.insert(role.arn.clone(), role);
+    }
+
+    /// The next request gets this instead of the normal answer.
+    pub fn push(&self, s: Scripted) {
+        self.state().script.push_back(s);
+    }
+
+    /// Every request from now on gets this.
+    pub fn always(&self, s: Option<Scripted>) {
+        self.state().always = s;
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.state().requests.clone()
+    }
+
+    pub fn count(&self, action: &str) -> usize {
+        self.state().requests.iter().filter(|r| r.action == action).count()
+    }
+
+    /// Marks a code as spent, as if AWS had accepted it before.
+    pub fn spend(&self, serial: &str, code: &str) {
+        self.state().used_codes.insert((serial.to_string(), code.to_string()));
+    }
+}
+
+struct Request {
+    headers: HashMap<String, String>,
+    body: Vec<u8>,
+}
+
+fn read_request(stream: &mut BufReader<TcpStream>) -> Option<Request> {
+    let mut line = String::new();
+    stream.read_line(&mut line).ok()?;
+    if line.is_empty() {
+        return None;
+    }
+    let mut headers = HashMap::new();
+    loop {
+        let mut h = String::new();
+        stream.read_line(&mut h).ok()?;
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
+        }
+    }
+    let len: usize = headers.get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let mut body = vec![0; len.min(1 << 20)];
+    stream.read_exact(&mut body).ok()?;
+    Some(Request { headers, body })
+}
+
+fn handle(stream: TcpStream, state: &Arc<Mutex<State>>) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+    let mut reader = BufReader::new(stream);
+    let Some(req) = read_request(&mut reader) else { return };
+    let mut stream = reader.into_inner();
+    let (scripted, answer) = {
+        let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
+        let rec = record(&req);
+        st.requests.push(rec.clone());
+        let scripted = st.script.pop_front().or_else(|| st.always.clone());
+        let answer = match &scripted {
+            None => st.answer(&rec),
+            Some(Scripted::Credentials { access_key_id, secret, token, expiration }) => {
+                (200, credentials_xml(&rec.action, access_key_id, secret, token, expiration, &format!("arn:aws:sts::{ACCOUNT}:assumed-role/Admin/x")))
+            }
+            Some(Scripted::Error { status, code, message }) => (*status, error_xml(code, message)),
+            Some(_) => (200, st.answer(&rec).1),
+        };
+        (scripted, answer)
+    };
+    let (status, body) = answer;
+    match scripted {
+        Some(Scripted::Hang) => {
+            std::thread::sleep(Duration::from_secs(120));
+        }
+        Some(Scripted::Reset) => {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+        Some(Scripted::Trickle { interval }) => {
+            let head = format!("HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n", body.len() + 100_000);
+            let _ = stream.write_all(head.as_bytes());
+            for b in body.bytes().chain(std::iter::repeat(b' ')).take(2_000) {
+                if stream.write_all(&[b]).is_err() {
+                    return;
+                }
+                std::thread::sleep(interval);
+            }
+        }
+        Some(Scripted::Truncate) => {
+            let head = format!("HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body.as_bytes()[..body.len() / 2]);
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+        Some(Scripted::Raw { status, content_type, body }) => {
+            let head = format!(
+                "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body);
+        }
+        _ => {
+            let reason = if status == 200 { "OK" } else { "Error" };
+            let out = format!(
+                "HTTP/1.1 {status} {reason}\r\nContent-Type: text/xml\r\nx-amzn-RequestId: 00000000-0000-0000-0000-000000000000\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(out.as_bytes());
+        }
+    }
+}
+
+fn record(req: &Request) -> Recorded {
+    let params: BTreeMap<String, String> = form_urlencoded::parse(&req.body).into_owned().collect();
+    let access_key_id = req.headers.get("authorization").and_then(|a| {
+        let cred = a.split("Credential=").nth(1)?;
+        Some(cred.split('/').next()?.to_string())
+    });
+    Recorded {
+        action: params.get("Action").cloned().unwrap_or_default(),
+        params,
+        access_key_id,
+        security_token: req.headers.get("x-amz-security-token").cloned(),
+    }
+}
+
+fn error_xml(code: &str, message: &str) -> String {
+    format!(
+        "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n  <Error>\n    <Type>Sender</Type>\n    <Code>{}</Code>\n    <Message>{}</Message>\n  </Error>\n  <RequestId>00000000-0000-0000-0000-000000000000</RequestId>\n</ErrorResponse>\n",
+        xml_escape(code),
+        xml_escape(message)
+    )
+}
+
+fn credentials_xml(action: &str, id: &str, secret: &str, token: &str, expiration: &str, role_arn: &str) -> String {
+    let creds = format!(
+        "<Credentials><AccessKeyId>{}</AccessKeyId><SecretAccessKey>{}</SecretAccessKey><SessionToken>{}</SessionToken><Expiration>{}</Expiration></Credentials>",
+        xml_escape(id),
+        xml_escape(secret),
+        xml_escape(token),
+        xml_escape(expiration)
+    );
+    let extra = if action == "AssumeRole" {
+        format!(
+            "<AssumedRoleUser><AssumedRoleId>AROAFAKE:x</AssumedRoleId><Arn>{}</Arn></AssumedRoleUser>",
+            xml_escape(role_arn)
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "<{action}Response xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><{action}Result>{creds}{extra}</{action}Result><ResponseMetadata><RequestId>00000000-0000-0000-0000-000000000000</RequestId></ResponseMetadata></{action}Response>"
+    )
+}
+
+fn denied(msg: &str) -> (u16, String) {
+    (403, error_xml("AccessDenied", msg))
+}
+
+fn validation(msg: &str) -> (u16, String) {
+    (400, error_xml("ValidationError", msg))
+}
+
+const INVALID_CODE: &str = "MultiFactorAuthentication failed with invalid MFA one time pass code. ";
+const BAD_SERIAL: &str = "MultiFactorAuthentication failed, unable to validate MFA code. Please verify your MFA serial number is valid and associated with this user.";
+
+fn valid_session_name(s: &str) -> bool {
+    (2..=64).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c))
+}
+
+fn valid_serial(s: &str) -> bool {
+    (9..=256).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric() || "_+=/:,.@-".contains(c))
+}
+
+enum Caller {
+    User(User),
+    Session(Issued),
+}
+
+impl State {
+    fn caller(&self, rec: &Recorded) -> Result<Caller, (u16, String)> {
+        let invalid = || (403, error_xml("InvalidClientTokenId", "The security token included in the request is invalid."));
+        let id = rec.access_key_id.as_deref().ok_or_else(|| (403, error_xml("MissingAuthenticationToken", "Request is missing Authentication Token")))?;
+        if let Some(u) = self.users.iter().find(|u| u.access_key_id == id) {
+            if rec.security_token.is_some() {
+                return Err(invalid());
+            }
+            return Ok(Caller::User(u.clone()));
+        }
+        let issued = self.issued.get(id).ok_or_else(invalid)?;
+        if rec.security_token.as_deref() != Some(issued.token.as_str()) {
+            return Err(invalid());
+        }
+        if issued.expires <= now() {
+            return Err((403, error_xml("ExpiredToken", "The security token included in the request is expired")));
+        }
+        Ok(Caller::Session(issued.clone()))
+    }
+
+    /// Checks SerialNumber + TokenCode for `user`; a code is accepted once, one window either side.
+    fn check_mfa(&mut self, user: &User, serial: &str, code: &str) -> Result<(), (u16, String)> {
+        if !valid_serial(serial) {
+            return Err(validation("1 validation error detected: Value at 'serialNumber' failed to satisfy constraint"));
+        }
+        if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(validation("1 validation error detected: Value at 'tokenCode' failed to satisfy constraint: Member must have length less than or equal to 6"));
+        }
+        if serial != user.mfa_serial {
+            return Err(denied(BAD_SERIAL));
+        }
+        let t = now();
+        let ok = [t.saturating_sub(30), t, t + 30].iter().any(|at| user.code_at(*at) == code);
+        if !ok || !self.used_codes.insert((serial.to_string(), code.to_string())) {
+            return Err(denied(INVALID_CODE));
+        }
+        Ok(())
+    }
+
+    fn issue(&mut self, user: &str, duration: u64, mfa: bool, arn: String) -> (String, String, String, u64) {
+        self.counter += 1;
+        let id = format!("ASIAFAKE{:012}", self.counter);
+        let secret = format!("tempSecret{:030}", self.counter);
+        let token = format!("FwoGZXIvYXdzEFAKE//////////{:0100}", self.counter);
+        let expires = now() + duration;
+        self.issued.insert(id.clone(), Issued { user: user.to_string(), secret: secret.clone(), token: token.clone(), expires, mfa, arn });
+        (id, secret, token, expires)
+    }
+
+    fn answer(&mut self, rec: &Recorded) -> (u16, String) {
+        match self.try_answer(rec) {
+            Ok(body) => (200, body),
+            Err(e) => e,
+        }
+    }
+
+    fn try_answer(&mut self, rec: &Recorded) -> Result<String, (u16, String)> {
+        if rec.params.get("Version").map(String::as_str) != Some("2011-06-15") {
+            return Err((400, error_xml("InvalidAction", "Could not find operation for version")));
+        }
+        let p = &rec.params;
+        let caller = self.caller(rec)?;
+        let duration = |default: u64| -> Result<u64, (u16, String)> {
+            match p.get("DurationSeconds") {
+                None => Ok(default),
+                Some(d) => d.parse().map_err(|_| validation("DurationSeconds is not a number")),
+            }
+        };
+        match rec.action.as_str() {
+            "GetSessionToken" => {
+                let user = match caller {
+                    Caller::User(u) => u,
+                    Caller::Session(_) => return Err(denied("Cannot call GetSessionToken with session credentials")),
+                };
+                let d = duration(43_200)?;
+                if !(900..=129_600).contains(&d) {
+                    return Err(validation("1 validation error detected: Value at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 129600"));
+                }
+                let mfa = match (p.get("SerialNumber"), p.get("TokenCode")) {
+                    (Some(s), Some(c)) => {
+                        self.check_mfa(&user, s, c)?;
+                        true
+                    }
+                    (None, None) => false,
+                    _ => return Err(validation("SerialNumber and TokenCode go together")),
+                };
+                let (id, secret, token, exp) = self.issue(&user.access_key_id, d, mfa, user.arn());
+                Ok(credentials_xml("GetSessionToken", &id, &secret, &token, &iso8601(exp), ""))
+            }
+            "AssumeRole" => {
+                let arn = p.get("RoleArn").cloned().unwrap_or_default();
+                let name = p.get("RoleSessionName").cloned().unwrap_or_default();
+                if arn.len() < 20 || !arn.starts_with("arn:aws:iam::") || !arn.contains(":role/") {
+                    return Err(validation("1 validation error detected: Value at 'roleArn' failed to satisfy constraint"));
+                }
+                if !valid_session_name(&name) {
+                    return Err(validation("1 validation error detected: Value at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*"));
+                }
+                let d = duration(3600)?;
+                if !(900..=43_200).contains(&d) {
+                    return Err(validation("1 validation error detected: Value at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 43200"));
+                }
+                let (user_key, chained, mut mfa) = match &caller {
+                    Caller::User(u) => (u.access_key_id.clone(), false, false),
+                    Caller::Session(s) => (s.user.clone(), true, s.mfa),
+                };
+                if chained && d > 3600 {
+                    return Err(validation("The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."));
+                }
+                if let (Some(s), Some(c)) = (p.get("SerialNumber"), p.get("TokenCode")) {
+                    let user = self.users.iter().find(|u| u.access_key_id == user_key).cloned();
+                    let Some(user) = user else { return Err(denied(BAD_SERIAL)) };
+                    self.check_mfa(&user, s, c)?;
+                    mfa = true;
+                }
+                let role = self.roles.get(&arn).cloned();
+                let not_authorized = || denied(&format!("User: arn:aws:iam::{ACCOUNT}:user/x is not authorized to perform: sts:AssumeRole on resource: {arn}"));
+                let Some(role) = role else { return Err(not_authorized()) };
+                if (role.require_mfa && !mfa) || (!role.trusted.is_empty() && !role.trusted.contains(&user_key)) {
+                    return Err(not_authorized());
+                }
+                if role.external_id.as_deref() != p.get("ExternalId").map(String::as_str) {
+                    return Err(not_authorized());
+                }
+                if d > u64::from(role.max_session) {
+                    return Err(validation("The requested DurationSeconds exceeds the MaxSessionDuration set for this role."));
+                }
+                let role_name = arn.rsplit('/').next().unwrap_or("role");
+                let assumed = format!("arn:aws:sts::{ACCOUNT}:assumed-role/{role_name}/{name}");
+                let (id, secret, token, exp) = self.issue(&user_key, d, mfa, assumed.clone());
+                Ok(credentials_xml("AssumeRole", &id, &secret, &token, &iso8601(exp), &assumed))
+            }
+            "GetCallerIdentity" => {
+                let (arn, user_id) = match caller {
+                    Caller::User(u) => (u.arn(), u.access_key_id.clone()),
+                    Caller::Session(s) => (s.arn.clone(), s.user.clone()),
+                };
+                let arn = if arn.is_empty() { "arn:aws:iam::123456789012:user/x".to_string() } else { arn };
+                Ok(format!(
+                    "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetCallerIdentityResult><Arn>{}</Arn><UserId>{}</UserId><Account>{ACCOUNT}</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>0</RequestId></ResponseMetadata></GetCallerIdentityResponse>",
+                    xml_escape(&arn),
+                    xml_escape(&user_id)
+                ))
+            }
+            _ => Err((400, error_xml("InvalidAction", "The action or operation requested is invalid."))),
+        }
+    }
+}
+
+impl FakeSts {
+    /// Every secret and token this server handed out or knows (for leak checks).
+    pub fn secrets(&self) -> Vec<String> {
+        let st = self.state();
+        let mut out: Vec<String> = st.users.iter().map(|u| u.secret_access_key.clone()).collect();
+        for i in st.issued.values() {
+            out.push(i.secret.clone());
+            out.push(i.token.clone());
+        }
+        out
+    }
+}

@@ -1,0 +1,203 @@
+//! Test harness: a temp HOME with its own AWS files, the fake STS, and checks that every test
+//! leaves `~/.aws` byte-identical and no secret on stderr.
+
+#![allow(dead_code)]
+
+pub mod fake_sts;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use fake_sts::FakeSts;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_mfa-env");
+
+pub const SERIAL: &str = "arn:aws:iam::123456789012:mfa/alice";
+pub const ADMIN_ARN: &str = "arn:aws:iam::123456789012:role/Admin";
+
+pub struct Fixture {
+    pub root: tempfile::TempDir,
+    pub home: PathBuf,
+    pub sts: FakeSts,
+    snapshot: BTreeMap<PathBuf, Vec<u8>>,
+}
+
+pub struct Out {
+    pub status: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Out {
+    pub fn from(o: Output) -> Out {
+        use std::os::unix::process::ExitStatusExt;
+        Out {
+            status: o.status.code().unwrap_or_else(|| 128 + o.status.signal().unwrap_or(0)),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+impl Fixture {
+    /// HOME with a session-token profile `dev` (alice) and a role profile `admin`.
+    pub fn new() -> Fixture {
+        let sts = FakeSts::start();
+        Self::with_sts(sts)
+    }
+
+    pub fn with_sts(sts: FakeSts) -> Fixture {
+        let root = tempfile::tempdir().expect("tempdir");
+        let home = root.path().join("home");
+        std::fs::create_dir_all(home.join(".aws")).expect("mkdir");
+        let alice = sts.alice();
+        let mut f = Fixture { root, home, sts, snapshot: BTreeMap::new() };
+        f.write_credentials(&format!(
+            "[dev]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            alice.access_key_id, alice.secret_access_key
+        ));
+        f.write_config(&format!(
+            "[profile dev]\nmfa_serial = {SERIAL}\nregion = eu-west-1\n\n\
+             [profile admin]\nrole_arn = {ADMIN_ARN}\nsource_profile = dev\n"
+        ));
+        f
+    }
+
+    pub fn aws_dir(&self) -> PathBuf {
+        self.home.join(".aws")
+    }
+
+    pub fn cache_dir(&self) -> PathBuf {
+        self.root.path().join("cache")
+    }
+
+    pub fn write_config(&mut self, text: &str) {
+        std::fs::write(self.aws_dir().join("config"), text).expect("write config");
+        self.snapshot = snapshot(&self.aws_dir());
+    }
+
+    pub fn write_credentials(&mut self, text: &str) {
+        std::fs::write(self.aws_dir().join("credentials"), text).expect("write credentials");
+        self.snapshot = snapshot(&self.aws_dir());
+    }
+
+    /// A clean environment: only what the test gives, pointed at the fake STS.
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::new(BIN);
+        c.env_clear()
+            .env("HOME", &self.home)
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("LANG", "C.UTF-8")
+            .env("AWS_ENDPOINT_URL_STS", self.sts.url())
+            .env("MFA_ENV_CACHE_DIR", self.cache_dir())
+            .env("MFA_ENV_TIMEOUT", "5")
+            .env("SHELL", "/bin/bash")
+            .stdin(Stdio::null());
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Out {
+        Out::from(self.cmd().args(args).output().expect("run mfa-env"))
+    }
+
+    pub fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> Out {
+        let mut c = self.cmd();
+        c.args(args);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        Out::from(c.output().expect("run mfa-env"))
+    }
+
+    /// A code for alice that the fake STS accepts (each works once: use `next` for a second).
+    pub fn code(&self) -> String {
+        self.sts.alice().code_now()
+    }
+
+    /// Asserts a failure: the exit status, empty stdout, one line on stderr that says
+    /// `expect`, and no secret anywhere in it.
+    pub fn assert_failure(&self, out: &Out, status: i32, expect: &str) {
+        assert_eq!(out.status, status, "exit status; stderr: {}", out.stderr);
+        assert_eq!(out.stdout, "", "stdout must stay empty on failure");
+        assert!(out.stderr.contains(expect), "stderr should say {expect:?}: {}", out.stderr);
+        assert!(out.stderr.starts_with("mfa-env: "), "{}", out.stderr);
+        self.assert_no_secret(&out.stderr);
+    }
+
+    pub fn assert_no_secret(&self, text: &str) {
+        for s in self.sts.secrets() {
+            assert!(!text.contains(&s), "a secret leaked: {text}");
+        }
+    }
+
+    pub fn assert_aws_untouched(&self) {
+        let now = snapshot(&self.aws_dir());
+        assert!(now == self.snapshot, "~/.aws changed: {:?}", now.keys().collect::<Vec<_>>());
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            self.assert_aws_untouched();
+        }
+    }
+}
+
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(p.clone(), std::fs::read(&p).unwrap_or_default());
+            }
+        }
+    }
+    out
+}
+
+/// Parses `export N='v'` lines the simple way, for assertions on what was printed (real
+/// shells prove the quoting elsewhere).
+pub fn exported_names(code: &str) -> Vec<String> {
+    code.lines()
+        .filter_map(|l| l.strip_prefix("export "))
+        .filter_map(|l| l.split('=').next())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Whether a program is on PATH.
+pub fn have(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
+        .unwrap_or(false)
+}
+
+/// Tests that need a tool the README's test command installs: present, or the test fails when
+/// MFA_ENV_REQUIRE_TOOLS is set (CI), or is skipped with a note when running plain `cargo test`.
+pub fn require(program: &str) -> bool {
+    if have(program) {
+        return true;
+    }
+    if std::env::var_os("MFA_ENV_REQUIRE_TOOLS").is_some() {
+        panic!("{program} is required (MFA_ENV_REQUIRE_TOOLS is set) but not on PATH");
+    }
+    eprintln!("note: {program} not installed; skipping (scripts/test installs it)");
+    false
+}
+
+/// Runs a shell script with the given program, returning its output.
+pub fn sh(program: &str, args: &[&str], env: &[(&str, &str)]) -> Out {
+    let mut c = Command::new(program);
+    c.args(args).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default()).env("LANG", "C.UTF-8");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    Out::from(c.stdin(Stdio::null()).output().expect("run shell"))
+}
