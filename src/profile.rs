@@ -160,6 +160,9 @@ impl Profiles {
         let keys = self.keys_of(&chain.source_profile)?;
         let named = self.profile(name);
         let region = chain.region;
+        if let Some(region) = &region {
+            validate_region(region, name)?;
+        }
         let endpoint_url = endpoint_url(named.or(self.long_term(name)), &self.set);
         Ok(Resolved {
             name: name.to_string(),
@@ -376,6 +379,23 @@ fn validate_serial(serial: &str, profile: &str) -> anyhow::Result<()> {
             ),
         ))
     }
+}
+
+/// A region is a host label (the SDK builds the endpoint from it): letters, digits, dashes.
+fn validate_region(region: &str, profile: &str) -> anyhow::Result<()> {
+    let ok = (1..=64).contains(&region.len())
+        && region.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !region.starts_with('-');
+    if ok {
+        return Ok(());
+    }
+    Err(fail(
+        Exit::Config,
+        format!(
+            "profile '{profile}': region must be a region name such as eu-west-1 \
+             (letters, digits and dashes)"
+        ),
+    ))
 }
 
 fn parse_duration_key(p: Option<&Profile>, name: &str) -> anyhow::Result<Option<u32>> {

@@ -1,0 +1,182 @@
+//! Round trips through the real shells: the printed code is evaluated by bash, zsh, dash and
+//! fish, and every variable must come back byte for byte, with nothing executed.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::support::fake_sts::Scripted;
+use crate::support::*;
+
+/// Values that break naive quoting in at least one shell.
+pub const HOSTILE: &[&str] = &[
+    "it's",
+    "\"double\"",
+    "back\\slash\\",
+    "$(touch PWNED)",
+    "`touch PWNED`",
+    "%s%n%x%%",
+    "new\nline",
+    "tab\there",
+    "*?[a-z]{1,2}~",
+    "ünïcödé ✓ 日本語 🚀",
+    "\u{2018}curly\u{2019} \u{201A}low\u{201B}",
+    "$HOME ${PATH} $((1+1)) $'x'",
+    "'\\''",
+    "\\'",
+    "trailing\\",
+    "-n",
+    "; touch PWNED; #",
+    "\r\u{1b}[31mred",
+    "",
+];
+
+/// The environment a shell ends with after evaluating `code`, read with `env -0`.
+pub fn eval_in(shell: &str, code: &str, dir: &Path) -> BTreeMap<String, String> {
+    let code_file = dir.join(format!("code.{shell}"));
+    let dump = dir.join(format!("env.{shell}"));
+    std::fs::write(&code_file, code).unwrap();
+    let script = match shell {
+        "fish" => format!("cd {d}; source {c}; and env -0 > {o}", d = dir.display(), c = code_file.display(), o = dump.display()),
+        _ => format!("cd '{d}' && eval \"$(cat '{c}')\" && env -0 > '{o}'", d = dir.display(), c = code_file.display(), o = dump.display()),
+    };
+    let out = sh(shell, &["-c", &script], &[("HOME", &dir.display().to_string()), ("AWS_PROFILE", "stale"), ("AWS_SECURITY_TOKEN", "stale")]);
+    assert_eq!(out.status, 0, "{shell} failed: {}", out.stderr);
+    assert!(!dir.join("PWNED").exists(), "{shell} executed a value");
+    let raw = std::fs::read(&dump).unwrap();
+    raw.split(|b| *b == 0)
+        .filter(|e| !e.is_empty())
+        .filter_map(|e| {
+            let s = String::from_utf8(e.to_vec()).expect("utf8 env");
+            let (k, v) = s.split_once('=')?;
+            Some((k.to_string(), v.to_string()))
+        })
+        .collect()
+}
+
+/// A profile name with every character the AWS profile parser allows beyond [A-Za-z0-9_-].
+const PROFILE: &str = "we/ird%@:+.name";
+
+fn hostile_fixture() -> (Fixture, String, String, String) {
+    let mut f = Fixture::new();
+    let secret = HOSTILE.join("|");
+    let token: String = HOSTILE.iter().rev().cloned().collect::<Vec<_>>().join("");
+    let region = "eu-west-1";
+    // The profile parser allows these characters in names, and the name is exported too.
+    let alice = f.sts.alice();
+    f.write_credentials(&format!(
+        "[{PROFILE}]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+        alice.access_key_id, alice.secret_access_key
+    ));
+    f.write_config(&format!("[profile {PROFILE}]\nmfa_serial = {SERIAL}\nregion = {region}\n"));
+    (f, secret, token, region.to_string())
+}
+
+#[test]
+fn hostile_values_round_trip_in_every_shell() {
+    let (f, secret, token, region) = hostile_fixture();
+    let key = "ASIA'$(touch PWNED)\"";
+    for shell in ["bash", "zsh", "dash", "fish"] {
+        if !require(shell) {
+            continue;
+        }
+        f.sts.push(Scripted::Credentials {
+            access_key_id: key.into(),
+            secret: secret.clone(),
+            token: token.clone(),
+            expiration: "2099-01-01T00:00:00Z".into(),
+        });
+        let flag = if shell == "dash" { "sh" } else { shell };
+        let out = f.run(&[PROFILE, "--no-cache", "--shell", flag, "-t", &f.code()]);
+        assert_eq!(out.status, 0, "{}", out.stderr);
+        let env = eval_in(shell, &out.stdout, f.root.path());
+        assert_eq!(env["AWS_ACCESS_KEY_ID"], key, "{shell}");
+        assert_eq!(env["AWS_SECRET_ACCESS_KEY"], secret, "{shell}");
+        assert_eq!(env["AWS_SESSION_TOKEN"], token, "{shell}");
+        assert_eq!(env["AWS_REGION"], region, "{shell}");
+        assert_eq!(env["AWS_DEFAULT_REGION"], region, "{shell}");
+        assert_eq!(env["AWS_CREDENTIAL_EXPIRATION"], "2099-01-01T00:00:00Z");
+        assert_eq!(env["MFA_ENV_EXPIRATION"], "4070908800");
+        assert_eq!(env["MFA_ENV_PROFILE"], PROFILE);
+        assert!(!env.contains_key("AWS_PROFILE"), "{shell} left AWS_PROFILE");
+        assert!(!env.contains_key("AWS_SECURITY_TOKEN"), "{shell} left AWS_SECURITY_TOKEN");
+        if shell == "bash" || shell == "dash" {
+            // Literal `$(…)` and curly quotes draw style notes by design; errors are what count.
+            check_shellcheck(&out.stdout, if shell == "bash" { "bash" } else { "sh" }, "error", f.root.path());
+        }
+    }
+}
+
+#[test]
+fn every_hostile_value_alone_round_trips() {
+    // One value per variable slot, so a failure names the value.
+    let (f, _, _, _) = hostile_fixture();
+    for (i, value) in HOSTILE.iter().enumerate() {
+        if value.is_empty() {
+            continue; // STS never returns an empty secret; mfa-env refuses one (tested elsewhere).
+        }
+        for shell in ["bash", "zsh", "dash", "fish"] {
+            if !require(shell) {
+                continue;
+            }
+            f.sts.push(Scripted::Credentials { access_key_id: format!("ASIAKEY{i}"), secret: value.to_string(), token: format!("t{value}"), expiration: "2099-01-01T00:00:00Z".into() });
+            let flag = if shell == "dash" { "sh" } else { shell };
+            let out = f.run(&[PROFILE, "--no-cache", "--shell", flag, "-t", "123456"]);
+            assert_eq!(out.status, 0, "{}", out.stderr);
+            let env = eval_in(shell, &out.stdout, f.root.path());
+            assert_eq!(&env["AWS_SECRET_ACCESS_KEY"], value, "{shell} value #{i}");
+            assert_eq!(env["AWS_SESSION_TOKEN"], format!("t{value}"), "{shell} value #{i}");
+        }
+    }
+}
+
+#[test]
+fn hostile_values_pass_the_powershell_grammar_check() {
+    let (f, secret, token, region) = hostile_fixture();
+    f.sts.push(Scripted::Credentials { access_key_id: "ASIA'‘’x".into(), secret: secret.clone(), token: token.clone(), expiration: "2099-01-01T00:00:00Z".into() });
+    let out = f.run(&[PROFILE, "--no-cache", "--shell", "powershell", "-t", &f.code()]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let got: BTreeMap<String, String> = crate::powershell::assignments(&out.stdout).into_iter().collect();
+    assert_eq!(got["AWS_ACCESS_KEY_ID"], "ASIA'‘’x");
+    assert_eq!(got["AWS_SECRET_ACCESS_KEY"], secret);
+    assert_eq!(got["AWS_SESSION_TOKEN"], token);
+    assert_eq!(got["AWS_REGION"], region);
+}
+
+pub fn check_shellcheck(code: &str, dialect: &str, severity: &str, dir: &Path) {
+    if !require("shellcheck") {
+        return;
+    }
+    let file = dir.join(format!("check.{dialect}"));
+    std::fs::write(&file, code).unwrap();
+    let out = sh("shellcheck", &["-s", dialect, "-S", severity, &file.display().to_string()], &[]);
+    assert_eq!(out.status, 0, "shellcheck -s {dialect}:\n{}{}", out.stdout, out.stderr);
+}
+
+#[test]
+fn nul_in_a_value_is_refused_with_nothing_on_stdout() {
+    let f = Fixture::new();
+    f.sts.push(Scripted::Credentials { access_key_id: "ASIAKEY".into(), secret: "a\0b".into(), token: "t".into(), expiration: "2099-01-01T00:00:00Z".into() });
+    let out = f.run(&["dev", "--no-cache", "--shell", "bash", "-t", &f.code()]);
+    // The SDK's XML reader may refuse the character reference itself; either way: clean failure.
+    assert_ne!(out.status, 0);
+    assert_eq!(out.stdout, "");
+    assert!(out.stderr.contains("NUL") || out.stderr.contains("unusable answer"), "{}", out.stderr);
+}
+
+#[test]
+fn a_region_that_is_not_a_region_name_is_refused() {
+    let mut f = Fixture::new();
+    f.write_config(&format!("[profile dev]\nmfa_serial = {SERIAL}\nregion = eu'west$(touch PWNED)\n"));
+    let out = f.run(&["dev", "-t", &f.code()]);
+    f.assert_failure(&out, 3, "region must be a region name");
+    assert!(f.sts.requests().is_empty());
+}
+
+#[test]
+fn ordinary_output_is_shellcheck_clean_at_every_severity() {
+    let f = Fixture::new();
+    let out = f.run(&["admin", "--shell", "sh", "-t", &f.code()]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    check_shellcheck(&out.stdout, "sh", "style", f.root.path());
+    check_shellcheck(&out.stdout, "bash", "style", f.root.path());
+}
