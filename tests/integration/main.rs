@@ -6,3 +6,4 @@ mod support;
 mod core;
 mod powershell;
 mod shells;
+mod terminal;

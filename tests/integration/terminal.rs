@@ -1,0 +1,129 @@
+//! The MFA prompt, driven through a real pseudo-terminal while stdout is captured, as
+//! `eval "$(mfa-env …)"` does.
+
+use std::process::Command;
+
+use rexpect::session::{spawn_command, PtySession};
+
+use crate::support::*;
+
+/// Runs `mfa-env ARGS` in bash inside a pty, capturing its stdout to a file like `$(…)`.
+fn in_pty(f: &Fixture, args: &str) -> (PtySession, std::path::PathBuf, std::path::PathBuf) {
+    let out = f.root.path().join("stdout");
+    let stty = f.root.path().join("stty");
+    let script = format!(
+        "stty echo icanon isig; out=$({BIN} {args}); st=$?; printf %s \"$out\" > '{o}'; stty -a > '{s}'; echo \"DONE:$st\"",
+        o = out.display(),
+        s = stty.display()
+    );
+    let mut cmd = Command::new("bash");
+    cmd.args(["--norc", "--noprofile", "-c", &script]);
+    let base = f.cmd();
+    cmd.env_clear();
+    for (k, v) in base.get_envs() {
+        if let Some(v) = v {
+            cmd.env(k, v);
+        }
+    }
+    cmd.env("TERM", "dumb");
+    (spawn_command(cmd, Some(15_000)).expect("spawn in pty"), out, stty)
+}
+
+/// Whether `stty -a` shows echo, canonical mode and signals on again.
+fn restored(stty: &std::path::Path) -> bool {
+    let text = std::fs::read_to_string(stty).unwrap();
+    let flags: Vec<&str> = text.split_whitespace().collect();
+    ["echo", "icanon", "isig"].iter().all(|f| flags.contains(f))
+}
+
+#[test]
+fn prompt_on_the_terminal_without_echo_while_stdout_is_captured() {
+    let f = Fixture::new();
+    let (mut p, out, stty) = in_pty(&f, "dev --shell bash");
+    p.exp_string(&format!("Enter MFA code for {SERIAL}: ")).unwrap();
+    let code = f.code();
+    p.send_line(&code).unwrap();
+    let seen = p.exp_string("DONE:0").unwrap();
+    assert!(!seen.contains(&code), "the code was echoed: {seen:?}");
+    let exports = std::fs::read_to_string(out).unwrap();
+    assert!(exports.starts_with("export AWS_ACCESS_KEY_ID="), "{exports}");
+    assert!(!seen.contains("AWS_SECRET_ACCESS_KEY"), "exports went to the terminal");
+    assert!(restored(&stty), "terminal restored");
+}
+
+#[test]
+fn a_rejected_code_is_asked_again() {
+    let f = Fixture::new();
+    let (mut p, out, _) = in_pty(&f, "dev --shell bash");
+    let good = f.code();
+    let wrong = if good == "000000" { "111111" } else { "000000" };
+    p.exp_string("Enter MFA code").unwrap();
+    p.send_line(wrong).unwrap();
+    p.exp_string("try again (2 left)").unwrap();
+    p.exp_string("Enter MFA code").unwrap();
+    p.send_line("12ab").unwrap();
+    p.exp_string("must be exactly 6 digits").unwrap();
+    p.exp_string("Enter MFA code").unwrap();
+    p.send_line(&good).unwrap();
+    p.exp_string("DONE:0").unwrap();
+    assert!(std::fs::read_to_string(out).unwrap().contains("AWS_SESSION_TOKEN"));
+    assert_eq!(f.sts.count("GetSessionToken"), 2, "the malformed one was never sent");
+}
+
+#[test]
+fn three_rejections_give_up() {
+    let f = Fixture::new();
+    let (mut p, out, _) = in_pty(&f, "dev --shell bash");
+    let good = f.code();
+    let wrong = if good == "000000" { "111111" } else { "000000" };
+    for _ in 0..3 {
+        p.exp_string("Enter MFA code").unwrap();
+        p.send_line(wrong).unwrap();
+    }
+    p.exp_string("DONE:4").unwrap();
+    assert_eq!(std::fs::read_to_string(out).unwrap(), "");
+}
+
+#[test]
+fn ctrl_c_at_the_prompt_restores_echo_and_exits_130() {
+    let f = Fixture::new();
+    let (mut p, out, stty) = in_pty(&f, "dev --shell bash");
+    p.exp_string("Enter MFA code").unwrap();
+    p.send("12").unwrap();
+    p.send_control('c').unwrap();
+    p.exp_string("DONE:130").unwrap();
+    assert_eq!(std::fs::read_to_string(out).unwrap(), "");
+    assert!(restored(&stty), "echo and signals restored");
+    assert!(f.sts.requests().is_empty());
+}
+
+#[test]
+fn eof_at_the_prompt_fails_cleanly() {
+    let f = Fixture::new();
+    let (mut p, out, stty) = in_pty(&f, "dev --shell bash");
+    p.exp_string("Enter MFA code").unwrap();
+    p.send_control('d').unwrap();
+    p.exp_string("no MFA code entered").unwrap();
+    p.exp_string("DONE:4").unwrap();
+    assert_eq!(std::fs::read_to_string(out).unwrap(), "");
+    assert!(restored(&stty));
+}
+
+#[test]
+fn forgetting_eval_prints_how_to_apply_and_no_secret() {
+    let f = Fixture::new();
+    let mut cmd = Command::new(BIN);
+    cmd.env_clear();
+    for (k, v) in f.cmd().get_envs() {
+        if let Some(v) = v {
+            cmd.env(k, v);
+        }
+    }
+    cmd.args(["dev", "--shell", "bash", "-t", &f.code()]);
+    let mut p = spawn_command(cmd, Some(15_000)).unwrap();
+    let text = p.exp_eof().unwrap();
+    assert!(text.contains("stdout is a terminal, so nothing was applied"), "{text}");
+    assert!(text.contains("eval \"$(mfa-env 'dev')\""), "{text}");
+    f.assert_no_secret(&text);
+    assert!(!text.contains("export "), "{text}");
+}
