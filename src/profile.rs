@@ -384,7 +384,9 @@ fn validate_serial(serial: &str, profile: &str) -> anyhow::Result<()> {
 /// A region is a host label (the SDK builds the endpoint from it): letters, digits, dashes.
 fn validate_region(region: &str, profile: &str) -> anyhow::Result<()> {
     let ok = (1..=64).contains(&region.len())
-        && region.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         && !region.starts_with('-');
     if ok {
         return Ok(());

@@ -1,3 +1,169 @@
-pub fn run(_a: crate::cli::ShellArgs) -> anyhow::Result<i32> {
-    todo!()
+//! `mfa-env shell [PROFILE]`: the user's interactive shell with the credentials, their own
+//! startup files and prompt, a countdown in front of it and `mfa-env-refresh` inside.
+
+use std::ffi::OsString;
+use std::path::Path;
+use std::process::Command;
+
+use crate::auth::authenticate;
+use crate::cli::ShellArgs;
+use crate::cmd::exec::{launch_error, user_shell};
+use crate::env::{apply_to_command, session_changes, EnvSession, SessionVars};
+use crate::error::{fail, Exit};
+use crate::shell::prompt::time_left;
+use crate::shell::scripts::*;
+use crate::shell::{quote_fish, quote_powershell, Shell};
+
+pub fn run(args: ShellArgs) -> anyhow::Result<i32> {
+    let req = super::request(&args.auth);
+    let live = EnvSession::read();
+    if let (Some(current), Some(left)) = (live.profile.as_deref(), live.seconds_left()) {
+        if current != req.profile && left > 0 && !args.force {
+            return Err(fail(
+                Exit::Config,
+                format!(
+                    "already inside an mfa-env session of '{current}' ({} left): type exit to \
+                     leave it first, or pass --force to start '{}' inside it",
+                    time_left(left),
+                    req.profile
+                ),
+            ));
+        }
+    }
+    let program: OsString = match args.shell {
+        Some(s) => OsString::from(default_program(s)),
+        None => user_shell(),
+    };
+    let kind = args
+        .shell
+        .or_else(|| Shell::from_program(&program.to_string_lossy()));
+    let session = authenticate(&req)?;
+    let changes = session_changes(&SessionVars {
+        profile: &session.profile,
+        credentials: &session.credentials,
+        region: session.region.as_deref(),
+    });
+
+    // A private directory (0700) for startup code; removed when the shell ends.
+    let dir = tempfile::Builder::new()
+        .prefix("mfa-env-shell-")
+        .tempdir()
+        .map_err(|e| {
+            fail(
+                Exit::Other,
+                format!("cannot create a directory for the shell's startup files: {e}"),
+            )
+        })?;
+    let mut cmd = Command::new(&program);
+    prepare(&mut cmd, kind, dir.path())?;
+    apply_to_command(&mut cmd, &changes);
+    if let Ok(exe) = std::env::current_exe() {
+        cmd.env("MFA_ENV_BIN", exe);
+    }
+
+    let status = wait_ignoring_interrupts(&mut cmd).map_err(|e| launch_error(&program, &e))?;
+    drop(dir);
+    let code = exit_code(&status);
+    eprintln!(
+        "mfa-env: left the shell of session '{}' (exit status {code})",
+        session.profile
+    );
+    Ok(code)
+}
+
+fn default_program(shell: Shell) -> &'static str {
+    match shell {
+        Shell::Bash => "bash",
+        Shell::Zsh => "zsh",
+        Shell::Sh => "sh",
+        Shell::Fish => "fish",
+        Shell::Powershell => "pwsh",
+    }
+}
+
+fn write(path: &Path, text: &str) -> anyhow::Result<()> {
+    std::fs::write(path, text)
+        .map_err(|e| fail(Exit::Other, format!("cannot write {}: {e}", path.display())))
+}
+
+/// Writes the startup code for `kind` into `dir` and points the shell at it.
+fn prepare(cmd: &mut Command, kind: Option<Shell>, dir: &Path) -> anyhow::Result<()> {
+    match kind {
+        Some(Shell::Bash) => {
+            let rc = dir.join("bashrc");
+            write(&rc, &format!("{PROMPT_SH}\n{SESSION_BASH}"))?;
+            cmd.arg("--rcfile").arg(&rc).arg("-i");
+        }
+        Some(Shell::Zsh) => {
+            write(&dir.join(".zshenv"), SESSION_ZSHENV)?;
+            write(&dir.join(".zshrc"), &format!("{PROMPT_SH}\n{SESSION_ZSH}"))?;
+            let user = std::env::var_os("ZDOTDIR")
+                .or_else(|| std::env::var_os("HOME"))
+                .unwrap_or_default();
+            cmd.env("MFA_ENV_USER_ZDOTDIR", user)
+                .env("ZDOTDIR", dir)
+                .arg("-i");
+        }
+        Some(Shell::Fish) => {
+            let rc = dir.join("session.fish");
+            write(&rc, &format!("{PROMPT_FISH}\n{SESSION_FISH}"))?;
+            let init = format!("source {}", quote_fish(&rc.to_string_lossy()));
+            cmd.arg("-i").arg("-C").arg(init);
+        }
+        Some(Shell::Powershell) => {
+            let rc = dir.join("session.ps1");
+            write(&rc, &format!("{PROMPT_PS1}\n{SESSION_PS1}"))?;
+            let init = format!(". {}", quote_powershell(&rc.to_string_lossy()));
+            cmd.args(["-NoExit", "-NoLogo", "-Command"]).arg(init);
+        }
+        Some(Shell::Sh) | None => {
+            let rc = dir.join("env.sh");
+            write(&rc, SESSION_SH)?;
+            if let Some(user) = std::env::var_os("ENV") {
+                cmd.env("MFA_ENV_USER_ENV", user);
+            }
+            cmd.env("ENV", &rc).arg("-i");
+        }
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn exit_code(status: &std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status
+        .code()
+        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
+}
+
+#[cfg(not(unix))]
+fn exit_code(status: &std::process::ExitStatus) -> i32 {
+    status.code().unwrap_or(1)
+}
+
+/// Runs the shell to its end. Ctrl-C and Ctrl-\ belong to the shell: mfa-env catches them
+/// with a handler that does nothing (not SIG_IGN, which the shell and its jobs would inherit).
+#[cfg(unix)]
+fn wait_ignoring_interrupts(cmd: &mut Command) -> std::io::Result<std::process::ExitStatus> {
+    extern "C" fn nothing(_: libc::c_int) {}
+    let handler = nothing as extern "C" fn(libc::c_int) as libc::sighandler_t;
+    // SAFETY: installing a handler that touches nothing; the previous ones are restored below.
+    let (old_int, old_quit) = unsafe {
+        (
+            libc::signal(libc::SIGINT, handler),
+            libc::signal(libc::SIGQUIT, handler),
+        )
+    };
+    let status = cmd.status();
+    // SAFETY: restoring what was there before.
+    unsafe {
+        libc::signal(libc::SIGINT, old_int);
+        libc::signal(libc::SIGQUIT, old_quit);
+    }
+    status
+}
+
+#[cfg(not(unix))]
+fn wait_ignoring_interrupts(cmd: &mut Command) -> std::io::Result<std::process::ExitStatus> {
+    cmd.status()
 }

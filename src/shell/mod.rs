@@ -140,3 +140,21 @@ mod tests {
         }
     }
 }
+
+/// The shell snippets under `shell/`, compiled in.
+pub mod scripts {
+    pub const PROMPT_SH: &str = include_str!("../../shell/prompt.sh");
+    pub const PROMPT_FISH: &str = include_str!("../../shell/prompt.fish");
+    pub const PROMPT_PS1: &str = include_str!("../../shell/prompt.ps1");
+    pub const INIT_SH: &str = include_str!("../../shell/init.sh");
+    pub const INIT_FISH: &str = include_str!("../../shell/init.fish");
+    pub const INIT_PS1: &str = include_str!("../../shell/init.ps1");
+    pub const SESSION_BASH: &str = include_str!("../../shell/session.bash");
+    pub const SESSION_ZSHENV: &str = include_str!("../../shell/session.zshenv");
+    pub const SESSION_ZSH: &str = include_str!("../../shell/session.zsh");
+    pub const SESSION_FISH: &str = include_str!("../../shell/session.fish");
+    pub const SESSION_PS1: &str = include_str!("../../shell/session.ps1");
+    pub const SESSION_SH: &str = include_str!("../../shell/session.sh");
+    /// The function name the init scripts use, replaced by `--cmd`.
+    pub const CMD_PLACEHOLDER: &str = "__mfa_env_cmd";
+}

@@ -30,7 +30,10 @@ fn session_token_profile_exports_credentials() {
     assert_eq!(r.action, "GetSessionToken");
     assert_eq!(r.params["SerialNumber"], SERIAL);
     assert_eq!(r.params["DurationSeconds"], "43200");
-    assert_eq!(r.access_key_id.as_deref(), Some(f.sts.alice().access_key_id.as_str()));
+    assert_eq!(
+        r.access_key_id.as_deref(),
+        Some(f.sts.alice().access_key_id.as_str())
+    );
     f.assert_no_secret(&out.stderr);
 }
 
@@ -56,9 +59,14 @@ fn role_profile_uses_an_mfa_session_then_assume_role() {
     assert_eq!(reqs[1].params["RoleArn"], ADMIN_ARN);
     assert_eq!(reqs[1].params["RoleSessionName"], "mfa-env-alice");
     assert_eq!(reqs[1].params["DurationSeconds"], "3600");
-    assert!(!reqs[1].params.contains_key("TokenCode"), "the role is assumed with the session");
+    assert!(
+        !reqs[1].params.contains_key("TokenCode"),
+        "the role is assumed with the session"
+    );
     assert!(reqs[1].security_token.is_some());
-    assert!(out.stdout.contains("export MFA_ENV_IDENTITY='arn:aws:sts::123456789012:assumed-role/Admin/mfa-env-alice'"));
+    assert!(out.stdout.contains(
+        "export MFA_ENV_IDENTITY='arn:aws:sts::123456789012:assumed-role/Admin/mfa-env-alice'"
+    ));
     // No region on the role profile nor... the source has one: it is inherited.
     assert!(out.stdout.contains("export AWS_REGION='eu-west-1'"));
 }
@@ -66,9 +74,21 @@ fn role_profile_uses_an_mfa_session_then_assume_role() {
 #[test]
 fn long_role_duration_takes_the_direct_path_and_says_so() {
     let f = Fixture::new();
-    let out = f.run(&["admin", "--shell", "sh", "--duration", "4h", "--token-code", &f.code()]);
+    let out = f.run(&[
+        "admin",
+        "--shell",
+        "sh",
+        "--duration",
+        "4h",
+        "--token-code",
+        &f.code(),
+    ]);
     assert_eq!(out.status, 0, "{}", out.stderr);
-    assert!(out.stderr.contains("more than the 1h AWS allows"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("more than the 1h AWS allows"),
+        "{}",
+        out.stderr
+    );
     let reqs = f.sts.requests();
     assert_eq!(reqs.len(), 1);
     assert_eq!(reqs[0].action, "AssumeRole");
@@ -80,7 +100,14 @@ fn long_role_duration_takes_the_direct_path_and_says_so() {
 #[test]
 fn via_session_with_a_long_duration_is_refused_before_any_call() {
     let f = Fixture::new();
-    let out = f.run(&["admin", "--via-session", "--duration", "2h", "--token-code", &f.code()]);
+    let out = f.run(&[
+        "admin",
+        "--via-session",
+        "--duration",
+        "2h",
+        "--token-code",
+        &f.code(),
+    ]);
     f.assert_failure(&out, 3, "--via-session limits the role to 1h");
     assert_eq!(f.sts.requests().len(), 0);
 }
@@ -88,7 +115,14 @@ fn via_session_with_a_long_duration_is_refused_before_any_call() {
 #[test]
 fn direct_flag_forces_assume_role_with_mfa() {
     let f = Fixture::new();
-    let out = f.run(&["admin", "--direct", "--shell", "sh", "--token-code", &f.code()]);
+    let out = f.run(&[
+        "admin",
+        "--direct",
+        "--shell",
+        "sh",
+        "--token-code",
+        &f.code(),
+    ]);
     assert_eq!(out.status, 0, "{}", out.stderr);
     let reqs = f.sts.requests();
     assert_eq!(reqs.len(), 1);
@@ -100,7 +134,10 @@ fn direct_flag_forces_assume_role_with_mfa() {
 fn mfa_serial_on_the_role_profile_and_keys_on_the_source() {
     let mut f = Fixture::new();
     let alice = f.sts.alice();
-    f.write_credentials(&format!("[base]\naws_access_key_id = {}\naws_secret_access_key = {}\n", alice.access_key_id, alice.secret_access_key));
+    f.write_credentials(&format!(
+        "[base]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+        alice.access_key_id, alice.secret_access_key
+    ));
     f.write_config(&format!(
         "[profile ops]\nrole_arn = {ADMIN_ARN}\nsource_profile = base\nmfa_serial = {SERIAL}\n\
          role_session_name = ops-session\nduration_seconds = 1800\nregion = us-west-2\n"
@@ -121,14 +158,20 @@ fn external_id_is_sent() {
     role.external_id = Some("ext-42".into());
     f.sts.add_role(role);
     let alice = f.sts.alice();
-    f.write_credentials(&format!("[dev]\naws_access_key_id = {}\naws_secret_access_key = {}\n", alice.access_key_id, alice.secret_access_key));
+    f.write_credentials(&format!(
+        "[dev]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+        alice.access_key_id, alice.secret_access_key
+    ));
     f.write_config(&format!(
         "[profile dev]\nmfa_serial = {SERIAL}\n[profile partner]\nrole_arn = arn:aws:iam::123456789012:role/Partner\nsource_profile = dev\nexternal_id = ext-42\n"
     ));
     let out = f.run(&["partner", "--shell", "bash", "--token-code", &f.code()]);
     assert_eq!(out.status, 0, "{}", out.stderr);
     assert_eq!(f.sts.requests()[1].params["ExternalId"], "ext-42");
-    assert!(!out.stdout.contains("AWS_REGION"), "no region known, none exported");
+    assert!(
+        !out.stdout.contains("AWS_REGION"),
+        "no region known, none exported"
+    );
 }
 
 #[test]
@@ -146,7 +189,10 @@ fn aws_mfa_layout_works_unchanged() {
     assert_eq!(out.status, 0, "{}", out.stderr);
     let reqs = f.sts.requests();
     assert_eq!(reqs[0].action, "GetSessionToken");
-    assert_eq!(reqs[0].access_key_id.as_deref(), Some(alice.access_key_id.as_str()));
+    assert_eq!(
+        reqs[0].access_key_id.as_deref(),
+        Some(alice.access_key_id.as_str())
+    );
     assert_eq!(reqs[0].params["SerialNumber"], SERIAL);
 }
 
@@ -178,7 +224,10 @@ fn source_keys_come_from_the_files_not_the_environment() {
     );
     assert_eq!(out.status, 0, "{}", out.stderr);
     let r = &f.sts.requests()[0];
-    assert_eq!(r.access_key_id.as_deref(), Some(f.sts.alice().access_key_id.as_str()));
+    assert_eq!(
+        r.access_key_id.as_deref(),
+        Some(f.sts.alice().access_key_id.as_str())
+    );
     assert!(r.security_token.is_none());
 }
 
@@ -189,15 +238,40 @@ fn profile_defaults_to_aws_profile_then_default() {
     f.write_credentials(&format!("[default]\naws_access_key_id = {}\naws_secret_access_key = {}\n[dev]\naws_access_key_id = {}\naws_secret_access_key = {}\n", alice.access_key_id, alice.secret_access_key, alice.access_key_id, alice.secret_access_key));
     f.write_config(&format!("[default]\nmfa_serial = {SERIAL}\nregion = ap-south-1\n[profile dev]\nmfa_serial = {SERIAL}\nregion = eu-west-1\n"));
     let out = f.run(&["--shell", "bash", "--token-code", &f.code()]);
-    assert!(out.stdout.contains("export MFA_ENV_PROFILE='default'"), "{}", out.stderr);
-    let out = f.run_with(&["--shell", "bash", "--no-cache", "--token-code", &f.sts.alice().next_code()], &[("AWS_PROFILE", "dev")]);
-    assert!(out.stdout.contains("export MFA_ENV_PROFILE='dev'"), "{}", out.stderr);
+    assert!(
+        out.stdout.contains("export MFA_ENV_PROFILE='default'"),
+        "{}",
+        out.stderr
+    );
+    let out = f.run_with(
+        &[
+            "--shell",
+            "bash",
+            "--no-cache",
+            "--token-code",
+            &f.sts.alice().next_code(),
+        ],
+        &[("AWS_PROFILE", "dev")],
+    );
+    assert!(
+        out.stdout.contains("export MFA_ENV_PROFILE='dev'"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
 fn duration_flag_is_parsed_and_checked() {
     let f = Fixture::new();
-    let out = f.run(&["dev", "--shell", "bash", "--duration", "90m", "--token-code", &f.code()]);
+    let out = f.run(&[
+        "dev",
+        "--shell",
+        "bash",
+        "--duration",
+        "90m",
+        "--token-code",
+        &f.code(),
+    ]);
     assert_eq!(out.status, 0, "{}", out.stderr);
     assert_eq!(f.sts.requests()[0].params["DurationSeconds"], "5400");
     let out = f.run(&["dev", "--duration", "10m", "--token-code", &f.code()]);
@@ -224,7 +298,10 @@ fn unknown_profile_names_the_closest() {
 fn profile_without_mfa_device_says_which_key_to_add() {
     let mut f = Fixture::new();
     let alice = f.sts.alice();
-    f.write_credentials(&format!("[plain]\naws_access_key_id = {}\naws_secret_access_key = {}\n", alice.access_key_id, alice.secret_access_key));
+    f.write_credentials(&format!(
+        "[plain]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+        alice.access_key_id, alice.secret_access_key
+    ));
     f.write_config("[profile plain]\nregion = eu-west-1\n");
     let out = f.run(&["plain", "--token-code", &f.code()]);
     f.assert_failure(&out, 3, "profile 'plain' has no MFA device: add 'mfa_serial = arn:aws:iam::ACCOUNT_ID:mfa/DEVICE_NAME' to [profile plain]");
@@ -241,11 +318,31 @@ fn config_errors_are_clear() {
          [profile nokeys]\nmfa_serial = {SERIAL}\n\
          [profile badserial]\nmfa_serial = not a serial\n"
     ));
-    f.assert_failure(&f.run(&["a", "-t", "123456"]), 3, "source_profile chain loops: a -> b -> a");
-    f.assert_failure(&f.run(&["orphan", "-t", "123456"]), 3, "has role_arn but no source_profile");
-    f.assert_failure(&f.run(&["dangling", "-t", "123456"]), 3, "names source_profile 'nowhere', which does not exist");
-    f.assert_failure(&f.run(&["nokeys", "-t", "123456"]), 3, "has no long-term keys: add aws_access_key_id and aws_secret_access_key to [nokeys]");
-    f.assert_failure(&f.run(&["badserial", "-t", "123456"]), 3, "is not a valid MFA device ARN");
+    f.assert_failure(
+        &f.run(&["a", "-t", "123456"]),
+        3,
+        "source_profile chain loops: a -> b -> a",
+    );
+    f.assert_failure(
+        &f.run(&["orphan", "-t", "123456"]),
+        3,
+        "has role_arn but no source_profile",
+    );
+    f.assert_failure(
+        &f.run(&["dangling", "-t", "123456"]),
+        3,
+        "names source_profile 'nowhere', which does not exist",
+    );
+    f.assert_failure(
+        &f.run(&["nokeys", "-t", "123456"]),
+        3,
+        "has no long-term keys: add aws_access_key_id and aws_secret_access_key to [nokeys]",
+    );
+    f.assert_failure(
+        &f.run(&["badserial", "-t", "123456"]),
+        3,
+        "is not a valid MFA device ARN",
+    );
     assert!(f.sts.requests().is_empty());
 }
 
@@ -253,7 +350,11 @@ fn config_errors_are_clear() {
 fn temporary_keys_in_the_source_are_refused() {
     let mut f = Fixture::new();
     f.write_credentials("[dev]\naws_access_key_id = ASIATEMPTEMPTEMPTEMP\naws_secret_access_key = s\naws_session_token = t\n");
-    f.assert_failure(&f.run(&["dev", "-t", "123456"]), 3, "holds temporary credentials");
+    f.assert_failure(
+        &f.run(&["dev", "-t", "123456"]),
+        3,
+        "holds temporary credentials",
+    );
 }
 
 #[test]
@@ -280,7 +381,10 @@ fn rejected_code_from_the_flag_fails_at_once() {
 fn wrong_serial_is_explained() {
     let mut f = Fixture::new();
     let alice = f.sts.alice();
-    f.write_credentials(&format!("[dev]\naws_access_key_id = {}\naws_secret_access_key = {}\n", alice.access_key_id, alice.secret_access_key));
+    f.write_credentials(&format!(
+        "[dev]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+        alice.access_key_id, alice.secret_access_key
+    ));
     f.write_config("[profile dev]\nmfa_serial = arn:aws:iam::123456789012:mfa/bob\n");
     let out = f.run(&["dev", "--token-code", &f.code()]);
     f.assert_failure(&out, 4, "check that mfa_serial is the ARN of an MFA device");
@@ -289,9 +393,15 @@ fn wrong_serial_is_explained() {
 #[test]
 fn invalid_long_term_keys_are_explained() {
     let mut f = Fixture::new();
-    f.write_credentials("[dev]\naws_access_key_id = AKIAUNKNOWNUNKNOWN01\naws_secret_access_key = nope\n");
+    f.write_credentials(
+        "[dev]\naws_access_key_id = AKIAUNKNOWNUNKNOWN01\naws_secret_access_key = nope\n",
+    );
     let out = f.run(&["dev", "--token-code", &f.code()]);
-    f.assert_failure(&out, 5, "AWS rejected the long-term keys (InvalidClientTokenId)");
+    f.assert_failure(
+        &out,
+        5,
+        "AWS rejected the long-term keys (InvalidClientTokenId)",
+    );
     assert!(!out.stderr.contains("nope"));
 }
 
@@ -299,14 +409,36 @@ fn invalid_long_term_keys_are_explained() {
 fn sts_errors_map_to_plain_words() {
     use crate::support::fake_sts::Scripted;
     let cases: [(u16, &str, &str, i32, &str); 4] = [
-        (403, "ExpiredToken", "The security token included in the request is expired", 5, "have expired"),
-        (403, "AccessDenied", "User: x is not authorized to perform: sts:GetSessionToken", 5, "access denied: User: x is not authorized"),
-        (400, "ValidationError", "bad duration", 5, "STS refused the request: bad duration"),
+        (
+            403,
+            "ExpiredToken",
+            "The security token included in the request is expired",
+            5,
+            "have expired",
+        ),
+        (
+            403,
+            "AccessDenied",
+            "User: x is not authorized to perform: sts:GetSessionToken",
+            5,
+            "access denied: User: x is not authorized",
+        ),
+        (
+            400,
+            "ValidationError",
+            "bad duration",
+            5,
+            "STS refused the request: bad duration",
+        ),
         (500, "InternalFailure", "boom", 6, "answered HTTP 500"),
     ];
     for (status, code, message, exit, expect) in cases {
         let f = Fixture::new();
-        f.sts.always(Some(Scripted::Error { status, code: code.into(), message: message.into() }));
+        f.sts.always(Some(Scripted::Error {
+            status,
+            code: code.into(),
+            message: message.into(),
+        }));
         let out = f.run(&["dev", "--token-code", &f.code()]);
         f.assert_failure(&out, exit, expect);
     }
@@ -316,10 +448,18 @@ fn sts_errors_map_to_plain_words() {
 fn throttling_is_retried_a_bounded_number_of_times() {
     use crate::support::fake_sts::Scripted;
     let f = Fixture::new();
-    f.sts.always(Some(Scripted::Error { status: 400, code: "Throttling".into(), message: "Rate exceeded".into() }));
+    f.sts.always(Some(Scripted::Error {
+        status: 400,
+        code: "Throttling".into(),
+        message: "Rate exceeded".into(),
+    }));
     let out = f.run(&["dev", "--token-code", &f.code()]);
     f.assert_failure(&out, 6, "is throttling requests");
-    assert!(out.stderr.contains(&f.sts.url()), "names the endpoint: {}", out.stderr);
+    assert!(
+        out.stderr.contains(&f.sts.url()),
+        "names the endpoint: {}",
+        out.stderr
+    );
     assert_eq!(f.sts.count("GetSessionToken"), 3);
 }
 
@@ -327,7 +467,11 @@ fn throttling_is_retried_a_bounded_number_of_times() {
 fn throttling_then_success_recovers() {
     use crate::support::fake_sts::Scripted;
     let f = Fixture::new();
-    f.sts.push(Scripted::Error { status: 400, code: "Throttling".into(), message: "Rate exceeded".into() });
+    f.sts.push(Scripted::Error {
+        status: 400,
+        code: "Throttling".into(),
+        message: "Rate exceeded".into(),
+    });
     let out = f.run(&["dev", "--shell", "bash", "--token-code", &f.code()]);
     assert_eq!(out.status, 0, "{}", out.stderr);
     assert_eq!(f.sts.count("GetSessionToken"), 2);
@@ -337,7 +481,11 @@ fn throttling_then_success_recovers() {
 fn malformed_answers_are_reported() {
     use crate::support::fake_sts::Scripted;
     let f = Fixture::new();
-    f.sts.always(Some(Scripted::Raw { status: 200, content_type: "text/xml".into(), body: b"<GetSessionTokenResponse><oops".to_vec() }));
+    f.sts.always(Some(Scripted::Raw {
+        status: 200,
+        content_type: "text/xml".into(),
+        body: b"<GetSessionTokenResponse><oops".to_vec(),
+    }));
     let out = f.run(&["dev", "--token-code", &f.code()]);
     f.assert_failure(&out, 6, "unusable answer from http://127.0.0.1:");
 }
@@ -346,9 +494,16 @@ fn malformed_answers_are_reported() {
 fn unreachable_endpoint_fails_fast_naming_it() {
     let f = Fixture::new();
     // A port nothing listens on: bind, learn the port, close.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let url = format!("http://127.0.0.1:{port}");
-    let out = f.run_with(&["dev", "--token-code", &f.code()], &[("AWS_ENDPOINT_URL_STS", &url)]);
+    let out = f.run_with(
+        &["dev", "--token-code", &f.code()],
+        &[("AWS_ENDPOINT_URL_STS", &url)],
+    );
     f.assert_failure(&out, 6, &format!("cannot reach {url}"));
 }
 
@@ -358,7 +513,10 @@ fn hung_endpoint_ends_in_bounded_time() {
     let f = Fixture::new();
     f.sts.always(Some(Scripted::Hang));
     let start = std::time::Instant::now();
-    let out = f.run_with(&["dev", "--token-code", &f.code()], &[("MFA_ENV_TIMEOUT", "0.5")]);
+    let out = f.run_with(
+        &["dev", "--token-code", &f.code()],
+        &[("MFA_ENV_TIMEOUT", "0.5")],
+    );
     f.assert_failure(&out, 6, "no answer from http://127.0.0.1:");
     // Generous: the documented bound is 2.5 x MFA_ENV_TIMEOUT; this catches a hang, not speed.
     assert!(start.elapsed() < std::time::Duration::from_secs(30));
@@ -368,10 +526,19 @@ fn hung_endpoint_ends_in_bounded_time() {
 fn endpoint_follows_the_sdk_rules() {
     let mut f = Fixture::new();
     let alice = f.sts.alice();
-    f.write_config(&format!("[profile dev]\nmfa_serial = {SERIAL}\nendpoint_url = {}\n", f.sts.url()));
+    f.write_config(&format!(
+        "[profile dev]\nmfa_serial = {SERIAL}\nendpoint_url = {}\n",
+        f.sts.url()
+    ));
     let _ = alice;
     // Profile endpoint_url, with no AWS_ENDPOINT_URL_STS.
-    let out = Out::from(f.cmd().env_remove("AWS_ENDPOINT_URL_STS").args(["dev", "--shell", "bash", "-t", &f.code()]).output().unwrap());
+    let out = Out::from(
+        f.cmd()
+            .env_remove("AWS_ENDPOINT_URL_STS")
+            .args(["dev", "--shell", "bash", "-t", &f.code()])
+            .output()
+            .unwrap(),
+    );
     assert_eq!(out.status, 0, "{}", out.stderr);
     // AWS_ENDPOINT_URL (all services) wins over the profile; a dead one proves it is used.
     let out = Out::from(
@@ -391,11 +558,16 @@ fn mfa_process_supplies_the_code() {
     let alice = f.sts.alice();
     let script = f.root.path().join("code.sh");
     std::fs::write(&script, format!("#!/bin/sh\necho {}\n", alice.code_now())).unwrap();
-    f.write_config(&format!("[profile dev]\nmfa_serial = {SERIAL}\nmfa_process = sh {}\n", script.display()));
+    f.write_config(&format!(
+        "[profile dev]\nmfa_serial = {SERIAL}\nmfa_process = sh {}\n",
+        script.display()
+    ));
     let out = f.run(&["dev", "--shell", "bash"]);
     assert_eq!(out.status, 0, "{}", out.stderr);
     assert_eq!(f.sts.requests()[0].params["TokenCode"], alice.code_now());
-    f.write_config(&format!("[profile dev]\nmfa_serial = {SERIAL}\nmfa_process = echo nope\n"));
+    f.write_config(&format!(
+        "[profile dev]\nmfa_serial = {SERIAL}\nmfa_process = echo nope\n"
+    ));
     let out = f.run(&["dev", "--no-cache"]);
     f.assert_failure(&out, 4, "mfa_process 'echo nope' must be exactly 6 digits");
 }
@@ -406,7 +578,11 @@ fn no_terminal_and_no_code_is_a_clear_error_not_a_hang() {
     let mut cmd = f.cmd();
     cmd.arg("dev");
     let out = Out::from(no_tty(&mut cmd).output().unwrap());
-    f.assert_failure(&out, 4, "no terminal to ask for the MFA code on: pass --token-code CODE");
+    f.assert_failure(
+        &out,
+        4,
+        "no terminal to ask for the MFA code on: pass --token-code CODE",
+    );
     assert!(f.sts.requests().is_empty());
 }
 
@@ -414,11 +590,21 @@ fn no_terminal_and_no_code_is_a_clear_error_not_a_hang() {
 fn fish_and_powershell_output() {
     let f = Fixture::new();
     let out = f.run(&["dev", "--shell", "fish", "-t", &f.code()]);
-    assert!(out.stdout.starts_with("set -gx AWS_ACCESS_KEY_ID '"), "{}", out.stdout);
+    assert!(
+        out.stdout.starts_with("set -gx AWS_ACCESS_KEY_ID '"),
+        "{}",
+        out.stdout
+    );
     assert!(out.stdout.contains("set -e AWS_PROFILE\n"));
     let out = f.run(&["dev", "--shell", "powershell"]);
-    assert!(out.stdout.starts_with("$Env:AWS_ACCESS_KEY_ID = '"), "{}", out.stdout);
-    assert!(out.stdout.contains("Remove-Item -LiteralPath Env:AWS_PROFILE"));
+    assert!(
+        out.stdout.starts_with("$Env:AWS_ACCESS_KEY_ID = '"),
+        "{}",
+        out.stdout
+    );
+    assert!(out
+        .stdout
+        .contains("Remove-Item -LiteralPath Env:AWS_PROFILE"));
 }
 
 #[test]
@@ -426,12 +612,26 @@ fn shell_is_detected_from_the_parent_process() {
     let f = Fixture::new();
     let code = f.code();
     let script = format!("{BIN} dev -t {code}");
-    let envs: Vec<(String, String)> = f.cmd().get_envs().filter_map(|(k, v)| Some((k.to_str()?.to_string(), v?.to_str()?.to_string()))).collect();
+    let envs: Vec<(String, String)> = f
+        .cmd()
+        .get_envs()
+        .filter_map(|(k, v)| Some((k.to_str()?.to_string(), v?.to_str()?.to_string())))
+        .collect();
     let envs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let out = sh("bash", &["-c", &script], &envs);
-    assert!(out.stdout.starts_with("export AWS_ACCESS_KEY_ID="), "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.starts_with("export AWS_ACCESS_KEY_ID="),
+        "{}{}",
+        out.stdout,
+        out.stderr
+    );
     if require("fish") {
         let out = sh("fish", &["-c", &format!("{BIN} dev")], &envs);
-        assert!(out.stdout.starts_with("set -gx AWS_ACCESS_KEY_ID "), "{}{}", out.stdout, out.stderr);
+        assert!(
+            out.stdout.starts_with("set -gx AWS_ACCESS_KEY_ID "),
+            "{}{}",
+            out.stdout,
+            out.stderr
+        );
     }
 }

@@ -5,5 +5,6 @@ mod support;
 
 mod core;
 mod powershell;
+mod session;
 mod shells;
 mod terminal;

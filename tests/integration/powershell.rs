@@ -17,14 +17,20 @@ fn is_quote(c: char) -> bool {
 /// The content of a verbatim string literal: quote characters come doubled.
 fn unescape(literal: &str) -> String {
     let inner: Vec<char> = literal.chars().collect();
-    assert!(inner.len() >= 2 && is_quote(inner[0]) && is_quote(inner[inner.len() - 1]), "not single-quoted: {literal}");
+    assert!(
+        inner.len() >= 2 && is_quote(inner[0]) && is_quote(inner[inner.len() - 1]),
+        "not single-quoted: {literal}"
+    );
     let inner = &inner[1..inner.len() - 1];
     let mut out = String::new();
     let mut i = 0;
     while i < inner.len() {
         let c = inner[i];
         if is_quote(c) {
-            assert!(i + 1 < inner.len() && inner[i + 1] == c, "lone quote in {literal}");
+            assert!(
+                i + 1 < inner.len() && inner[i + 1] == c,
+                "lone quote in {literal}"
+            );
             i += 1;
         }
         out.push(c);
@@ -58,15 +64,27 @@ pub fn assignments(code: &str) -> Vec<(String, String)> {
             collect(a, "variable", &mut vars);
             assert_eq!(vars.len(), 1, "one variable in {}", text(a));
             let name = text(vars[0]);
-            let name = name.strip_prefix("$Env:").unwrap_or_else(|| panic!("not an env assignment: {name}")).to_string();
+            let name = name
+                .strip_prefix("$Env:")
+                .unwrap_or_else(|| panic!("not an env assignment: {name}"))
+                .to_string();
             let value = a.child_by_field_name("value").expect("value");
             let mut strings = Vec::new();
             collect(value, "string_literal", &mut strings);
             assert_eq!(strings.len(), 1, "one string in {}", text(value));
-            assert_eq!(text(strings[0]), text(value).trim(), "the value is the string alone");
+            assert_eq!(
+                text(strings[0]),
+                text(value).trim(),
+                "the value is the string alone"
+            );
             let mut verbatim = Vec::new();
             collect(strings[0], "verbatim_string_characters", &mut verbatim);
-            assert_eq!(verbatim.len(), 1, "single-quoted (verbatim): {}", text(value));
+            assert_eq!(
+                verbatim.len(),
+                1,
+                "single-quoted (verbatim): {}",
+                text(value)
+            );
             (name, unescape(&text(strings[0])))
         })
         .collect()
@@ -74,7 +92,10 @@ pub fn assignments(code: &str) -> Vec<(String, String)> {
 
 #[test]
 fn checker_rejects_what_powershell_would_misread() {
-    assert_eq!(assignments("$Env:A = 'it''s'\n"), [("A".to_string(), "it's".to_string())]);
+    assert_eq!(
+        assignments("$Env:A = 'it''s'\n"),
+        [("A".to_string(), "it's".to_string())]
+    );
     assert!(std::panic::catch_unwind(|| assignments("$Env:A = 'unterminated\n")).is_err());
     assert!(std::panic::catch_unwind(|| assignments("$Env:A = \"double $x\"\n")).is_err());
     assert!(std::panic::catch_unwind(|| assignments("$Env:A = 'a' + (x)\n")).is_err());

@@ -36,10 +36,28 @@ pub fn eval_in(shell: &str, code: &str, dir: &Path) -> BTreeMap<String, String> 
     let dump = dir.join(format!("env.{shell}"));
     std::fs::write(&code_file, code).unwrap();
     let script = match shell {
-        "fish" => format!("cd {d}; source {c}; and env -0 > {o}", d = dir.display(), c = code_file.display(), o = dump.display()),
-        _ => format!("cd '{d}' && eval \"$(cat '{c}')\" && env -0 > '{o}'", d = dir.display(), c = code_file.display(), o = dump.display()),
+        "fish" => format!(
+            "cd {d}; source {c}; and env -0 > {o}",
+            d = dir.display(),
+            c = code_file.display(),
+            o = dump.display()
+        ),
+        _ => format!(
+            "cd '{d}' && eval \"$(cat '{c}')\" && env -0 > '{o}'",
+            d = dir.display(),
+            c = code_file.display(),
+            o = dump.display()
+        ),
     };
-    let out = sh(shell, &["-c", &script], &[("HOME", &dir.display().to_string()), ("AWS_PROFILE", "stale"), ("AWS_SECURITY_TOKEN", "stale")]);
+    let out = sh(
+        shell,
+        &["-c", &script],
+        &[
+            ("HOME", &dir.display().to_string()),
+            ("AWS_PROFILE", "stale"),
+            ("AWS_SECURITY_TOKEN", "stale"),
+        ],
+    );
     assert_eq!(out.status, 0, "{shell} failed: {}", out.stderr);
     assert!(!dir.join("PWNED").exists(), "{shell} executed a value");
     let raw = std::fs::read(&dump).unwrap();
@@ -67,7 +85,9 @@ fn hostile_fixture() -> (Fixture, String, String, String) {
         "[{PROFILE}]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
         alice.access_key_id, alice.secret_access_key
     ));
-    f.write_config(&format!("[profile {PROFILE}]\nmfa_serial = {SERIAL}\nregion = {region}\n"));
+    f.write_config(&format!(
+        "[profile {PROFILE}]\nmfa_serial = {SERIAL}\nregion = {region}\n"
+    ));
     (f, secret, token, region.to_string())
 }
 
@@ -98,10 +118,18 @@ fn hostile_values_round_trip_in_every_shell() {
         assert_eq!(env["MFA_ENV_EXPIRATION"], "4070908800");
         assert_eq!(env["MFA_ENV_PROFILE"], PROFILE);
         assert!(!env.contains_key("AWS_PROFILE"), "{shell} left AWS_PROFILE");
-        assert!(!env.contains_key("AWS_SECURITY_TOKEN"), "{shell} left AWS_SECURITY_TOKEN");
+        assert!(
+            !env.contains_key("AWS_SECURITY_TOKEN"),
+            "{shell} left AWS_SECURITY_TOKEN"
+        );
         if shell == "bash" || shell == "dash" {
             // Literal `$(…)` and curly quotes draw style notes by design; errors are what count.
-            check_shellcheck(&out.stdout, if shell == "bash" { "bash" } else { "sh" }, "error", f.root.path());
+            check_shellcheck(
+                &out.stdout,
+                if shell == "bash" { "bash" } else { "sh" },
+                "error",
+                f.root.path(),
+            );
         }
     }
 }
@@ -118,13 +146,22 @@ fn every_hostile_value_alone_round_trips() {
             if !require(shell) {
                 continue;
             }
-            f.sts.push(Scripted::Credentials { access_key_id: format!("ASIAKEY{i}"), secret: value.to_string(), token: format!("t{value}"), expiration: "2099-01-01T00:00:00Z".into() });
+            f.sts.push(Scripted::Credentials {
+                access_key_id: format!("ASIAKEY{i}"),
+                secret: value.to_string(),
+                token: format!("t{value}"),
+                expiration: "2099-01-01T00:00:00Z".into(),
+            });
             let flag = if shell == "dash" { "sh" } else { shell };
             let out = f.run(&[PROFILE, "--no-cache", "--shell", flag, "-t", "123456"]);
             assert_eq!(out.status, 0, "{}", out.stderr);
             let env = eval_in(shell, &out.stdout, f.root.path());
             assert_eq!(&env["AWS_SECRET_ACCESS_KEY"], value, "{shell} value #{i}");
-            assert_eq!(env["AWS_SESSION_TOKEN"], format!("t{value}"), "{shell} value #{i}");
+            assert_eq!(
+                env["AWS_SESSION_TOKEN"],
+                format!("t{value}"),
+                "{shell} value #{i}"
+            );
         }
     }
 }
@@ -132,10 +169,24 @@ fn every_hostile_value_alone_round_trips() {
 #[test]
 fn hostile_values_pass_the_powershell_grammar_check() {
     let (f, secret, token, region) = hostile_fixture();
-    f.sts.push(Scripted::Credentials { access_key_id: "ASIA'‘’x".into(), secret: secret.clone(), token: token.clone(), expiration: "2099-01-01T00:00:00Z".into() });
-    let out = f.run(&[PROFILE, "--no-cache", "--shell", "powershell", "-t", &f.code()]);
+    f.sts.push(Scripted::Credentials {
+        access_key_id: "ASIA'‘’x".into(),
+        secret: secret.clone(),
+        token: token.clone(),
+        expiration: "2099-01-01T00:00:00Z".into(),
+    });
+    let out = f.run(&[
+        PROFILE,
+        "--no-cache",
+        "--shell",
+        "powershell",
+        "-t",
+        &f.code(),
+    ]);
     assert_eq!(out.status, 0, "{}", out.stderr);
-    let got: BTreeMap<String, String> = crate::powershell::assignments(&out.stdout).into_iter().collect();
+    let got: BTreeMap<String, String> = crate::powershell::assignments(&out.stdout)
+        .into_iter()
+        .collect();
     assert_eq!(got["AWS_ACCESS_KEY_ID"], "ASIA'‘’x");
     assert_eq!(got["AWS_SECRET_ACCESS_KEY"], secret);
     assert_eq!(got["AWS_SESSION_TOKEN"], token);
@@ -148,25 +199,44 @@ pub fn check_shellcheck(code: &str, dialect: &str, severity: &str, dir: &Path) {
     }
     let file = dir.join(format!("check.{dialect}"));
     std::fs::write(&file, code).unwrap();
-    let out = sh("shellcheck", &["-s", dialect, "-S", severity, &file.display().to_string()], &[]);
-    assert_eq!(out.status, 0, "shellcheck -s {dialect}:\n{}{}", out.stdout, out.stderr);
+    let out = sh(
+        "shellcheck",
+        &["-s", dialect, "-S", severity, &file.display().to_string()],
+        &[],
+    );
+    assert_eq!(
+        out.status, 0,
+        "shellcheck -s {dialect}:\n{}{}",
+        out.stdout, out.stderr
+    );
 }
 
 #[test]
 fn nul_in_a_value_is_refused_with_nothing_on_stdout() {
     let f = Fixture::new();
-    f.sts.push(Scripted::Credentials { access_key_id: "ASIAKEY".into(), secret: "a\0b".into(), token: "t".into(), expiration: "2099-01-01T00:00:00Z".into() });
+    f.sts.push(Scripted::Credentials {
+        access_key_id: "ASIAKEY".into(),
+        secret: "a\0b".into(),
+        token: "t".into(),
+        expiration: "2099-01-01T00:00:00Z".into(),
+    });
     let out = f.run(&["dev", "--no-cache", "--shell", "bash", "-t", &f.code()]);
     // The SDK's XML reader may refuse the character reference itself; either way: clean failure.
     assert_ne!(out.status, 0);
     assert_eq!(out.stdout, "");
-    assert!(out.stderr.contains("NUL") || out.stderr.contains("unusable answer"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("NUL") || out.stderr.contains("unusable answer"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
 fn a_region_that_is_not_a_region_name_is_refused() {
     let mut f = Fixture::new();
-    f.write_config(&format!("[profile dev]\nmfa_serial = {SERIAL}\nregion = eu'west$(touch PWNED)\n"));
+    f.write_config(&format!(
+        "[profile dev]\nmfa_serial = {SERIAL}\nregion = eu'west$(touch PWNED)\n"
+    ));
     let out = f.run(&["dev", "-t", &f.code()]);
     f.assert_failure(&out, 3, "region must be a region name");
     assert!(f.sts.requests().is_empty());

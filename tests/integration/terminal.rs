@@ -26,7 +26,11 @@ fn in_pty(f: &Fixture, args: &str) -> (PtySession, std::path::PathBuf, std::path
         }
     }
     cmd.env("TERM", "dumb");
-    (spawn_command(cmd, Some(15_000)).expect("spawn in pty"), out, stty)
+    (
+        spawn_command(cmd, Some(15_000)).expect("spawn in pty"),
+        out,
+        stty,
+    )
 }
 
 /// Whether `stty -a` shows echo, canonical mode and signals on again.
@@ -40,14 +44,21 @@ fn restored(stty: &std::path::Path) -> bool {
 fn prompt_on_the_terminal_without_echo_while_stdout_is_captured() {
     let f = Fixture::new();
     let (mut p, out, stty) = in_pty(&f, "dev --shell bash");
-    p.exp_string(&format!("Enter MFA code for {SERIAL}: ")).unwrap();
+    p.exp_string(&format!("Enter MFA code for {SERIAL}: "))
+        .unwrap();
     let code = f.code();
     p.send_line(&code).unwrap();
     let seen = p.exp_string("DONE:0").unwrap();
     assert!(!seen.contains(&code), "the code was echoed: {seen:?}");
     let exports = std::fs::read_to_string(out).unwrap();
-    assert!(exports.starts_with("export AWS_ACCESS_KEY_ID="), "{exports}");
-    assert!(!seen.contains("AWS_SECRET_ACCESS_KEY"), "exports went to the terminal");
+    assert!(
+        exports.starts_with("export AWS_ACCESS_KEY_ID="),
+        "{exports}"
+    );
+    assert!(
+        !seen.contains("AWS_SECRET_ACCESS_KEY"),
+        "exports went to the terminal"
+    );
     assert!(restored(&stty), "terminal restored");
 }
 
@@ -66,8 +77,14 @@ fn a_rejected_code_is_asked_again() {
     p.exp_string("Enter MFA code").unwrap();
     p.send_line(&good).unwrap();
     p.exp_string("DONE:0").unwrap();
-    assert!(std::fs::read_to_string(out).unwrap().contains("AWS_SESSION_TOKEN"));
-    assert_eq!(f.sts.count("GetSessionToken"), 2, "the malformed one was never sent");
+    assert!(std::fs::read_to_string(out)
+        .unwrap()
+        .contains("AWS_SESSION_TOKEN"));
+    assert_eq!(
+        f.sts.count("GetSessionToken"),
+        2,
+        "the malformed one was never sent"
+    );
 }
 
 #[test]
@@ -122,7 +139,10 @@ fn forgetting_eval_prints_how_to_apply_and_no_secret() {
     cmd.args(["dev", "--shell", "bash", "-t", &f.code()]);
     let mut p = spawn_command(cmd, Some(15_000)).unwrap();
     let text = p.exp_eof().unwrap();
-    assert!(text.contains("stdout is a terminal, so nothing was applied"), "{text}");
+    assert!(
+        text.contains("stdout is a terminal, so nothing was applied"),
+        "{text}"
+    );
     assert!(text.contains("eval \"$(mfa-env 'dev')\""), "{text}");
     f.assert_no_secret(&text);
     assert!(!text.contains("export "), "{text}");

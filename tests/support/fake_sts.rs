@@ -99,10 +99,23 @@ impl Role {
 /// What the next request(s) get instead of the normal answer.
 #[derive(Clone, Debug)]
 pub enum Scripted {
-    Error { status: u16, code: String, message: String },
+    Error {
+        status: u16,
+        code: String,
+        message: String,
+    },
     /// Valid-looking credentials with chosen values (hostile-value tests).
-    Credentials { access_key_id: String, secret: String, token: String, expiration: String },
-    Raw { status: u16, content_type: String, body: Vec<u8> },
+    Credentials {
+        access_key_id: String,
+        secret: String,
+        token: String,
+        expiration: String,
+    },
+    Raw {
+        status: u16,
+        content_type: String,
+        body: Vec<u8>,
+    },
     /// Accept the connection and never answer.
     Hang,
     /// Close the connection after reading the request, without an answer.
@@ -150,7 +163,10 @@ pub struct FakeSts {
 }
 
 pub fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 pub fn iso8601(unix: u64) -> String {
@@ -224,7 +240,12 @@ impl FakeSts {
     }
 
     pub fn user(&self, name: &str) -> User {
-        self.state().users.iter().find(|u| u.name == name).cloned().expect("known user")
+        self.state()
+            .users
+            .iter()
+            .find(|u| u.name == name)
+            .cloned()
+            .expect("known user")
     }
 
     pub fn alice(&self) -> User {
@@ -254,12 +275,18 @@ impl FakeSts {
     }
 
     pub fn count(&self, action: &str) -> usize {
-        self.state().requests.iter().filter(|r| r.action == action).count()
+        self.state()
+            .requests
+            .iter()
+            .filter(|r| r.action == action)
+            .count()
     }
 
     /// Marks a code as spent, as if AWS had accepted it before.
     pub fn spend(&self, serial: &str, code: &str) {
-        self.state().used_codes.insert((serial.to_string(), code.to_string()));
+        self.state()
+            .used_codes
+            .insert((serial.to_string(), code.to_string()));
     }
 }
 
@@ -286,7 +313,10 @@ fn read_request(stream: &mut BufReader<TcpStream>) -> Option<Request> {
             headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
         }
     }
-    let len: usize = headers.get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let len: usize = headers
+        .get("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     let mut body = vec![0; len.min(1 << 20)];
     stream.read_exact(&mut body).ok()?;
     Some(Request { headers, body })
@@ -295,7 +325,9 @@ fn read_request(stream: &mut BufReader<TcpStream>) -> Option<Request> {
 fn handle(stream: TcpStream, state: &Arc<Mutex<State>>) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
     let mut reader = BufReader::new(stream);
-    let Some(req) = read_request(&mut reader) else { return };
+    let Some(req) = read_request(&mut reader) else {
+        return;
+    };
     let mut stream = reader.into_inner();
     let (scripted, answer) = {
         let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
@@ -304,10 +336,27 @@ fn handle(stream: TcpStream, state: &Arc<Mutex<State>>) {
         let scripted = st.script.pop_front().or_else(|| st.always.clone());
         let answer = match &scripted {
             None => st.answer(&rec),
-            Some(Scripted::Credentials { access_key_id, secret, token, expiration }) => {
-                (200, credentials_xml(&rec.action, access_key_id, secret, token, expiration, &format!("arn:aws:sts::{ACCOUNT}:assumed-role/Admin/x")))
-            }
-            Some(Scripted::Error { status, code, message }) => (*status, error_xml(code, message)),
+            Some(Scripted::Credentials {
+                access_key_id,
+                secret,
+                token,
+                expiration,
+            }) => (
+                200,
+                credentials_xml(
+                    &rec.action,
+                    access_key_id,
+                    secret,
+                    token,
+                    expiration,
+                    &format!("arn:aws:sts::{ACCOUNT}:assumed-role/Admin/x"),
+                ),
+            ),
+            Some(Scripted::Error {
+                status,
+                code,
+                message,
+            }) => (*status, error_xml(code, message)),
             Some(_) => (200, st.answer(&rec).1),
         };
         (scripted, answer)
@@ -321,7 +370,10 @@ fn handle(stream: TcpStream, state: &Arc<Mutex<State>>) {
             let _ = stream.shutdown(Shutdown::Both);
         }
         Some(Scripted::Trickle { interval }) => {
-            let head = format!("HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n", body.len() + 100_000);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n",
+                body.len() + 100_000
+            );
             let _ = stream.write_all(head.as_bytes());
             for b in body.bytes().chain(std::iter::repeat(b' ')).take(2_000) {
                 if stream.write_all(&[b]).is_err() {
@@ -336,7 +388,11 @@ fn handle(stream: TcpStream, state: &Arc<Mutex<State>>) {
             let _ = stream.write_all(&body.as_bytes()[..body.len() / 2]);
             let _ = stream.shutdown(Shutdown::Both);
         }
-        Some(Scripted::Raw { status, content_type, body }) => {
+        Some(Scripted::Raw {
+            status,
+            content_type,
+            body,
+        }) => {
             let head = format!(
                 "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
                 body.len()
@@ -377,7 +433,14 @@ fn error_xml(code: &str, message: &str) -> String {
     )
 }
 
-fn credentials_xml(action: &str, id: &str, secret: &str, token: &str, expiration: &str, role_arn: &str) -> String {
+fn credentials_xml(
+    action: &str,
+    id: &str,
+    secret: &str,
+    token: &str,
+    expiration: &str,
+    role_arn: &str,
+) -> String {
     let creds = format!(
         "<Credentials><AccessKeyId>{}</AccessKeyId><SecretAccessKey>{}</SecretAccessKey><SessionToken>{}</SessionToken><Expiration>{}</Expiration></Credentials>",
         xml_escape(id),
@@ -410,11 +473,15 @@ const INVALID_CODE: &str = "MultiFactorAuthentication failed with invalid MFA on
 const BAD_SERIAL: &str = "MultiFactorAuthentication failed, unable to validate MFA code. Please verify your MFA serial number is valid and associated with this user.";
 
 fn valid_session_name(s: &str) -> bool {
-    (2..=64).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c))
+    (2..=64).contains(&s.len())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c))
 }
 
 fn valid_serial(s: &str) -> bool {
-    (9..=256).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric() || "_+=/:,.@-".contains(c))
+    (9..=256).contains(&s.len())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_+=/:,.@-".contains(c))
 }
 
 enum Caller {
@@ -424,8 +491,24 @@ enum Caller {
 
 impl State {
     fn caller(&self, rec: &Recorded) -> Result<Caller, (u16, String)> {
-        let invalid = || (403, error_xml("InvalidClientTokenId", "The security token included in the request is invalid."));
-        let id = rec.access_key_id.as_deref().ok_or_else(|| (403, error_xml("MissingAuthenticationToken", "Request is missing Authentication Token")))?;
+        let invalid = || {
+            (
+                403,
+                error_xml(
+                    "InvalidClientTokenId",
+                    "The security token included in the request is invalid.",
+                ),
+            )
+        };
+        let id = rec.access_key_id.as_deref().ok_or_else(|| {
+            (
+                403,
+                error_xml(
+                    "MissingAuthenticationToken",
+                    "Request is missing Authentication Token",
+                ),
+            )
+        })?;
         if let Some(u) = self.users.iter().find(|u| u.access_key_id == id) {
             if rec.security_token.is_some() {
                 return Err(invalid());
@@ -437,7 +520,13 @@ impl State {
             return Err(invalid());
         }
         if issued.expires <= now() {
-            return Err((403, error_xml("ExpiredToken", "The security token included in the request is expired")));
+            return Err((
+                403,
+                error_xml(
+                    "ExpiredToken",
+                    "The security token included in the request is expired",
+                ),
+            ));
         }
         Ok(Caller::Session(issued.clone()))
     }
@@ -445,7 +534,9 @@ impl State {
     /// Checks SerialNumber + TokenCode for `user`; a code is accepted once, one window either side.
     fn check_mfa(&mut self, user: &User, serial: &str, code: &str) -> Result<(), (u16, String)> {
         if !valid_serial(serial) {
-            return Err(validation("1 validation error detected: Value at 'serialNumber' failed to satisfy constraint"));
+            return Err(validation(
+                "1 validation error detected: Value at 'serialNumber' failed to satisfy constraint",
+            ));
         }
         if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
             return Err(validation("1 validation error detected: Value at 'tokenCode' failed to satisfy constraint: Member must have length less than or equal to 6"));
@@ -454,20 +545,42 @@ impl State {
             return Err(denied(BAD_SERIAL));
         }
         let t = now();
-        let ok = [t.saturating_sub(30), t, t + 30].iter().any(|at| user.code_at(*at) == code);
-        if !ok || !self.used_codes.insert((serial.to_string(), code.to_string())) {
+        let ok = [t.saturating_sub(30), t, t + 30]
+            .iter()
+            .any(|at| user.code_at(*at) == code);
+        if !ok
+            || !self
+                .used_codes
+                .insert((serial.to_string(), code.to_string()))
+        {
             return Err(denied(INVALID_CODE));
         }
         Ok(())
     }
 
-    fn issue(&mut self, user: &str, duration: u64, mfa: bool, arn: String) -> (String, String, String, u64) {
+    fn issue(
+        &mut self,
+        user: &str,
+        duration: u64,
+        mfa: bool,
+        arn: String,
+    ) -> (String, String, String, u64) {
         self.counter += 1;
         let id = format!("ASIAFAKE{:012}", self.counter);
         let secret = format!("tempSecret{:030}", self.counter);
         let token = format!("FwoGZXIvYXdzEFAKE//////////{:0100}", self.counter);
         let expires = now() + duration;
-        self.issued.insert(id.clone(), Issued { user: user.to_string(), secret: secret.clone(), token: token.clone(), expires, mfa, arn });
+        self.issued.insert(
+            id.clone(),
+            Issued {
+                user: user.to_string(),
+                secret: secret.clone(),
+                token: token.clone(),
+                expires,
+                mfa,
+                arn,
+            },
+        );
         (id, secret, token, expires)
     }
 
@@ -480,21 +593,30 @@ impl State {
 
     fn try_answer(&mut self, rec: &Recorded) -> Result<String, (u16, String)> {
         if rec.params.get("Version").map(String::as_str) != Some("2011-06-15") {
-            return Err((400, error_xml("InvalidAction", "Could not find operation for version")));
+            return Err((
+                400,
+                error_xml("InvalidAction", "Could not find operation for version"),
+            ));
         }
         let p = &rec.params;
         let caller = self.caller(rec)?;
         let duration = |default: u64| -> Result<u64, (u16, String)> {
             match p.get("DurationSeconds") {
                 None => Ok(default),
-                Some(d) => d.parse().map_err(|_| validation("DurationSeconds is not a number")),
+                Some(d) => d
+                    .parse()
+                    .map_err(|_| validation("DurationSeconds is not a number")),
             }
         };
         match rec.action.as_str() {
             "GetSessionToken" => {
                 let user = match caller {
                     Caller::User(u) => u,
-                    Caller::Session(_) => return Err(denied("Cannot call GetSessionToken with session credentials")),
+                    Caller::Session(_) => {
+                        return Err(denied(
+                            "Cannot call GetSessionToken with session credentials",
+                        ))
+                    }
                 };
                 let d = duration(43_200)?;
                 if !(900..=129_600).contains(&d) {
@@ -509,7 +631,14 @@ impl State {
                     _ => return Err(validation("SerialNumber and TokenCode go together")),
                 };
                 let (id, secret, token, exp) = self.issue(&user.access_key_id, d, mfa, user.arn());
-                Ok(credentials_xml("GetSessionToken", &id, &secret, &token, &iso8601(exp), ""))
+                Ok(credentials_xml(
+                    "GetSessionToken",
+                    &id,
+                    &secret,
+                    &token,
+                    &iso8601(exp),
+                    "",
+                ))
             }
             "AssumeRole" => {
                 let arn = p.get("RoleArn").cloned().unwrap_or_default();
@@ -532,15 +661,27 @@ impl State {
                     return Err(validation("The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."));
                 }
                 if let (Some(s), Some(c)) = (p.get("SerialNumber"), p.get("TokenCode")) {
-                    let user = self.users.iter().find(|u| u.access_key_id == user_key).cloned();
-                    let Some(user) = user else { return Err(denied(BAD_SERIAL)) };
+                    let user = self
+                        .users
+                        .iter()
+                        .find(|u| u.access_key_id == user_key)
+                        .cloned();
+                    let Some(user) = user else {
+                        return Err(denied(BAD_SERIAL));
+                    };
                     self.check_mfa(&user, s, c)?;
                     mfa = true;
                 }
                 let role = self.roles.get(&arn).cloned();
-                let not_authorized = || denied(&format!("User: arn:aws:iam::{ACCOUNT}:user/x is not authorized to perform: sts:AssumeRole on resource: {arn}"));
-                let Some(role) = role else { return Err(not_authorized()) };
-                if (role.require_mfa && !mfa) || (!role.trusted.is_empty() && !role.trusted.contains(&user_key)) {
+                let not_authorized = || {
+                    denied(&format!("User: arn:aws:iam::{ACCOUNT}:user/x is not authorized to perform: sts:AssumeRole on resource: {arn}"))
+                };
+                let Some(role) = role else {
+                    return Err(not_authorized());
+                };
+                if (role.require_mfa && !mfa)
+                    || (!role.trusted.is_empty() && !role.trusted.contains(&user_key))
+                {
                     return Err(not_authorized());
                 }
                 if role.external_id.as_deref() != p.get("ExternalId").map(String::as_str) {
@@ -552,21 +693,38 @@ impl State {
                 let role_name = arn.rsplit('/').next().unwrap_or("role");
                 let assumed = format!("arn:aws:sts::{ACCOUNT}:assumed-role/{role_name}/{name}");
                 let (id, secret, token, exp) = self.issue(&user_key, d, mfa, assumed.clone());
-                Ok(credentials_xml("AssumeRole", &id, &secret, &token, &iso8601(exp), &assumed))
+                Ok(credentials_xml(
+                    "AssumeRole",
+                    &id,
+                    &secret,
+                    &token,
+                    &iso8601(exp),
+                    &assumed,
+                ))
             }
             "GetCallerIdentity" => {
                 let (arn, user_id) = match caller {
                     Caller::User(u) => (u.arn(), u.access_key_id.clone()),
                     Caller::Session(s) => (s.arn.clone(), s.user.clone()),
                 };
-                let arn = if arn.is_empty() { "arn:aws:iam::123456789012:user/x".to_string() } else { arn };
+                let arn = if arn.is_empty() {
+                    "arn:aws:iam::123456789012:user/x".to_string()
+                } else {
+                    arn
+                };
                 Ok(format!(
                     "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetCallerIdentityResult><Arn>{}</Arn><UserId>{}</UserId><Account>{ACCOUNT}</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>0</RequestId></ResponseMetadata></GetCallerIdentityResponse>",
                     xml_escape(&arn),
                     xml_escape(&user_id)
                 ))
             }
-            _ => Err((400, error_xml("InvalidAction", "The action or operation requested is invalid."))),
+            _ => Err((
+                400,
+                error_xml(
+                    "InvalidAction",
+                    "The action or operation requested is invalid.",
+                ),
+            )),
         }
     }
 }
@@ -575,7 +733,11 @@ impl FakeSts {
     /// Every secret and token this server handed out or knows (for leak checks).
     pub fn secrets(&self) -> Vec<String> {
         let st = self.state();
-        let mut out: Vec<String> = st.users.iter().map(|u| u.secret_access_key.clone()).collect();
+        let mut out: Vec<String> = st
+            .users
+            .iter()
+            .map(|u| u.secret_access_key.clone())
+            .collect();
         for i in st.issued.values() {
             out.push(i.secret.clone());
             out.push(i.token.clone());

@@ -33,7 +33,10 @@ impl Out {
     pub fn from(o: Output) -> Out {
         use std::os::unix::process::ExitStatusExt;
         Out {
-            status: o.status.code().unwrap_or_else(|| 128 + o.status.signal().unwrap_or(0)),
+            status: o
+                .status
+                .code()
+                .unwrap_or_else(|| 128 + o.status.signal().unwrap_or(0)),
             stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
         }
@@ -52,7 +55,12 @@ impl Fixture {
         let home = root.path().join("home");
         std::fs::create_dir_all(home.join(".aws")).expect("mkdir");
         let alice = sts.alice();
-        let mut f = Fixture { root, home, sts, snapshot: BTreeMap::new() };
+        let mut f = Fixture {
+            root,
+            home,
+            sts,
+            snapshot: BTreeMap::new(),
+        };
         f.write_credentials(&format!(
             "[dev]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
             alice.access_key_id, alice.secret_access_key
@@ -120,7 +128,11 @@ impl Fixture {
     pub fn assert_failure(&self, out: &Out, status: i32, expect: &str) {
         assert_eq!(out.status, status, "exit status; stderr: {}", out.stderr);
         assert_eq!(out.stdout, "", "stdout must stay empty on failure");
-        assert!(out.stderr.contains(expect), "stderr should say {expect:?}: {}", out.stderr);
+        assert!(
+            out.stderr.contains(expect),
+            "stderr should say {expect:?}: {}",
+            out.stderr
+        );
         assert!(out.stderr.starts_with("mfa-env: "), "{}", out.stderr);
         self.assert_no_secret(&out.stderr);
     }
@@ -133,7 +145,11 @@ impl Fixture {
 
     pub fn assert_aws_untouched(&self) {
         let now = snapshot(&self.aws_dir());
-        assert!(now == self.snapshot, "~/.aws changed: {:?}", now.keys().collect::<Vec<_>>());
+        assert!(
+            now == self.snapshot,
+            "~/.aws changed: {:?}",
+            now.keys().collect::<Vec<_>>()
+        );
     }
 }
 
@@ -149,7 +165,9 @@ fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut out = BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in rd.flatten() {
             let p = e.path();
             if p.is_dir() {
@@ -195,7 +213,10 @@ pub fn require(program: &str) -> bool {
 /// Runs a shell script with the given program, returning its output.
 pub fn sh(program: &str, args: &[&str], env: &[(&str, &str)]) -> Out {
     let mut c = Command::new(program);
-    c.args(args).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default()).env("LANG", "C.UTF-8");
+    c.args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("LANG", "C.UTF-8");
     for (k, v) in env {
         c.env(k, v);
     }

@@ -1,0 +1,18 @@
+# mfa-env for PowerShell. In $PROFILE:  Invoke-Expression (& mfa-env init powershell | Out-String)
+# `mfa PROFILE [options]` applies a session to this shell, `mfa off` drops it, `mfa status`
+# shows it; anything else goes to mfa-env. mfa_env_prompt returns the segment for your prompt.
+function global:__mfa_env_cmd {
+    $sub = if ($args.Count -gt 0) { [string]$args[0] } else { '' }
+    $rest = if ($args.Count -gt 1) { $args[1..($args.Count - 1)] } else { @() }
+    if ($sub -in @('off', 'unset')) {
+        $code = & mfa-env unset --shell powershell @rest | Out-String
+    } elseif ($sub -in @('status', 'list', 'logout', 'exec', 'shell', 'init', 'completions', 'credential-process', 'help', '-h', '--help', '-V', '--version')) {
+        & mfa-env @args
+        return
+    } elseif ($sub -eq 'export') {
+        $code = & mfa-env export --shell powershell @rest | Out-String
+    } else {
+        $code = & mfa-env export --shell powershell @args | Out-String
+    }
+    if ($LASTEXITCODE -eq 0) { Invoke-Expression $code }
+}

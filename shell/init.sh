@@ -1,0 +1,34 @@
+# shellcheck shell=bash
+# mfa-env for bash and zsh. In ~/.bashrc:  eval "$(mfa-env init bash)"
+#                           in ~/.zshrc:   eval "$(mfa-env init zsh)"
+# `mfa PROFILE [options]` applies a session to this shell, `mfa off` drops it, `mfa status`
+# shows it; anything else goes to mfa-env. mfa_env_prompt prints the segment for your prompt.
+
+if [ -n "${ZSH_VERSION-}" ]; then
+  __mfa_env_shell=zsh
+else
+  __mfa_env_shell=bash
+fi
+
+__mfa_env_cmd() {
+  local code
+  case ${1-} in
+    off | unset)
+      shift
+      code=$(command mfa-env unset --shell "$__mfa_env_shell" "$@") || return
+      eval "$code"
+      ;;
+    status | list | logout | exec | shell | init | completions | credential-process | help | -h | --help | -V | --version)
+      command mfa-env "$@"
+      ;;
+    export)
+      shift
+      code=$(command mfa-env export --shell "$__mfa_env_shell" "$@") || return
+      eval "$code"
+      ;;
+    *)
+      code=$(command mfa-env export --shell "$__mfa_env_shell" "$@") || return
+      eval "$code"
+      ;;
+  esac
+}

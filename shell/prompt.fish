@@ -1,0 +1,26 @@
+# mfa-env prompt segment for fish: prints "[profile 1h23m]", or nothing without a session.
+function mfa_env_prompt --description 'mfa-env session and time left'
+    set -q MFA_ENV_PROFILE; or return 0
+    string match -qr '^[0-9]+$' -- "$MFA_ENV_EXPIRATION"; or return 0
+    set -l left (math "$MFA_ENV_EXPIRATION - "(date +%s))
+    set -l text expired
+    if test $left -ge 3600
+        set text (printf '%dh%02dm' (math "floor($left / 3600)") (math "floor(($left % 3600) / 60)"))
+    else if test $left -gt 0
+        set text (printf '%dm' (math "floor($left / 60)"))
+    end
+    printf '[%s %s]' "$MFA_ENV_PROFILE" $text
+end
+
+# 0 fine, 1 under 10 minutes left, 2 expired.
+function __mfa_env_warn
+    string match -qr '^[0-9]+$' -- "$MFA_ENV_EXPIRATION"; or return 0
+    set -l left (math "$MFA_ENV_EXPIRATION - "(date +%s))
+    if test $left -le 0
+        echo 2
+    else if test $left -lt 600
+        echo 1
+    else
+        echo 0
+    end
+end

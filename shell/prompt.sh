@@ -1,0 +1,56 @@
+# shellcheck shell=bash
+# mfa-env prompt segment for bash and zsh: "[profile 1h23m]" from MFA_ENV_PROFILE and
+# MFA_ENV_EXPIRATION, computed by the shell itself (no process is started).
+
+if [ -n "${ZSH_VERSION-}" ]; then
+  zmodload zsh/datetime 2>/dev/null || true
+fi
+
+# Sets __mfa_env_seg to "[profile 1h23m] " (or empty) and __mfa_env_warn to 0 (fine),
+# 1 (under 10 minutes left) or 2 (expired).
+__mfa_env_update() {
+  __mfa_env_seg=
+  __mfa_env_warn=0
+  case ${MFA_ENV_EXPIRATION-} in
+    '' | *[!0-9]*) return 0 ;;
+  esac
+  [ -n "${MFA_ENV_PROFILE-}" ] || return 0
+  local now left minutes text
+  if [ -n "${EPOCHSECONDS-}" ]; then
+    now=$EPOCHSECONDS
+  elif [ -n "${BASH_VERSION-}" ]; then
+    printf -v now '%(%s)T' -1
+  else
+    now=$(date +%s)
+  fi
+  left=$((MFA_ENV_EXPIRATION - now))
+  if [ "$left" -le 0 ]; then
+    text=expired
+    __mfa_env_warn=2
+  elif [ "$left" -ge 3600 ]; then
+    minutes=$(((left % 3600) / 60))
+    [ "$minutes" -ge 10 ] || minutes=0$minutes
+    text=$((left / 3600))h${minutes}m
+  else
+    text=$((left / 60))m
+  fi
+  if [ "$left" -gt 0 ] && [ "$left" -lt 600 ]; then
+    __mfa_env_warn=1
+  fi
+  __mfa_env_seg="[${MFA_ENV_PROFILE} ${text}] "
+}
+
+# Prints "[profile 1h23m]", or nothing without a session: for your own PS1 / PROMPT.
+mfa_env_prompt() {
+  __mfa_env_update
+  printf '%s' "${__mfa_env_seg% }"
+}
+
+# Escape sequences for the segment: yellow under 10 minutes, red once expired.
+__mfa_env_style() {
+  case $__mfa_env_warn in
+    1) __mfa_env_color=$'\e[33m' __mfa_env_reset=$'\e[0m' ;;
+    2) __mfa_env_color=$'\e[31m' __mfa_env_reset=$'\e[0m' ;;
+    *) __mfa_env_color='' __mfa_env_reset='' ;;
+  esac
+}

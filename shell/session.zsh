@@ -1,0 +1,34 @@
+# shellcheck shell=bash
+# zsh's .zshrc under `mfa-env shell`: the user's own .zshrc first (ZDOTDIR restored to
+# theirs), then the countdown. Code only: the credentials live in the environment.
+
+ZDOTDIR=${MFA_ENV_USER_ZDOTDIR:-$HOME}
+if [ -f "$ZDOTDIR/.zshrc" ]; then
+  # shellcheck source=/dev/null
+  . "$ZDOTDIR/.zshrc"
+fi
+
+setopt prompt_subst
+autoload -Uz add-zsh-hook
+
+__mfa_env_precmd() {
+  __mfa_env_update
+  __mfa_env_style
+  # A profile name may hold %, which zsh's prompt would read as an escape.
+  __mfa_env_seg=${__mfa_env_seg//\%/%%}
+  # Themes that rebuild PROMPT at every prompt lose the prefix: put it back. Single quotes:
+  # the segment expands at each prompt (prompt_subst), not now.
+  # shellcheck disable=SC2016
+  case $PROMPT in
+    *'${__mfa_env_seg}'*) ;;
+    *) PROMPT='%{${__mfa_env_color}%}${__mfa_env_seg}%{${__mfa_env_reset}%}'$PROMPT ;;
+  esac
+}
+add-zsh-hook precmd __mfa_env_precmd
+
+# Re-authenticates in place, so an expiring session does not force you out.
+mfa-env-refresh() {
+  local code
+  code=$(command "${MFA_ENV_BIN:-mfa-env}" export "${MFA_ENV_PROFILE:?no mfa-env session}" --refresh --shell zsh "$@") || return
+  eval "$code"
+}
