@@ -157,7 +157,20 @@ fn exec(f: &Fixture, args: &[&str], env: &[(&str, &str)]) -> Out {
 fn exec_returns_the_commands_exit_status_and_passes_streams() {
     let f = Fixture::new();
     let code = f.code();
-    let out = exec(&f, &["exec", "dev", "-t", &code, "--", "sh", "-c", "echo out; echo err >&2; exit 7"], &[]);
+    let out = exec(
+        &f,
+        &[
+            "exec",
+            "dev",
+            "-t",
+            &code,
+            "--",
+            "sh",
+            "-c",
+            "echo out; echo err >&2; exit 7",
+        ],
+        &[],
+    );
     assert_eq!(out.status, 7);
     assert_eq!(out.stdout, "out\n");
     assert_eq!(out.stderr, "err\n");
@@ -167,13 +180,24 @@ fn exec_returns_the_commands_exit_status_and_passes_streams() {
     }
     // stdin passes through
     let mut cmd = f.cmd();
-    cmd.args(["exec", "dev", "--", "cat"]).stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped());
+    cmd.args(["exec", "dev", "--", "cat"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped());
     let mut child = cmd.spawn().unwrap();
     use std::io::Write;
-    child.stdin.take().unwrap().write_all(b"piped input").unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"piped input")
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "piped input");
-    assert_eq!(f.sts.count("GetSessionToken"), 1, "one code, then the cache");
+    assert_eq!(
+        f.sts.count("GetSessionToken"),
+        1,
+        "one code, then the cache"
+    );
 }
 
 #[test]
@@ -182,10 +206,19 @@ fn exec_sets_exactly_the_intended_environment() {
     let out = exec(
         &f,
         &["exec", "dev", "-t", &f.code(), "--", "env"],
-        &[("AWS_PROFILE", "old"), ("AWS_DEFAULT_PROFILE", "old"), ("AWS_SECURITY_TOKEN", "stale"), ("KEEP_ME", "yes")],
+        &[
+            ("AWS_PROFILE", "old"),
+            ("AWS_DEFAULT_PROFILE", "old"),
+            ("AWS_SECURITY_TOKEN", "stale"),
+            ("KEEP_ME", "yes"),
+        ],
     );
     assert_eq!(out.status, 0, "{}", out.stderr);
-    let env: std::collections::BTreeMap<&str, &str> = out.stdout.lines().filter_map(|l| l.split_once('=')).collect();
+    let env: std::collections::BTreeMap<&str, &str> = out
+        .stdout
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .collect();
     assert!(env["AWS_ACCESS_KEY_ID"].starts_with("ASIAFAKE"));
     assert!(env.contains_key("AWS_SECRET_ACCESS_KEY") && env.contains_key("AWS_SESSION_TOKEN"));
     assert_eq!(env["AWS_REGION"], "eu-west-1");
@@ -200,7 +233,11 @@ fn exec_sets_exactly_the_intended_environment() {
 #[test]
 fn exec_not_found_and_not_executable_follow_the_shell_convention() {
     let f = Fixture::new();
-    let out = exec(&f, &["exec", "dev", "-t", &f.code(), "--", "no-such-command-xyz"], &[]);
+    let out = exec(
+        &f,
+        &["exec", "dev", "-t", &f.code(), "--", "no-such-command-xyz"],
+        &[],
+    );
     f.assert_failure(&out, 127, "command not found: no-such-command-xyz");
     let script = f.root.path().join("noexec.sh");
     std::fs::write(&script, "#!/bin/sh\n").unwrap();
@@ -212,16 +249,28 @@ fn exec_not_found_and_not_executable_follow_the_shell_convention() {
 fn exec_without_a_command_runs_the_users_shell() {
     let f = Fixture::new();
     let script = f.root.path().join("fake-shell");
-    std::fs::write(&script, "#!/bin/sh\necho \"shell ran with $MFA_ENV_PROFILE\"\n").unwrap();
+    std::fs::write(
+        &script,
+        "#!/bin/sh\necho \"shell ran with $MFA_ENV_PROFILE\"\n",
+    )
+    .unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let out = exec(&f, &["exec", "dev", "-t", &f.code()], &[("SHELL", script.to_str().unwrap())]);
+    let out = exec(
+        &f,
+        &["exec", "dev", "-t", &f.code()],
+        &[("SHELL", script.to_str().unwrap())],
+    );
     assert_eq!(out.stdout, "shell ran with dev\n", "{}", out.stderr);
 }
 
 /// Evaluates `mfa-env` output in a real shell and runs `after` there.
 fn in_shell(f: &Fixture, shell: &str, setup: &str, after: &str) -> Out {
-    let envs: Vec<(String, String)> = f.cmd().get_envs().filter_map(|(k, v)| Some((k.to_str()?.to_string(), v?.to_str()?.to_string()))).collect();
+    let envs: Vec<(String, String)> = f
+        .cmd()
+        .get_envs()
+        .filter_map(|(k, v)| Some((k.to_str()?.to_string(), v?.to_str()?.to_string())))
+        .collect();
     let envs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let script = format!("{setup}\n{after}");
     sh(shell, &["-c", &script], &envs)
@@ -233,23 +282,46 @@ fn status_and_unset_in_real_shells() {
     let code = f.code();
     let setup = format!("eval \"$({BIN} dev --shell bash -t {code})\" || exit 99");
     let out = in_shell(&f, "bash", &setup, &format!("{BIN} status; echo \"st=$?\"; {BIN} status --json; eval \"$({BIN} unset)\"; {BIN} status; echo \"after=$? key=${{AWS_ACCESS_KEY_ID-none}} region=${{AWS_REGION-none}}\""));
-    assert!(out.stdout.contains("profile:    dev\n"), "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("profile:    dev\n"),
+        "{}{}",
+        out.stdout,
+        out.stderr
+    );
     assert!(out.stdout.contains("kind:       session-token"));
-    assert!(out.stdout.contains("time left:  11h59m") || out.stdout.contains("time left:  12h00m"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("time left:  11h59m") || out.stdout.contains("time left:  12h00m"),
+        "{}",
+        out.stdout
+    );
     assert!(out.stdout.contains("st=0"));
     assert!(out.stdout.contains("\"active\":true") && out.stdout.contains("\"profile\":\"dev\""));
-    assert!(out.stdout.contains("after=7 key=none region=none"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("after=7 key=none region=none"),
+        "{}",
+        out.stdout
+    );
     f.assert_no_secret(&out.stdout);
     if require("fish") {
         let out = in_shell(&f, "fish", &format!("{BIN} dev | source"), &format!("{BIN} status >/dev/null; echo st=$status; {BIN} unset | source; {BIN} status; echo after=$status; set -q AWS_SESSION_TOKEN; or echo gone"));
-        assert!(out.stdout.contains("st=0") && out.stdout.contains("after=7") && out.stdout.contains("gone"), "{}{}", out.stdout, out.stderr);
+        assert!(
+            out.stdout.contains("st=0")
+                && out.stdout.contains("after=7")
+                && out.stdout.contains("gone"),
+            "{}{}",
+            out.stdout,
+            out.stderr
+        );
     }
 }
 
 #[test]
 fn status_says_expired_with_its_own_exit_code() {
     let f = Fixture::new();
-    let out = f.run_with(&["status"], &[("MFA_ENV_PROFILE", "dev"), ("MFA_ENV_EXPIRATION", "1000")]);
+    let out = f.run_with(
+        &["status"],
+        &[("MFA_ENV_PROFILE", "dev"), ("MFA_ENV_EXPIRATION", "1000")],
+    );
     assert_eq!(out.status, 8);
     assert!(out.stdout.contains("time left:  expired"));
     let out = f.run(&["status", "--json"]);
@@ -263,11 +335,29 @@ fn a_live_session_in_the_environment_is_reused_without_a_code() {
     let code = f.code();
     let setup = format!("eval \"$({BIN} dev --shell bash --no-cache -t {code})\" || exit 99");
     // No code given the second time, no terminal: only reuse can succeed.
-    let out = in_shell(&f, "bash", &setup, &format!("{BIN} exec dev --no-cache -- sh -c 'echo reused=$MFA_ENV_PROFILE' </dev/null"));
-    assert!(out.stdout.contains("reused=dev"), "{}{}", out.stdout, out.stderr);
+    let out = in_shell(
+        &f,
+        "bash",
+        &setup,
+        &format!("{BIN} exec dev --no-cache -- sh -c 'echo reused=$MFA_ENV_PROFILE' </dev/null"),
+    );
+    assert!(
+        out.stdout.contains("reused=dev"),
+        "{}{}",
+        out.stdout,
+        out.stderr
+    );
     assert_eq!(f.sts.count("GetSessionToken"), 1);
     // With less than the margin left it is renewed instead.
-    let out = in_shell(&f, "bash", &setup.replace(&code, &f.sts.alice().next_code()), &format!("MFA_ENV_MARGIN=13h {BIN} exec dev --no-cache -t {} -- true; echo st=$?", f.sts.alice().code_at(crate::support::fake_sts::now() - 30)));
+    let out = in_shell(
+        &f,
+        "bash",
+        &setup.replace(&code, &f.sts.alice().next_code()),
+        &format!(
+            "MFA_ENV_MARGIN=13h {BIN} exec dev --no-cache -t {} -- true; echo st=$?",
+            f.sts.alice().code_at(crate::support::fake_sts::now() - 30)
+        ),
+    );
     assert!(out.stdout.contains("st=0"), "{}{}", out.stdout, out.stderr);
     assert_eq!(f.sts.count("GetSessionToken"), 3);
 }
@@ -278,22 +368,52 @@ fn switching_profiles_replaces_everything_of_the_old_session() {
     let alice = f.sts.alice();
     f.write_config(&format!("[profile dev]\nmfa_serial = {SERIAL}\nregion = eu-west-1\n[profile other]\nmfa_serial = {SERIAL}\nsource_profile = dev\nrole_arn = {ADMIN_ARN}\n"));
     let _ = alice;
-    let setup = format!("eval \"$({BIN} dev --shell bash -t {})\" || exit 99", f.code());
+    let setup = format!(
+        "eval \"$({BIN} dev --shell bash -t {})\" || exit 99",
+        f.code()
+    );
     let out = in_shell(&f, "bash", &setup, &format!("old=$AWS_ACCESS_KEY_ID; eval \"$({BIN} other --shell bash)\"; [ \"$old\" != \"$AWS_ACCESS_KEY_ID\" ] && echo switched; echo \"p=$MFA_ENV_PROFILE r=${{AWS_REGION-none}} id=$MFA_ENV_IDENTITY\""));
-    assert!(out.stdout.contains("switched"), "{}{}", out.stdout, out.stderr);
-    assert!(out.stdout.contains("p=other r=eu-west-1 id=arn:aws:sts::123456789012:assumed-role/Admin/"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("switched"),
+        "{}{}",
+        out.stdout,
+        out.stderr
+    );
+    assert!(
+        out.stdout
+            .contains("p=other r=eu-west-1 id=arn:aws:sts::123456789012:assumed-role/Admin/"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
 fn shell_inside_a_live_session_of_another_profile_is_refused() {
     let f = Fixture::new();
     let later = (crate::support::fake_sts::now() + 3600).to_string();
-    let out = f.run_with(&["shell", "admin", "-t", &f.code()], &[("MFA_ENV_PROFILE", "dev"), ("MFA_ENV_EXPIRATION", &later)]);
+    let out = f.run_with(
+        &["shell", "admin", "-t", &f.code()],
+        &[("MFA_ENV_PROFILE", "dev"), ("MFA_ENV_EXPIRATION", &later)],
+    );
     f.assert_failure(&out, 3, "already inside an mfa-env session of 'dev'");
     assert!(out.stderr.contains("--force"));
     // An expired marker never blocks: the shell starts (and ends at once: no terminal).
-    let out = f.run_with(&["shell", "admin", "--shell", "bash", "-t", &f.code()], &[("MFA_ENV_PROFILE", "dev"), ("MFA_ENV_EXPIRATION", "1000")]);
-    assert!(out.stderr.contains("left the shell of session 'admin'"), "{}", out.stderr);
-    let out = f.run_with(&["shell", "admin", "--force", "--shell", "bash"], &[("MFA_ENV_PROFILE", "dev"), ("MFA_ENV_EXPIRATION", &later)]);
-    assert!(out.stderr.contains("left the shell of session 'admin'"), "{}", out.stderr);
+    let out = f.run_with(
+        &["shell", "admin", "--shell", "bash", "-t", &f.code()],
+        &[("MFA_ENV_PROFILE", "dev"), ("MFA_ENV_EXPIRATION", "1000")],
+    );
+    assert!(
+        out.stderr.contains("left the shell of session 'admin'"),
+        "{}",
+        out.stderr
+    );
+    let out = f.run_with(
+        &["shell", "admin", "--force", "--shell", "bash"],
+        &[("MFA_ENV_PROFILE", "dev"), ("MFA_ENV_EXPIRATION", &later)],
+    );
+    assert!(
+        out.stderr.contains("left the shell of session 'admin'"),
+        "{}",
+        out.stderr
+    );
 }

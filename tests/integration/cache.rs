@@ -1,0 +1,370 @@
+//! The session cache, one code for many roles, the reused-code guard, credential_process,
+//! list and logout.
+
+use std::os::unix::fs::PermissionsExt;
+
+use crate::support::fake_sts::Role;
+use crate::support::*;
+
+fn two_roles(f: &mut Fixture) {
+    f.sts.add_role(Role::new("ReadOnly"));
+    let alice = f.sts.alice();
+    let _ = alice;
+    f.write_config(&format!(
+        "[profile dev]\nmfa_serial = {SERIAL}\nregion = eu-west-1\n\
+         [profile admin]\nrole_arn = {ADMIN_ARN}\nsource_profile = dev\n\
+         [profile readonly]\nrole_arn = arn:aws:iam::123456789012:role/ReadOnly\nsource_profile = dev\n"
+    ));
+}
+
+#[test]
+fn two_roles_of_one_source_cost_one_code() {
+    let mut f = Fixture::new();
+    two_roles(&mut f);
+    let out = f.run(&["admin", "--shell", "bash", "-t", &f.code()]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    // No code and no terminal: only the cached MFA session can make this work.
+    let out = f.run(&["readonly", "--shell", "bash"]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert_eq!(f.sts.count("GetSessionToken"), 1);
+    assert_eq!(f.sts.count("AssumeRole"), 2);
+    // And the role session itself is cached too.
+    let out = f.run(&["readonly", "--shell", "bash"]);
+    assert_eq!(out.status, 0);
+    assert_eq!(f.sts.count("AssumeRole"), 2);
+}
+
+#[test]
+fn cache_files_are_private_under_a_permissive_umask() {
+    let f = Fixture::new();
+    let mut cmd = f.cmd();
+    cmd.args(["admin", "--shell", "bash", "-t", &f.code()]);
+    use std::os::unix::process::CommandExt;
+    // SAFETY: umask is async-signal-safe.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::umask(0);
+            Ok(())
+        });
+    }
+    let out = Out::from(cmd.output().unwrap());
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let dir = f.cache_dir();
+    assert_eq!(
+        std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
+    let mut files = 0;
+    for e in std::fs::read_dir(&dir).unwrap().flatten() {
+        files += 1;
+        let mode = e.metadata().unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{:?}", e.path());
+        let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+        assert!(
+            !text.contains(&f.sts.alice().secret_access_key),
+            "long-term secret in the cache"
+        );
+    }
+    assert!(files >= 3, "sessions, lock and guard files");
+}
+
+#[test]
+fn unsafe_cache_directories_are_refused() {
+    let f = Fixture::new();
+    let open = f.root.path().join("open");
+    std::fs::create_dir(&open).unwrap();
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let out = f.run_with(
+        &["dev", "-t", &f.code()],
+        &[("MFA_ENV_CACHE_DIR", open.to_str().unwrap())],
+    );
+    f.assert_failure(&out, 3, "it is open to others (mode 0777)");
+    let link = f.root.path().join("link");
+    let real = f.root.path().join("real");
+    std::fs::create_dir(&real).unwrap();
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o700)).unwrap();
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let out = f.run_with(
+        &["dev", "-t", &f.code()],
+        &[("MFA_ENV_CACHE_DIR", link.to_str().unwrap())],
+    );
+    f.assert_failure(&out, 3, "it is a symbolic link");
+    let out = f.run_with(&["dev", "-t", &f.code()], &[("MFA_ENV_CACHE_DIR", "/")]);
+    f.assert_failure(&out, 3, "cannot use the session cache");
+    assert!(f.sts.requests().is_empty());
+}
+
+#[test]
+fn xdg_runtime_dir_is_the_default_location() {
+    let f = Fixture::new();
+    let run = f.root.path().join("run");
+    std::fs::create_dir(&run).unwrap();
+    let out = Out::from(
+        f.cmd()
+            .env_remove("MFA_ENV_CACHE_DIR")
+            .env("XDG_RUNTIME_DIR", &run)
+            .args(["dev", "--shell", "bash", "-t", &f.code()])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert!(run.join("mfa-env").is_dir());
+    assert!(!f.aws_dir().join("cli").exists());
+}
+
+#[test]
+fn a_corrupt_entry_is_ignored_and_replaced() {
+    let f = Fixture::new();
+    assert_eq!(
+        f.run(&["dev", "--shell", "bash", "-t", &f.code()]).status,
+        0
+    );
+    for e in std::fs::read_dir(f.cache_dir()).unwrap().flatten() {
+        if e.file_name().to_string_lossy().starts_with("session-") {
+            std::fs::write(e.path(), b"{not json").unwrap();
+        }
+    }
+    // A half-written temp file from a killed run is ignored too.
+    std::fs::write(
+        f.cache_dir().join("session-x.json.tmp.1.2"),
+        b"{\"version\":1,",
+    )
+    .unwrap();
+    let out = f.run(&["dev", "--shell", "bash", "-t", &f.sts.alice().next_code()]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert_eq!(f.sts.count("GetSessionToken"), 2);
+    let out = f.run(&["dev", "--shell", "bash"]);
+    assert_eq!(out.status, 0, "replaced entry is used: {}", out.stderr);
+    assert_eq!(f.sts.count("GetSessionToken"), 2);
+}
+
+#[test]
+fn a_changed_source_key_or_serial_misses_the_cache() {
+    let mut f = Fixture::new();
+    assert_eq!(
+        f.run(&["dev", "--shell", "bash", "-t", &f.code()]).status,
+        0
+    );
+    let bob = crate::support::fake_sts::User::new("bob", 2);
+    f.sts.add_user(bob.clone());
+    f.write_credentials(&format!(
+        "[dev]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+        bob.access_key_id, bob.secret_access_key
+    ));
+    f.write_config(&format!(
+        "[profile dev]\nmfa_serial = {}\nregion = eu-west-1\n",
+        bob.mfa_serial
+    ));
+    let out = f.run(&["dev", "--shell", "bash"]);
+    f.assert_failure(&out, 4, "no terminal to ask for the MFA code");
+    let out = f.run(&["dev", "--shell", "bash", "-t", &bob.code_now()]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert_eq!(
+        f.sts.requests().last().unwrap().access_key_id.as_deref(),
+        Some(bob.access_key_id.as_str())
+    );
+}
+
+#[test]
+fn sessions_within_the_margin_are_renewed() {
+    let f = Fixture::new();
+    assert_eq!(
+        f.run(&[
+            "dev",
+            "--shell",
+            "bash",
+            "--duration",
+            "15m",
+            "-t",
+            &f.code()
+        ])
+        .status,
+        0
+    );
+    // 15 minutes left, margin 20 minutes: renewed, so a code is needed.
+    let out = f.run_with(&["dev", "--shell", "bash"], &[("MFA_ENV_MARGIN", "20m")]);
+    f.assert_failure(&out, 4, "no terminal");
+    let out = f.run_with(&["dev", "--shell", "bash"], &[("MFA_ENV_MARGIN", "5m")]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+}
+
+#[test]
+fn a_code_already_used_is_not_sent_again() {
+    let f = Fixture::new();
+    let code = f.code();
+    assert_eq!(
+        f.run(&["dev", "--no-cache", "--shell", "bash", "-t", &code])
+            .status,
+        0
+    );
+    // --no-cache keeps no guard file; a run with the cache records the code it spent.
+    let code2 = f.sts.alice().next_code();
+    assert_eq!(
+        f.run(&["dev", "--shell", "bash", "--refresh", "-t", &code2])
+            .status,
+        0
+    );
+    let before = f.sts.requests().len();
+    let out = f.run(&["dev", "--shell", "bash", "--refresh", "-t", &code2]);
+    f.assert_failure(
+        &out,
+        4,
+        "this code was already used and AWS accepts each code once: wait",
+    );
+    assert_eq!(f.sts.requests().len(), before, "not sent");
+}
+
+#[test]
+fn parallel_cold_runs_make_one_authentication() {
+    let f = Fixture::new();
+    let code = f.code();
+    let children: Vec<_> = (0..6)
+        .map(|_| {
+            f.cmd()
+                .args([
+                    "exec",
+                    "dev",
+                    "-t",
+                    &code,
+                    "--",
+                    "sh",
+                    "-c",
+                    "echo $AWS_ACCESS_KEY_ID",
+                ])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outs: Vec<Out> = children
+        .into_iter()
+        .map(|c| Out::from(c.wait_with_output().unwrap()))
+        .collect();
+    for o in &outs {
+        assert_eq!(o.status, 0, "{}", o.stderr);
+    }
+    assert_eq!(f.sts.count("GetSessionToken"), 1);
+    let keys: std::collections::BTreeSet<&str> = outs.iter().map(|o| o.stdout.as_str()).collect();
+    assert_eq!(keys.len(), 1, "all six got the same session");
+}
+
+#[test]
+fn logout_forgets_and_list_shows() {
+    let mut f = Fixture::new();
+    two_roles(&mut f);
+    assert_eq!(
+        f.run(&["admin", "--shell", "bash", "-t", &f.code()]).status,
+        0
+    );
+    let out = f.run(&["list"]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert!(lines[0].starts_with("PROFILE"), "{}", out.stdout);
+    assert!(
+        lines.iter().any(|l| l.starts_with("admin ")
+            && l.contains("role")
+            && (l.contains("59m") || l.contains("1h00m"))
+            && l.contains(ADMIN_ARN)),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        lines.iter().any(|l| l.starts_with("dev ")
+            && l.contains("session-token")
+            && (l.contains("11h59m") || l.contains("12h00m"))),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("readonly ") && l.contains(" - ")),
+        "{}",
+        out.stdout
+    );
+    let json: serde_json::Value = serde_json::from_str(&f.run(&["list", "--json"]).stdout).unwrap();
+    assert_eq!(json.as_array().unwrap().len(), 3);
+    let out = f.run(&["logout", "admin"]);
+    assert!(
+        out.stderr.contains("forgot 2 cached sessions for 'admin'"),
+        "{}",
+        out.stderr
+    );
+    f.assert_failure(&f.run(&["readonly"]), 4, "no terminal");
+    assert_eq!(
+        f.run(&["dev", "-t", &f.sts.alice().next_code(), "--shell", "bash"])
+            .status,
+        0
+    );
+    let out = f.run(&["logout", "--all"]);
+    assert!(
+        out.stderr.contains("forgot 1 cached session"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn credential_process_prints_version_1_json() {
+    let f = Fixture::new();
+    let out = f.run(&["credential-process", "admin", "-t", &f.code()]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["Version"], 1);
+    assert!(v["AccessKeyId"].as_str().unwrap().starts_with("ASIAFAKE"));
+    assert!(v["SessionToken"].as_str().is_some() && v["SecretAccessKey"].as_str().is_some());
+    assert!(v["Expiration"].as_str().unwrap().ends_with('Z'));
+    let out = f.run(&["credential-process", "readonly-missing"]);
+    f.assert_failure(&out, 3, "not found");
+}
+
+#[test]
+fn aws_cli_uses_mfa_env_as_credential_process() {
+    if !std::path::Path::new("/usr/bin/aws").exists() {
+        assert!(
+            std::env::var_os("MFA_ENV_REQUIRE_TOOLS").is_none(),
+            "/usr/bin/aws is required"
+        );
+        eprintln!("note: /usr/bin/aws not installed; skipping");
+        return;
+    }
+    let mut f = Fixture::new();
+    let alice = f.sts.alice();
+    f.write_config(&format!(
+        "[profile dev]\nmfa_serial = {SERIAL}\nregion = eu-west-1\n\
+         [profile admin]\nrole_arn = {ADMIN_ARN}\nsource_profile = dev\n\
+         [profile work]\ncredential_process = {BIN} credential-process admin\nregion = eu-west-1\n"
+    ));
+    let _ = alice;
+    // Warm the cache (the AWS CLI gives the process no terminal here).
+    assert_eq!(
+        f.run(&["admin", "--shell", "bash", "-t", &f.code()]).status,
+        0
+    );
+    let mut aws = std::process::Command::new("/usr/bin/aws");
+    aws.env_clear();
+    for (k, v) in f.cmd().get_envs() {
+        if let Some(v) = v {
+            aws.env(k, v);
+        }
+    }
+    aws.args([
+        "sts",
+        "get-caller-identity",
+        "--profile",
+        "work",
+        "--endpoint-url",
+        &f.sts.url(),
+        "--output",
+        "json",
+    ]);
+    let out = Out::from(aws.output().unwrap());
+    assert_eq!(out.status, 0, "aws: {}", out.stderr);
+    assert!(
+        out.stdout
+            .contains("arn:aws:sts::123456789012:assumed-role/Admin/mfa-env-alice"),
+        "{}",
+        out.stdout
+    );
+}
