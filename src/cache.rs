@@ -208,13 +208,11 @@ impl Cache {
         for e in rd.flatten() {
             let name = e.file_name();
             let name = name.to_string_lossy();
-            if name.starts_with("session-") || name.starts_with("used-") || name.contains(".tmp.") {
-                if fs::remove_file(e.path()).is_ok()
-                    && name.starts_with("session-")
-                    && name.ends_with(".json")
-                {
-                    sessions += 1;
-                }
+            let ours =
+                name.starts_with("session-") || name.starts_with("used-") || name.contains(".tmp.");
+            let counted = name.starts_with("session-") && name.ends_with(".json");
+            if ours && fs::remove_file(e.path()).is_ok() && counted {
+                sessions += 1;
             }
         }
         sessions

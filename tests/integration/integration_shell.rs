@@ -1,0 +1,294 @@
+//! `init` and `completions` in real shells.
+
+use crate::support::*;
+
+const COMPLETION_FILES: [(&str, &str); 5] = [
+    ("bash", "mfa-env.bash"),
+    ("zsh", "_mfa-env"),
+    ("fish", "mfa-env.fish"),
+    ("powershell", "_mfa-env.ps1"),
+    ("elvish", "mfa-env.elv"),
+];
+
+#[test]
+fn committed_completions_are_fresh() {
+    let f = Fixture::new();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("completions");
+    for (shell, file) in COMPLETION_FILES {
+        let out = f.run(&["completions", shell]);
+        assert_eq!(out.status, 0);
+        let path = dir.join(file);
+        if std::env::var_os("MFA_ENV_UPDATE_COMPLETIONS").is_some() {
+            std::fs::write(&path, &out.stdout).unwrap();
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(committed == out.stdout, "completions/{file} is stale: run MFA_ENV_UPDATE_COMPLETIONS=1 cargo test committed_completions");
+    }
+}
+
+/// The fixture's environment with the binary's directory first on PATH (the scripts call
+/// `mfa-env` by name).
+fn env_with_bin(f: &Fixture) -> Vec<(String, String)> {
+    let bin_dir = std::path::Path::new(BIN)
+        .parent()
+        .unwrap()
+        .display()
+        .to_string();
+    let mut envs: Vec<(String, String)> = f
+        .cmd()
+        .get_envs()
+        .filter_map(|(k, v)| Some((k.to_str()?.to_string(), v?.to_str()?.to_string())))
+        .collect();
+    envs.retain(|(k, _)| k != "PATH");
+    envs.push((
+        "PATH".into(),
+        format!("{bin_dir}:{}", std::env::var("PATH").unwrap_or_default()),
+    ));
+    envs
+}
+
+fn run_shell(f: &Fixture, shell: &str, args: &[&str]) -> Out {
+    let envs = env_with_bin(f);
+    let mut c = std::process::Command::new(shell);
+    c.args(args).env_clear();
+    for (k, v) in &envs {
+        c.env(k, v);
+    }
+    Out::from(c.stdin(std::process::Stdio::null()).output().unwrap())
+}
+
+#[test]
+fn init_wrapper_sets_and_drops_the_session_under_strict_modes() {
+    let f = Fixture::new();
+    let code = f.code();
+    let body = format!("mfa dev -t {code}; echo \"set=$MFA_ENV_PROFILE\"; mfa status >/dev/null && echo live; mfa off; echo \"after=${{MFA_ENV_PROFILE-none}}\"");
+    let out = run_shell(
+        &f,
+        "bash",
+        &[
+            "-c",
+            &format!("set -eu; eval \"$(mfa-env init bash)\"; {body}"),
+        ],
+    );
+    assert!(
+        out.stdout.contains("set=dev\nlive\nafter=none"),
+        "bash: {}{}",
+        out.stdout,
+        out.stderr
+    );
+    if require("zsh") {
+        let body = body.replace(&code, &f.sts.alice().next_code());
+        let out = run_shell(
+            &f,
+            "zsh",
+            &[
+                "-e",
+                "-u",
+                "-c",
+                &format!("eval \"$(mfa-env init zsh)\"; mfa logout --all; {body}"),
+            ],
+        );
+        assert!(
+            out.stdout.contains("set=dev\nlive\nafter=none"),
+            "zsh: {}{}",
+            out.stdout,
+            out.stderr
+        );
+    }
+    if require("fish") {
+        let out = run_shell(&f, "fish", &["-c", "mfa-env init fish | source; mfa dev; echo set=$MFA_ENV_PROFILE; mfa off; set -q MFA_ENV_PROFILE; or echo after=none"]);
+        assert!(
+            out.stdout.contains("set=dev\nafter=none"),
+            "fish: {}{}",
+            out.stdout,
+            out.stderr
+        );
+    }
+}
+
+#[test]
+fn init_cmd_renames_the_function_and_failures_apply_nothing() {
+    let f = Fixture::new();
+    let out = run_shell(&f, "bash", &["-c", "set -u; eval \"$(mfa-env init bash --cmd aws-mfa)\"; aws-mfa nosuchprofile -t 123456; echo \"st=$? p=${MFA_ENV_PROFILE-none}\"; type mfa >/dev/null 2>&1 || echo no-mfa"]);
+    assert!(
+        out.stdout.contains("st=3 p=none") && out.stdout.contains("no-mfa"),
+        "{}{}",
+        out.stdout,
+        out.stderr
+    );
+    let out = f.run(&["init", "bash", "--cmd", "bad name;rm"]);
+    assert_eq!(out.status, 2);
+}
+
+#[test]
+fn prompt_segment_for_live_near_expiry_expired_and_none() {
+    let f = Fixture::new();
+    let now = crate::support::fake_sts::now();
+    let cases = [
+        (Some(now + 5_000), "[work 1h23m]"),
+        (Some(now + 299), "[work 4m]"),
+        (Some(now - 5), "[work expired]"),
+        (None, ""),
+    ];
+    for (exp, want) in cases {
+        let set = match exp {
+            Some(e) => format!("MFA_ENV_PROFILE=work MFA_ENV_EXPIRATION={e}"),
+            None => "unset MFA_ENV_PROFILE".to_string(),
+        };
+        let bash = run_shell(&f, "bash", &["-c", &format!("set -eu; eval \"$(mfa-env init bash)\"; {set}; export MFA_ENV_PROFILE 2>/dev/null || true; printf '<%s>' \"$(mfa_env_prompt)\"")]);
+        assert!(
+            bash.stdout.contains(&format!("<{want}>")),
+            "bash {want}: {}{}",
+            bash.stdout,
+            bash.stderr
+        );
+        if require("zsh") {
+            let zsh = run_shell(
+                &f,
+                "zsh",
+                &[
+                    "-e",
+                    "-u",
+                    "-c",
+                    &format!(
+                        "eval \"$(mfa-env init zsh)\"; {set}; printf '<%s>' \"$(mfa_env_prompt)\""
+                    ),
+                ],
+            );
+            assert!(
+                zsh.stdout.contains(&format!("<{want}>")),
+                "zsh {want}: {}{}",
+                zsh.stdout,
+                zsh.stderr
+            );
+        }
+        if require("fish") {
+            let fset = match exp {
+                Some(e) => format!("set -gx MFA_ENV_PROFILE work; set -gx MFA_ENV_EXPIRATION {e}"),
+                None => "set -e MFA_ENV_PROFILE".to_string(),
+            };
+            let fish = run_shell(
+                &f,
+                "fish",
+                &[
+                    "-c",
+                    &format!("mfa-env init fish | source; {fset}; printf '<%s>' (mfa_env_prompt)"),
+                ],
+            );
+            assert!(
+                fish.stdout.contains(&format!("<{want}>")),
+                "fish {want}: {}{}",
+                fish.stdout,
+                fish.stderr
+            );
+        }
+    }
+}
+
+#[test]
+fn powershell_init_and_session_scripts_parse() {
+    let f = Fixture::new();
+    let out = f.run(&["init", "powershell"]);
+    let tree = crate::powershell::parse(&out.stdout);
+    assert!(
+        !tree.root_node().has_error(),
+        "init powershell does not parse:\n{}",
+        out.stdout
+    );
+    for file in ["session.ps1", "prompt.ps1", "init.ps1"] {
+        let text = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("shell")
+                .join(file),
+        )
+        .unwrap();
+        assert!(
+            !crate::powershell::parse(&text).root_node().has_error(),
+            "{file} does not parse"
+        );
+    }
+}
+
+#[test]
+fn shell_scripts_are_shellcheck_clean_and_fish_indented() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("shell");
+    if require("shellcheck") {
+        for file in [
+            "prompt.sh",
+            "init.sh",
+            "session.bash",
+            "session.zsh",
+            "session.zshenv",
+            "session.sh",
+        ] {
+            let out = sh("shellcheck", &[dir.join(file).to_str().unwrap()], &[]);
+            assert_eq!(out.status, 0, "{file}: {}", out.stdout);
+        }
+    }
+    if require("fish") {
+        for file in ["prompt.fish", "init.fish", "session.fish"] {
+            let path = dir.join(file);
+            let out = sh("fish", &["--no-execute", path.to_str().unwrap()], &[]);
+            assert_eq!(out.status, 0, "{file}: {}", out.stderr);
+            let out = sh(
+                "fish",
+                &["-c", &format!("fish_indent < '{}'", path.display())],
+                &[],
+            );
+            assert_eq!(
+                out.stdout,
+                std::fs::read_to_string(&path).unwrap(),
+                "{file} is not fish_indent-stable"
+            );
+        }
+    }
+}
+
+#[test]
+fn profiles_complete_in_bash_and_fish() {
+    let mut f = Fixture::new();
+    f.write_config(&format!("[profile dev]\nmfa_serial = {SERIAL}\n[profile admin]\nrole_arn = {ADMIN_ARN}\nsource_profile = dev\n[profile zeta]\nregion = eu-west-1\n"));
+    let out = run_shell(&f, "bash", &["-c", "eval \"$(mfa-env completions bash)\"; COMP_WORDS=(mfa-env exec ''); COMP_CWORD=2; COMP_TYPE=9; _clap_complete_mfa_env mfa-env '' exec; printf '%s\\n' \"${COMPREPLY[@]}\""]);
+    for p in ["admin", "dev", "zeta"] {
+        assert!(
+            out.stdout.lines().any(|l| l == p),
+            "bash completes {p}: {}{}",
+            out.stdout,
+            out.stderr
+        );
+    }
+    let out = run_shell(&f, "bash", &["-c", "eval \"$(mfa-env init bash)\"; COMP_WORDS=(mfa a); COMP_CWORD=1; COMP_TYPE=9; _clap_complete_mfa mfa a mfa; printf '%s\\n' \"${COMPREPLY[@]}\""]);
+    assert!(
+        out.stdout.lines().any(|l| l == "admin"),
+        "the wrapper completes profiles: {}{}",
+        out.stdout,
+        out.stderr
+    );
+    if require("fish") {
+        let out = run_shell(
+            &f,
+            "fish",
+            &[
+                "-c",
+                "mfa-env completions fish | source; complete -C 'mfa-env exec '",
+            ],
+        );
+        for p in ["admin", "dev", "zeta"] {
+            assert!(
+                out.stdout.lines().any(|l| l.split('\t').next() == Some(p)),
+                "fish completes {p}: {}{}",
+                out.stdout,
+                out.stderr
+            );
+        }
+    }
+    if require("zsh") {
+        let out = run_shell(&f, "zsh", &["-c", "autoload -Uz compinit && compinit -u && eval \"$(mfa-env init zsh)\" && echo loaded"]);
+        assert!(
+            out.stdout.contains("loaded"),
+            "zsh: {}{}",
+            out.stdout,
+            out.stderr
+        );
+    }
+}
