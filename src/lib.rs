@@ -25,7 +25,8 @@ pub fn run() -> i32 {
         .var(cmd::completions::VAR)
         .complete();
     let cli = Cli::parse();
-    log::set_verbose(cli.verbose);
+    let env_verbose = std::env::var("MFA_ENV_VERBOSE").is_ok_and(|v| !v.is_empty() && v != "0");
+    log::set_verbose(cli.verbose || env_verbose);
     match dispatch(cli) {
         Ok(code) => code,
         Err(err) => {

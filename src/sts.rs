@@ -222,11 +222,18 @@ impl Sts {
         {
             return Err(self.malformed("the answer has empty credentials"));
         }
+        let expiration = c.expiration.secs();
+        if expiration <= now() {
+            return Err(self.malformed(&format!(
+                "the credentials it returned expired already ({}); check the clock of this machine",
+                rfc3339(expiration)
+            )));
+        }
         Ok(Credentials {
             access_key_id: c.access_key_id,
             secret_access_key: Zeroizing::new(c.secret_access_key),
             session_token: Zeroizing::new(c.session_token),
-            expiration: c.expiration.secs(),
+            expiration,
             identity,
         })
     }

@@ -169,7 +169,8 @@ fn exec_returns_the_commands_exit_status_and_passes_streams() {
             "-c",
             "echo out; echo err >&2; exit 7",
         ],
-        &[],
+        // Not verbose here: stderr must be the command's alone.
+        &[("MFA_ENV_VERBOSE", "0")],
     );
     assert_eq!(out.status, 7);
     assert_eq!(out.stdout, "out\n");

@@ -76,6 +76,29 @@ impl Fixture {
         self.home.join(".aws")
     }
 
+    pub fn tmp_dir(&self) -> PathBuf {
+        let dir = self.root.path().join("tmp");
+        std::fs::create_dir_all(&dir).expect("mkdir tmp");
+        dir
+    }
+
+    /// No secret in any file mfa-env could have written outside its cache: HOME and TMPDIR.
+    pub fn assert_no_secret_in_files(&self) {
+        let secrets = self.sts.secrets();
+        for dir in [self.home.clone(), self.tmp_dir()] {
+            for (path, bytes) in snapshot(&dir) {
+                let text = String::from_utf8_lossy(&bytes);
+                for s in &secrets {
+                    // The long-term secret is in the credentials file by design.
+                    if path.starts_with(self.aws_dir()) && s.starts_with("fakeSecret/") {
+                        continue;
+                    }
+                    assert!(!text.contains(s.as_str()), "a secret was written to {}", path.display());
+                }
+            }
+        }
+    }
+
     pub fn cache_dir(&self) -> PathBuf {
         self.root.path().join("cache")
     }
@@ -101,6 +124,9 @@ impl Fixture {
             .env("MFA_ENV_CACHE_DIR", self.cache_dir())
             .env("MFA_ENV_TIMEOUT", "5")
             .env("SHELL", "/bin/bash")
+            .env("TMPDIR", self.tmp_dir())
+            // Every test runs at the most verbose logging: no secret may show up in it either.
+            .env("MFA_ENV_VERBOSE", "1")
             .stdin(Stdio::null());
         c
     }
@@ -157,6 +183,7 @@ impl Drop for Fixture {
     fn drop(&mut self) {
         if !std::thread::panicking() {
             self.assert_aws_untouched();
+            self.assert_no_secret_in_files();
         }
     }
 }
@@ -170,9 +197,11 @@ fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
         };
         for e in rd.flatten() {
             let p = e.path();
-            if p.is_dir() {
+            // Never follow links or open FIFOs and sockets (fish keeps one): regular files only.
+            let Ok(kind) = e.file_type() else { continue };
+            if kind.is_dir() {
                 stack.push(p);
-            } else {
+            } else if kind.is_file() {
                 out.insert(p.clone(), std::fs::read(&p).unwrap_or_default());
             }
         }
