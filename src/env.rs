@@ -3,6 +3,7 @@
 //! Every command that applies a session (export, exec, shell, unset) goes through this list,
 //! so what is set and unset is decided in one place. The order is fixed: never a hash map.
 
+use crate::error::{fail, Exit};
 use crate::sts::Credentials;
 
 pub const ACCESS_KEY_ID: &str = "AWS_ACCESS_KEY_ID";
@@ -97,6 +98,39 @@ pub fn unset_changes(region_set_by_us: Option<&str>, current_region: Option<&str
     changes
 }
 
+/// Linux refuses to start any program whose environment holds one `NAME=value` string longer
+/// than this (MAX_ARG_STRLEN): a bigger value would make every later command fail.
+pub const MAX_ENTRY: usize = 128 * 1024;
+
+/// Refuses values no environment can hold: a NUL byte, or an entry over `MAX_ENTRY`.
+pub fn validate(changes: &[Change]) -> anyhow::Result<()> {
+    for change in changes {
+        if let Change::Set(name, value) = change {
+            if value.contains('\0') {
+                return Err(fail(
+                    Exit::Other,
+                    format!(
+                        "the value for {name} contains a NUL byte, which no shell can hold; \
+                         nothing was applied (the STS answer was not usable)"
+                    ),
+                ));
+            }
+            let entry = name.len() + 1 + value.len() + 1;
+            if entry > MAX_ENTRY {
+                return Err(fail(
+                    Exit::Other,
+                    format!(
+                        "the value for {name} is {} bytes, more than an environment variable can \
+                         hold ({MAX_ENTRY} bytes); nothing was applied (the STS answer was not usable)",
+                        value.len()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Applies changes to a command's environment (exec, shell): values go directly, no quoting.
 pub fn apply_to_command(cmd: &mut std::process::Command, changes: &[Change]) {
     for change in changes {
@@ -169,6 +203,17 @@ mod tests {
         });
         assert!(!changes.iter().any(|c| c.name() == REGION));
         assert!(changes.contains(&Change::Unset(MFA_ENV_REGION)));
+    }
+
+    #[test]
+    fn values_an_environment_cannot_hold_are_refused() {
+        assert!(validate(&[Change::Set("A", "x".repeat(MAX_ENTRY - 3))]).is_ok());
+        let err = validate(&[Change::Set("A", "x".repeat(MAX_ENTRY - 2))]).unwrap_err();
+        assert!(err
+            .to_string()
+            .contains("more than an environment variable can hold"));
+        assert!(validate(&[Change::Set("A", "a\0b".into())]).is_err());
+        assert!(validate(&[Change::Unset("A")]).is_ok());
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub fn run(args: ExecArgs) -> anyhow::Result<i32> {
     };
     let mut cmd = Command::new(&program);
     cmd.args(argv);
+    crate::env::validate(&changes)?;
     apply_to_command(&mut cmd, &changes);
     run_replacing(cmd, &program)
 }

@@ -56,6 +56,7 @@ pub fn run(args: ShellArgs) -> anyhow::Result<i32> {
         })?;
     let mut cmd = Command::new(&program);
     prepare(&mut cmd, kind, dir.path())?;
+    crate::env::validate(&changes)?;
     apply_to_command(&mut cmd, &changes);
     if let Ok(exe) = std::env::current_exe() {
         cmd.env("MFA_ENV_BIN", exe);

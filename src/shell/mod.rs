@@ -8,7 +8,6 @@ pub use detect::detect;
 pub use quote::{quote_fish, quote_posix, quote_powershell};
 
 use crate::env::Change;
-use crate::error::{fail, Exit};
 
 /// A closed set: adding a shell means handling it in every `match` below.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -74,22 +73,10 @@ impl Shell {
         }
     }
 
-    /// Renders the changes as code for this shell. A value no shell can hold (a NUL byte) is
-    /// refused before anything is produced, so the caller prints all or nothing.
+    /// Renders the changes as code for this shell. A value no environment can hold is refused
+    /// before anything is produced, so the caller prints all or nothing.
     pub fn render(self, changes: &[Change]) -> anyhow::Result<String> {
-        for change in changes {
-            if let Change::Set(name, value) = change {
-                if value.contains('\0') {
-                    return Err(fail(
-                        Exit::Other,
-                        format!(
-                            "the value for {name} contains a NUL byte, which no shell can hold; \
-                             nothing was printed (the STS answer was not usable)"
-                        ),
-                    ));
-                }
-            }
-        }
+        crate::env::validate(changes)?;
         Ok(changes.iter().map(|c| self.render_one(c)).collect())
     }
 }

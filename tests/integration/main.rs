@@ -5,6 +5,7 @@ mod support;
 
 mod cache;
 mod core;
+mod hardening;
 mod integration_shell;
 mod powershell;
 mod session;

@@ -93,7 +93,11 @@ impl Fixture {
                     if path.starts_with(self.aws_dir()) && s.starts_with("fakeSecret/") {
                         continue;
                     }
-                    assert!(!text.contains(s.as_str()), "a secret was written to {}", path.display());
+                    assert!(
+                        !text.contains(s.as_str()),
+                        "a secret was written to {}",
+                        path.display()
+                    );
                 }
             }
         }
