@@ -448,13 +448,34 @@ impl Run<'_> {
                             .await
                     })
                     .await?;
-                self.assume_rest(creds, 1).await?
+                self.assume_rest(creds, 1)
+                    .await
+                    .map_err(StsError::into_failure)?
             }
             RolePath::Auto | RolePath::ViaSession => {
-                let (source, _) = self
+                let (source, origin) = self
                     .source_session(false, self.plan.session_duration)
                     .await?;
-                self.assume_rest(source, 0).await?
+                match self.assume_rest(source, 0).await {
+                    Ok(creds) => creds,
+                    // A cached MFA session that STS no longer accepts (revoked, clock skew):
+                    // forget it and start a new one, once.
+                    Err(e @ (StsError::InvalidKeys { .. } | StsError::Expired))
+                        if origin == Origin::Cache =>
+                    {
+                        eprintln!("mfa-env: the cached MFA session was not accepted ({e}); starting a new one");
+                        if let Some(cache) = &self.cache {
+                            cache.remove(&self.source_key());
+                        }
+                        let (source, _) = self
+                            .source_session(true, self.plan.session_duration)
+                            .await?;
+                        self.assume_rest(source, 0)
+                            .await
+                            .map_err(StsError::into_failure)?
+                    }
+                    Err(e) => return Err(e.into_failure()),
+                }
             }
         };
         self.store(&role_key, "role", &creds);
@@ -466,7 +487,7 @@ impl Run<'_> {
         &self,
         mut creds: Credentials,
         from: usize,
-    ) -> anyhow::Result<Credentials> {
+    ) -> Result<Credentials, StsError> {
         let roles = &self.resolved.roles;
         for (i, role) in roles.iter().enumerate().skip(from) {
             let duration = if i + 1 == roles.len() {
@@ -488,8 +509,7 @@ impl Run<'_> {
             );
             creds = sts
                 .assume_role(role, &self.session_name(role), None, duration)
-                .await
-                .map_err(StsError::into_failure)?;
+                .await?;
         }
         Ok(creds)
     }

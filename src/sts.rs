@@ -108,6 +108,8 @@ impl Limits {
 pub struct Sts {
     client: aws_sdk_sts::Client,
     endpoint: String,
+    /// Signed with temporary (session) credentials rather than long-term keys.
+    session: bool,
 }
 
 /// STS's default region when none is configured: the global partition's home.
@@ -154,6 +156,7 @@ impl Sts {
         Sts {
             client: aws_sdk_sts::Client::from_conf(builder.build()),
             endpoint,
+            session: signer.session_token.is_some(),
         }
     }
 
@@ -296,7 +299,13 @@ impl Sts {
                         detail: format!("HTTP {status} with a body that is not an STS answer"),
                     };
                 }
-                from_code(endpoint, status, code, &message)
+                match from_code(endpoint, status, code, &message) {
+                    StsError::InvalidKeys { code, .. } => StsError::InvalidKeys {
+                        code,
+                        session: self.session,
+                    },
+                    other => other,
+                }
             }
             other => StsError::Other {
                 endpoint,
@@ -355,6 +364,7 @@ fn from_code(endpoint: String, status: u16, code: Option<String>, message: &str)
             | "AuthFailure",
         ) => StsError::InvalidKeys {
             code: code.unwrap_or_default(),
+            session: false,
         },
         Some("ExpiredToken" | "ExpiredTokenException" | "RequestExpired") => StsError::Expired,
         Some(
@@ -395,8 +405,8 @@ pub enum StsError {
     InvalidCode,
     #[error("AWS could not validate the MFA code against this device: check that mfa_serial is the ARN of an MFA device of the IAM user whose keys the profile holds")]
     BadSerial,
-    #[error("AWS rejected the long-term keys ({code}): they are invalid, deactivated or deleted; check aws_access_key_id/aws_secret_access_key")]
-    InvalidKeys { code: String },
+    #[error("{}", invalid_keys(code, *session))]
+    InvalidKeys { code: String, session: bool },
     #[error(
         "the credentials used to sign the request have expired; run again to start a new session"
     )]
@@ -421,6 +431,20 @@ pub enum StsError {
     },
     #[error("calling {endpoint} failed: {detail}")]
     Other { endpoint: String, detail: String },
+}
+
+fn invalid_keys(code: &str, session: bool) -> String {
+    if session {
+        format!(
+            "STS rejected the MFA session credentials ({code}) used to assume the role; \
+             run again with --refresh, or mfa-env logout, to start a new MFA session"
+        )
+    } else {
+        format!(
+            "AWS rejected the long-term keys ({code}): they are invalid, deactivated or deleted; \
+             check aws_access_key_id/aws_secret_access_key"
+        )
+    }
 }
 
 impl StsError {

@@ -368,3 +368,35 @@ fn aws_cli_uses_mfa_env_as_credential_process() {
         out.stdout
     );
 }
+
+#[test]
+fn a_cached_mfa_session_that_sts_rejects_is_replaced() {
+    let mut f = Fixture::new();
+    two_roles(&mut f);
+    assert_eq!(
+        f.run(&["admin", "--shell", "bash", "-t", &f.code()]).status,
+        0
+    );
+    f.sts.revoke_sessions();
+    let out = f.run(&[
+        "readonly",
+        "--shell",
+        "bash",
+        "-t",
+        &f.sts.alice().next_code(),
+    ]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("the cached MFA session was not accepted"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("STS rejected the MFA session credentials (InvalidClientTokenId)"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(f.sts.count("GetSessionToken"), 2);
+}

@@ -635,3 +635,41 @@ fn shell_is_detected_from_the_parent_process() {
         );
     }
 }
+
+#[test]
+fn aws_cli_as_consumer_of_a_session_token_under_exec() {
+    if !std::path::Path::new("/usr/bin/aws").exists() {
+        assert!(
+            std::env::var_os("MFA_ENV_REQUIRE_TOOLS").is_none(),
+            "/usr/bin/aws is required"
+        );
+        eprintln!("note: /usr/bin/aws not installed; skipping");
+        return;
+    }
+    let f = Fixture::new();
+    let url = f.sts.url();
+    let out = f.run(&[
+        "exec",
+        "dev",
+        "-t",
+        &f.code(),
+        "--",
+        "/usr/bin/aws",
+        "sts",
+        "get-caller-identity",
+        "--output",
+        "text",
+        "--query",
+        "Arn",
+        "--endpoint-url",
+        &url,
+    ]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert_eq!(out.stdout.trim(), "arn:aws:iam::123456789012:user/alice");
+    let last = f.sts.requests().pop().unwrap();
+    assert_eq!(last.action, "GetCallerIdentity");
+    assert!(
+        last.access_key_id.unwrap().starts_with("ASIAFAKE"),
+        "signed with the session, not the long-term keys"
+    );
+}

@@ -7,6 +7,7 @@ mod cache;
 mod core;
 mod hardening;
 mod integration_shell;
+mod moto;
 mod powershell;
 mod session;
 mod shells;

@@ -745,3 +745,10 @@ impl FakeSts {
         out
     }
 }
+
+impl FakeSts {
+    /// Forgets every session it issued, as if AWS had revoked them.
+    pub fn revoke_sessions(&self) {
+        self.state().issued.clear();
+    }
+}
