@@ -165,7 +165,44 @@ impl Cache {
             identity: creds.identity.clone(),
         };
         let json = Zeroizing::new(serde_json::to_vec(&entry)?);
-        write_private(&self.entry_path(key), &json)
+        write_private(&self.entry_path(key), &json)?;
+        self.sweep_expired();
+        Ok(())
+    }
+
+    /// Removes sessions that have expired and temp files older than a minute (left by a run
+    /// that was killed mid-write), so the cache holds nothing past its use.
+    fn sweep_expired(&self) {
+        let Ok(rd) = fs::read_dir(&self.dir) else {
+            return;
+        };
+        let now = crate::sts::now();
+        for e in rd.flatten() {
+            let path = e.path();
+            let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            if name.contains(".tmp.") {
+                let old = e
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|age| age.as_secs() > 60);
+                if old {
+                    let _ = fs::remove_file(&path);
+                }
+            } else if name.starts_with("session-") && name.ends_with(".json") {
+                let expired = fs::read_to_string(&path)
+                    .ok()
+                    .map(Zeroizing::new)
+                    .and_then(|t| serde_json::from_str::<Entry>(&t).ok())
+                    .is_some_and(|entry| entry.expiration <= now);
+                if expired {
+                    let _ = fs::remove_file(&path);
+                }
+            }
+        }
     }
 
     pub fn remove(&self, key: &str) -> bool {

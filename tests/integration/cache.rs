@@ -400,3 +400,58 @@ fn a_cached_mfa_session_that_sts_rejects_is_replaced() {
     );
     assert_eq!(f.sts.count("GetSessionToken"), 2);
 }
+
+#[test]
+fn expired_entries_are_swept_when_a_session_is_written() {
+    let f = Fixture::new();
+    assert_eq!(
+        f.run(&["dev", "--shell", "bash", "-t", &f.code()]).status,
+        0
+    );
+    let dir = f.cache_dir();
+    let stale = dir.join("session-0123456789abcdef0123456789abcdef.json");
+    std::fs::write(&stale, r#"{"version":1,"profile":"old","kind":"session-token","access_key_id":"ASIAOLD","secret_access_key":"s","session_token":"t","expiration":1000,"identity":""}"#).unwrap();
+    assert_eq!(f.run(&["admin", "--shell", "bash"]).status, 0);
+    assert!(!stale.exists(), "an expired session stays on disk");
+}
+
+#[test]
+fn boto3_uses_mfa_env_as_credential_process() {
+    let Some(python) = crate::moto::venv_tool("MFA_ENV_PYTHON", "python") else {
+        assert!(
+            std::env::var_os("MFA_ENV_REQUIRE_TOOLS").is_none(),
+            "the venv python with boto3 is required"
+        );
+        eprintln!("note: no venv python with boto3; skipping (scripts/test installs it)");
+        return;
+    };
+    let mut f = Fixture::new();
+    f.write_config(&format!(
+        "[profile dev]\nmfa_serial = {SERIAL}\nregion = eu-west-1\n\
+         [profile admin]\nrole_arn = {ADMIN_ARN}\nsource_profile = dev\n\
+         [profile py]\ncredential_process = {BIN} credential-process admin\nregion = eu-west-1\n"
+    ));
+    assert_eq!(
+        f.run(&["admin", "--shell", "bash", "-t", &f.code()]).status,
+        0
+    );
+    let script = format!(
+        "import boto3; print(boto3.Session(profile_name='py').client('sts', endpoint_url='{}').get_caller_identity()['Arn'])",
+        f.sts.url()
+    );
+    let mut cmd = std::process::Command::new(python);
+    cmd.env_clear();
+    for (k, v) in f.cmd().get_envs() {
+        if let Some(v) = v {
+            cmd.env(k, v);
+        }
+    }
+    let out = Out::from(cmd.args(["-c", &script]).output().unwrap());
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert!(
+        out.stdout
+            .starts_with("arn:aws:sts::123456789012:assumed-role/Admin/mfa-env-alice"),
+        "{}",
+        out.stdout
+    );
+}

@@ -22,7 +22,7 @@ impl Drop for Moto {
     }
 }
 
-fn venv_tool(var: &str, name: &str) -> Option<PathBuf> {
+pub fn venv_tool(var: &str, name: &str) -> Option<PathBuf> {
     std::env::var_os(var)
         .map(PathBuf::from)
         .or_else(|| {
