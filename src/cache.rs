@@ -97,7 +97,12 @@ impl Cache {
             if let Some(parent) = dir.parent() {
                 fs::create_dir_all(parent).map_err(|e| unusable(&dir, &e.to_string()))?;
             }
-            create_private_dir(&dir).map_err(|e| unusable(&dir, &e.to_string()))?;
+            match create_private_dir(&dir) {
+                // Another run created it first: the checks below decide whether it is usable.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(unusable(&dir, &e.to_string())),
+                Ok(()) => {}
+            }
         }
         check_private_dir(&dir)?;
         Ok(Cache { dir })

@@ -321,34 +321,21 @@ fn credential_process_prints_version_1_json() {
 
 #[test]
 fn aws_cli_uses_mfa_env_as_credential_process() {
-    if !std::path::Path::new("/usr/bin/aws").exists() {
-        assert!(
-            std::env::var_os("MFA_ENV_REQUIRE_TOOLS").is_none(),
-            "/usr/bin/aws is required"
-        );
-        eprintln!("note: /usr/bin/aws not installed; skipping");
+    if !require_file("/usr/bin/aws") {
         return;
     }
     let mut f = Fixture::new();
-    let alice = f.sts.alice();
     f.write_config(&format!(
         "[profile dev]\nmfa_serial = {SERIAL}\nregion = eu-west-1\n\
          [profile admin]\nrole_arn = {ADMIN_ARN}\nsource_profile = dev\n\
          [profile work]\ncredential_process = {BIN} credential-process admin\nregion = eu-west-1\n"
     ));
-    let _ = alice;
     // Warm the cache (the AWS CLI gives the process no terminal here).
     assert_eq!(
         f.run(&["admin", "--shell", "bash", "-t", &f.code()]).status,
         0
     );
-    let mut aws = std::process::Command::new("/usr/bin/aws");
-    aws.env_clear();
-    for (k, v) in f.cmd().get_envs() {
-        if let Some(v) = v {
-            aws.env(k, v);
-        }
-    }
+    let mut aws = f.command("/usr/bin/aws");
     aws.args([
         "sts",
         "get-caller-identity",
@@ -418,11 +405,7 @@ fn expired_entries_are_swept_when_a_session_is_written() {
 #[test]
 fn boto3_uses_mfa_env_as_credential_process() {
     let Some(python) = crate::moto::venv_tool("MFA_ENV_PYTHON", "python") else {
-        assert!(
-            std::env::var_os("MFA_ENV_REQUIRE_TOOLS").is_none(),
-            "the venv python with boto3 is required"
-        );
-        eprintln!("note: no venv python with boto3; skipping (scripts/test installs it)");
+        require_present(false, "the venv python with boto3");
         return;
     };
     let mut f = Fixture::new();
@@ -439,14 +422,7 @@ fn boto3_uses_mfa_env_as_credential_process() {
         "import boto3; print(boto3.Session(profile_name='py').client('sts', endpoint_url='{}').get_caller_identity()['Arn'])",
         f.sts.url()
     );
-    let mut cmd = std::process::Command::new(python);
-    cmd.env_clear();
-    for (k, v) in f.cmd().get_envs() {
-        if let Some(v) = v {
-            cmd.env(k, v);
-        }
-    }
-    let out = Out::from(cmd.args(["-c", &script]).output().unwrap());
+    let out = f.sh(python.to_str().unwrap(), &["-c", &script], &[]);
     assert_eq!(out.status, 0, "{}", out.stderr);
     assert!(
         out.stdout

@@ -74,6 +74,7 @@ fn role_profile_uses_an_mfa_session_then_assume_role() {
 #[test]
 fn long_role_duration_takes_the_direct_path_and_says_so() {
     let f = Fixture::new();
+    let code = f.code();
     let out = f.run(&[
         "admin",
         "--shell",
@@ -81,7 +82,7 @@ fn long_role_duration_takes_the_direct_path_and_says_so() {
         "--duration",
         "4h",
         "--token-code",
-        &f.code(),
+        &code,
     ]);
     assert_eq!(out.status, 0, "{}", out.stderr);
     assert!(
@@ -94,7 +95,7 @@ fn long_role_duration_takes_the_direct_path_and_says_so() {
     assert_eq!(reqs[0].action, "AssumeRole");
     assert_eq!(reqs[0].params["DurationSeconds"], "14400");
     assert_eq!(reqs[0].params["SerialNumber"], SERIAL);
-    assert_eq!(reqs[0].params["TokenCode"], f.sts.alice().code_now());
+    assert_eq!(reqs[0].params["TokenCode"], code);
 }
 
 #[test]
@@ -115,19 +116,13 @@ fn via_session_with_a_long_duration_is_refused_before_any_call() {
 #[test]
 fn direct_flag_forces_assume_role_with_mfa() {
     let f = Fixture::new();
-    let out = f.run(&[
-        "admin",
-        "--direct",
-        "--shell",
-        "sh",
-        "--token-code",
-        &f.code(),
-    ]);
+    let code = f.code();
+    let out = f.run(&["admin", "--direct", "--shell", "sh", "--token-code", &code]);
     assert_eq!(out.status, 0, "{}", out.stderr);
     let reqs = f.sts.requests();
     assert_eq!(reqs.len(), 1);
     assert_eq!(reqs[0].params["DurationSeconds"], "3600");
-    assert_eq!(reqs[0].params["TokenCode"], f.sts.alice().code_now());
+    assert_eq!(reqs[0].params["TokenCode"], code);
 }
 
 #[test]
@@ -557,14 +552,15 @@ fn mfa_process_supplies_the_code() {
     let mut f = Fixture::new();
     let alice = f.sts.alice();
     let script = f.root.path().join("code.sh");
-    std::fs::write(&script, format!("#!/bin/sh\necho {}\n", alice.code_now())).unwrap();
+    let code = alice.code_now();
+    std::fs::write(&script, format!("#!/bin/sh\necho {code}\n")).unwrap();
     f.write_config(&format!(
         "[profile dev]\nmfa_serial = {SERIAL}\nmfa_process = sh {}\n",
         script.display()
     ));
     let out = f.run(&["dev", "--shell", "bash"]);
     assert_eq!(out.status, 0, "{}", out.stderr);
-    assert_eq!(f.sts.requests()[0].params["TokenCode"], alice.code_now());
+    assert_eq!(f.sts.requests()[0].params["TokenCode"], code);
     f.write_config(&format!(
         "[profile dev]\nmfa_serial = {SERIAL}\nmfa_process = echo nope\n"
     ));
@@ -612,13 +608,7 @@ fn shell_is_detected_from_the_parent_process() {
     let f = Fixture::new();
     let code = f.code();
     let script = format!("{BIN} dev -t {code}");
-    let envs: Vec<(String, String)> = f
-        .cmd()
-        .get_envs()
-        .filter_map(|(k, v)| Some((k.to_str()?.to_string(), v?.to_str()?.to_string())))
-        .collect();
-    let envs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let out = sh("bash", &["-c", &script], &envs);
+    let out = f.sh("bash", &["-c", &script], &[]);
     assert!(
         out.stdout.starts_with("export AWS_ACCESS_KEY_ID="),
         "{}{}",
@@ -626,7 +616,7 @@ fn shell_is_detected_from_the_parent_process() {
         out.stderr
     );
     if require("fish") {
-        let out = sh("fish", &["-c", &format!("{BIN} dev")], &envs);
+        let out = f.sh("fish", &["-c", &format!("{BIN} dev")], &[]);
         assert!(
             out.stdout.starts_with("set -gx AWS_ACCESS_KEY_ID "),
             "{}{}",
@@ -638,12 +628,7 @@ fn shell_is_detected_from_the_parent_process() {
 
 #[test]
 fn aws_cli_as_consumer_of_a_session_token_under_exec() {
-    if !std::path::Path::new("/usr/bin/aws").exists() {
-        assert!(
-            std::env::var_os("MFA_ENV_REQUIRE_TOOLS").is_none(),
-            "/usr/bin/aws is required"
-        );
-        eprintln!("note: /usr/bin/aws not installed; skipping");
+    if !require_file("/usr/bin/aws") {
         return;
     }
     let f = Fixture::new();

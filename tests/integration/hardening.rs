@@ -270,12 +270,11 @@ fn many_parallel_runs_against_one_cache() {
 #[test]
 fn a_cache_directory_owned_by_someone_else_is_refused() {
     // SAFETY: geteuid cannot fail.
-    if unsafe { libc::geteuid() } != 0 {
-        assert!(
-            std::env::var_os("MFA_ENV_REQUIRE_TOOLS").is_none(),
-            "needs root to chown (CI runs as root)"
-        );
-        eprintln!("note: not root; cannot create a directory owned by another user");
+    let root = unsafe { libc::geteuid() } == 0;
+    if !require_present(
+        root,
+        "root (to chown a directory to another user; CI runs as root)",
+    ) {
         return;
     }
     let f = Fixture::new();

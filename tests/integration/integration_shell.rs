@@ -26,35 +26,16 @@ fn committed_completions_are_fresh() {
     }
 }
 
-/// The fixture's environment with the binary's directory first on PATH (the scripts call
-/// `mfa-env` by name).
-fn env_with_bin(f: &Fixture) -> Vec<(String, String)> {
+/// Runs a shell in the fixture's environment with the binary's directory first on PATH (the
+/// scripts call `mfa-env` by name).
+fn run_shell(f: &Fixture, shell: &str, args: &[&str]) -> Out {
     let bin_dir = std::path::Path::new(BIN)
         .parent()
         .unwrap()
         .display()
         .to_string();
-    let mut envs: Vec<(String, String)> = f
-        .cmd()
-        .get_envs()
-        .filter_map(|(k, v)| Some((k.to_str()?.to_string(), v?.to_str()?.to_string())))
-        .collect();
-    envs.retain(|(k, _)| k != "PATH");
-    envs.push((
-        "PATH".into(),
-        format!("{bin_dir}:{}", std::env::var("PATH").unwrap_or_default()),
-    ));
-    envs
-}
-
-fn run_shell(f: &Fixture, shell: &str, args: &[&str]) -> Out {
-    let envs = env_with_bin(f);
-    let mut c = std::process::Command::new(shell);
-    c.args(args).env_clear();
-    for (k, v) in &envs {
-        c.env(k, v);
-    }
-    Out::from(c.stdin(std::process::Stdio::null()).output().unwrap())
+    let path = format!("{bin_dir}:{}", std::env::var("PATH").unwrap_or_default());
+    f.sh(shell, args, &[("PATH", &path)])
 }
 
 #[test]

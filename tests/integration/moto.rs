@@ -40,11 +40,7 @@ fn start_moto() -> Option<(Moto, serde_json::Value)> {
         venv_tool("MFA_ENV_MOTO_SERVER", "moto_server"),
         venv_tool("MFA_ENV_PYTHON", "python"),
     ) else {
-        assert!(
-            std::env::var_os("MFA_ENV_REQUIRE_TOOLS").is_none(),
-            "moto is required (scripts/test installs it in .venv-moto)"
-        );
-        eprintln!("note: moto not installed; skipping (scripts/test installs it)");
+        require_present(false, "moto (in .venv-moto)");
         return None;
     };
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -148,19 +144,11 @@ fn moto_end_to_end() {
     );
 
     // The export, evaluated in bash, then the CLI in that shell.
-    let envs: Vec<(String, String)> = f
-        .cmd()
-        .get_envs()
-        .filter_map(|(k, v)| Some((k.to_str()?.to_string(), v?.to_str()?.to_string())))
-        .collect();
-    let mut envs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    envs.retain(|(k, _)| *k != "AWS_ENDPOINT_URL_STS");
-    envs.push(("AWS_ENDPOINT_URL_STS", &moto.url));
     let script = format!(
         "eval \"$({BIN} deploy --direct --refresh --shell bash -t 100003)\" && {}",
         aws.join(" ")
     );
-    let out = sh("bash", &["-c", &script], &envs);
+    let out = f.sh("bash", &["-c", &script], &env);
     assert_eq!(out.status, 0, "{}", out.stderr);
     assert!(
         out.stdout

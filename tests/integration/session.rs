@@ -1,21 +1,13 @@
 //! `mfa-env shell`, `exec`, `status`, `unset` and the nesting rules, in real shells and a
 //! real pseudo-terminal.
 
-use std::process::Command;
-
 use rexpect::session::{spawn_command, PtySession};
 
 use crate::support::fake_sts::Scripted;
 use crate::support::*;
 
 fn pty(f: &Fixture, args: &[&str], extra: &[(&str, &str)]) -> PtySession {
-    let mut cmd = Command::new(BIN);
-    cmd.env_clear();
-    for (k, v) in f.cmd().get_envs() {
-        if let Some(v) = v {
-            cmd.env(k, v);
-        }
-    }
+    let mut cmd = f.command(BIN);
     cmd.env("TERM", "dumb").args(args);
     for (k, v) in extra {
         cmd.env(k, v);
@@ -267,14 +259,8 @@ fn exec_without_a_command_runs_the_users_shell() {
 
 /// Evaluates `mfa-env` output in a real shell and runs `after` there.
 fn in_shell(f: &Fixture, shell: &str, setup: &str, after: &str) -> Out {
-    let envs: Vec<(String, String)> = f
-        .cmd()
-        .get_envs()
-        .filter_map(|(k, v)| Some((k.to_str()?.to_string(), v?.to_str()?.to_string())))
-        .collect();
-    let envs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let script = format!("{setup}\n{after}");
-    sh(shell, &["-c", &script], &envs)
+    f.sh(shell, &["-c", &script], &[])
 }
 
 #[test]

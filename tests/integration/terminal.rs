@@ -1,8 +1,6 @@
 //! The MFA prompt, driven through a real pseudo-terminal while stdout is captured, as
 //! `eval "$(mfa-env …)"` does.
 
-use std::process::Command;
-
 use rexpect::session::{spawn_command, PtySession};
 
 use crate::support::*;
@@ -16,16 +14,9 @@ fn in_pty(f: &Fixture, args: &str) -> (PtySession, std::path::PathBuf, std::path
         o = out.display(),
         s = stty.display()
     );
-    let mut cmd = Command::new("bash");
-    cmd.args(["--norc", "--noprofile", "-c", &script]);
-    let base = f.cmd();
-    cmd.env_clear();
-    for (k, v) in base.get_envs() {
-        if let Some(v) = v {
-            cmd.env(k, v);
-        }
-    }
-    cmd.env("TERM", "dumb");
+    let mut cmd = f.command("bash");
+    cmd.args(["--norc", "--noprofile", "-c", &script])
+        .env("TERM", "dumb");
     (
         spawn_command(cmd, Some(15_000)).expect("spawn in pty"),
         out,
@@ -129,13 +120,7 @@ fn eof_at_the_prompt_fails_cleanly() {
 #[test]
 fn forgetting_eval_prints_how_to_apply_and_no_secret() {
     let f = Fixture::new();
-    let mut cmd = Command::new(BIN);
-    cmd.env_clear();
-    for (k, v) in f.cmd().get_envs() {
-        if let Some(v) = v {
-            cmd.env(k, v);
-        }
-    }
+    let mut cmd = f.command(BIN);
     cmd.args(["dev", "--shell", "bash", "-t", &f.code()]);
     let mut p = spawn_command(cmd, Some(15_000)).unwrap();
     let text = p.exp_eof().unwrap();

@@ -135,6 +135,28 @@ impl Fixture {
         c
     }
 
+    /// `program` with exactly the environment `cmd()` gives mfa-env, for shells and peers.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut c = Command::new(program);
+        c.env_clear();
+        for (k, v) in self.cmd().get_envs() {
+            if let Some(v) = v {
+                c.env(k, v);
+            }
+        }
+        c
+    }
+
+    /// Runs `program ARGS` in the fixture's environment plus `extra`.
+    pub fn sh(&self, program: &str, args: &[&str], extra: &[(&str, &str)]) -> Out {
+        let mut c = self.command(program);
+        c.args(args).stdin(Stdio::null());
+        for (k, v) in extra {
+            c.env(k, v);
+        }
+        Out::from(c.output().expect("run a program in the fixture"))
+    }
+
     pub fn run(&self, args: &[&str]) -> Out {
         Out::from(self.cmd().args(args).output().expect("run mfa-env"))
     }
@@ -233,13 +255,24 @@ pub fn have(program: &str) -> bool {
 /// Tests that need a tool the README's test command installs: present, or the test fails when
 /// MFA_ENV_REQUIRE_TOOLS is set (CI), or is skipped with a note when running plain `cargo test`.
 pub fn require(program: &str) -> bool {
-    if have(program) {
+    require_present(have(program), program)
+}
+
+/// The same for a file at a fixed path (`/usr/bin/aws`).
+pub fn require_file(path: &str) -> bool {
+    require_present(Path::new(path).is_file(), path)
+}
+
+/// Whether a precondition `what` holds: if not, the test fails under MFA_ENV_REQUIRE_TOOLS (CI)
+/// and is skipped with a note otherwise.
+pub fn require_present(present: bool, what: &str) -> bool {
+    if present {
         return true;
     }
     if std::env::var_os("MFA_ENV_REQUIRE_TOOLS").is_some() {
-        panic!("{program} is required (MFA_ENV_REQUIRE_TOOLS is set) but not on PATH");
+        panic!("{what} is required (MFA_ENV_REQUIRE_TOOLS is set) but missing");
     }
-    eprintln!("note: {program} not installed; skipping (scripts/test installs it)");
+    eprintln!("note: {what} missing; skipping (scripts/test provides it)");
     false
 }
 
