@@ -319,22 +319,26 @@ fn credential_process_prints_version_1_json() {
     f.assert_failure(&out, 3, "not found");
 }
 
+/// A profile `name` whose credentials come from `mfa-env credential-process admin`, with the
+/// cache warm: SDKs give the process no terminal to ask on.
+fn credential_process_fixture(name: &str) -> Fixture {
+    let mut f = Fixture::new();
+    f.write_config(&format!(
+        "[profile dev]\nmfa_serial = {SERIAL}\nregion = eu-west-1\n\
+         [profile admin]\nrole_arn = {ADMIN_ARN}\nsource_profile = dev\n\
+         [profile {name}]\ncredential_process = {BIN} credential-process admin\nregion = eu-west-1\n"
+    ));
+    let out = f.run(&["admin", "--shell", "bash", "-t", &f.code()]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    f
+}
+
 #[test]
 fn aws_cli_uses_mfa_env_as_credential_process() {
     if !require_file("/usr/bin/aws") {
         return;
     }
-    let mut f = Fixture::new();
-    f.write_config(&format!(
-        "[profile dev]\nmfa_serial = {SERIAL}\nregion = eu-west-1\n\
-         [profile admin]\nrole_arn = {ADMIN_ARN}\nsource_profile = dev\n\
-         [profile work]\ncredential_process = {BIN} credential-process admin\nregion = eu-west-1\n"
-    ));
-    // Warm the cache (the AWS CLI gives the process no terminal here).
-    assert_eq!(
-        f.run(&["admin", "--shell", "bash", "-t", &f.code()]).status,
-        0
-    );
+    let f = credential_process_fixture("work");
     let mut aws = f.command("/usr/bin/aws");
     aws.args([
         "sts",
@@ -408,16 +412,7 @@ fn boto3_uses_mfa_env_as_credential_process() {
         require_present(false, "the venv python with boto3");
         return;
     };
-    let mut f = Fixture::new();
-    f.write_config(&format!(
-        "[profile dev]\nmfa_serial = {SERIAL}\nregion = eu-west-1\n\
-         [profile admin]\nrole_arn = {ADMIN_ARN}\nsource_profile = dev\n\
-         [profile py]\ncredential_process = {BIN} credential-process admin\nregion = eu-west-1\n"
-    ));
-    assert_eq!(
-        f.run(&["admin", "--shell", "bash", "-t", &f.code()]).status,
-        0
-    );
+    let f = credential_process_fixture("py");
     let script = format!(
         "import boto3; print(boto3.Session(profile_name='py').client('sts', endpoint_url='{}').get_caller_identity()['Arn'])",
         f.sts.url()
