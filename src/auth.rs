@@ -44,10 +44,9 @@ pub struct Request {
     pub refresh: bool,
 }
 
-/// Where the credentials came from.
+/// Where the credentials of a run came from (a rejected cached session is retried once).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {
-    Environment,
     Cache,
     Sts,
 }
@@ -56,7 +55,6 @@ pub struct Session {
     pub profile: String,
     pub credentials: Credentials,
     pub region: Option<String>,
-    pub origin: Origin,
 }
 
 /// PROFILE defaults to `$AWS_PROFILE`, then the live session's profile, then `default`.
@@ -95,7 +93,6 @@ pub fn authenticate(req: &Request) -> anyhow::Result<Session> {
                     profile: req.profile.clone(),
                     credentials: creds,
                     region: live.region,
-                    origin: Origin::Environment,
                 });
             }
         }
@@ -139,11 +136,11 @@ pub fn authenticate(req: &Request) -> anyhow::Result<Session> {
         .build()
         .map_err(|e| fail(Exit::Other, format!("cannot start the async runtime: {e}")))?;
     let (credentials, origin) = rt.block_on(run.execute())?;
+    debug!("credentials from {origin:?}");
     Ok(Session {
         profile: req.profile.clone(),
         credentials,
         region: resolved.region.clone(),
-        origin,
     })
 }
 

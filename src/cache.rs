@@ -46,14 +46,6 @@ impl Drop for Entry {
     }
 }
 
-/// A cached session as `list` shows it.
-pub struct Listed {
-    pub profile: String,
-    pub kind: String,
-    pub expiration: i64,
-    pub path: PathBuf,
-}
-
 pub struct Cache {
     dir: PathBuf,
 }
@@ -212,33 +204,6 @@ impl Cache {
 
     pub fn remove(&self, key: &str) -> bool {
         fs::remove_file(self.entry_path(key)).is_ok()
-    }
-
-    /// Every readable cached session.
-    pub fn list(&self) -> Vec<Listed> {
-        let Ok(rd) = fs::read_dir(&self.dir) else {
-            return Vec::new();
-        };
-        let mut out: Vec<Listed> = rd
-            .flatten()
-            .filter_map(|e| {
-                let path = e.path();
-                let name = path.file_name()?.to_str()?;
-                if !(name.starts_with("session-") && name.ends_with(".json")) {
-                    return None;
-                }
-                let text = Zeroizing::new(fs::read_to_string(&path).ok()?);
-                let entry: Entry = serde_json::from_str(&text).ok()?;
-                Some(Listed {
-                    profile: entry.profile.clone(),
-                    kind: entry.kind.clone(),
-                    expiration: entry.expiration,
-                    path,
-                })
-            })
-            .collect();
-        out.sort_by(|a, b| (&a.profile, &a.kind).cmp(&(&b.profile, &b.kind)));
-        out
     }
 
     /// Removes every session and guard file (logout --all). Returns how many sessions.

@@ -1,4 +1,5 @@
-//! Time-left text, the same as the shell snippets in `shell/` compute without forking.
+//! Time-left text for status and messages; the shell snippets in `shell/` compute the same
+//! text themselves, without forking.
 
 /// `11h58m`, `59m`, `4m` (minutes rounded down), `0m` in the last minute, `expired` once past.
 pub fn time_left(seconds: i64) -> String {
@@ -14,11 +15,6 @@ pub fn time_left(seconds: i64) -> String {
     }
 }
 
-/// The prompt segment for a session: `[profile 1h23m]`.
-pub fn segment(profile: &str, seconds_left: i64) -> String {
-    format!("[{profile} {}]", time_left(seconds_left))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -31,6 +27,6 @@ mod tests {
         assert_eq!(time_left(59), "0m");
         assert_eq!(time_left(0), "expired");
         assert_eq!(time_left(-5), "expired");
-        assert_eq!(segment("work", 5_000), "[work 1h23m]");
+        assert_eq!(time_left(5_000), "1h23m");
     }
 }
