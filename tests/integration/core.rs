@@ -658,3 +658,69 @@ fn aws_cli_as_consumer_of_a_session_token_under_exec() {
         "signed with the session, not the long-term keys"
     );
 }
+
+#[test]
+fn aws_config_file_and_shared_credentials_file_are_honoured() {
+    let f = Fixture::new();
+    let alice = f.sts.alice();
+    let elsewhere = f.root.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    std::fs::write(
+        elsewhere.join("cfg"),
+        format!("[profile moved]\nmfa_serial = {SERIAL}\nregion = ap-southeast-2\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        elsewhere.join("creds"),
+        format!(
+            "[moved]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            alice.access_key_id, alice.secret_access_key
+        ),
+    )
+    .unwrap();
+    let cfg = elsewhere.join("cfg");
+    let creds = elsewhere.join("creds");
+    let out = f.run_with(
+        &["moved", "--shell", "bash", "-t", &f.code()],
+        &[
+            ("AWS_CONFIG_FILE", cfg.to_str().unwrap()),
+            ("AWS_SHARED_CREDENTIALS_FILE", creds.to_str().unwrap()),
+        ],
+    );
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("export AWS_REGION='ap-southeast-2'"));
+    // ~/.aws still holds "dev", which those variables hide.
+    let out = f.run_with(
+        &["dev", "-t", "123456"],
+        &[
+            ("AWS_CONFIG_FILE", cfg.to_str().unwrap()),
+            ("AWS_SHARED_CREDENTIALS_FILE", creds.to_str().unwrap()),
+        ],
+    );
+    f.assert_failure(&out, 3, "profile 'dev' not found");
+}
+
+#[test]
+fn help_states_the_one_code_many_roles_rule() {
+    let f = Fixture::new();
+    for args in [
+        &["--help"][..],
+        &["export", "--help"][..],
+        &["exec", "--help"][..],
+    ] {
+        let out = f.run(args);
+        assert_eq!(out.status, 0);
+        assert!(out.stdout.contains("ONE CODE, MANY ROLES"), "{args:?}");
+        assert!(
+            out.stdout.contains("AWS caps roles assumed this way at"),
+            "{}",
+            out.stdout
+        );
+        assert!(
+            out.stdout.contains("no further code for any"),
+            "{}",
+            out.stdout
+        );
+        assert!(out.stdout.contains("--via-session") && out.stdout.contains("--direct"));
+    }
+}

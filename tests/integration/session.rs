@@ -64,6 +64,19 @@ fn subshell_flow(shell: &str, marker: &str, user_prompt: &str) {
     p.exp_string("left the shell of session 'dev' (exit status 3)")
         .unwrap();
     p.exp_eof().unwrap();
+    let leftovers: Vec<_> = std::fs::read_dir(f.tmp_dir())
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("mfa-env-shell-")
+        })
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "the startup files were not cleaned up"
+    );
     let status = format!("{:?}", p.process().wait().unwrap());
     assert!(
         status.starts_with("Exited(") && status.ends_with(", 3)"),

@@ -132,3 +132,34 @@ fn forgetting_eval_prints_how_to_apply_and_no_secret() {
     f.assert_no_secret(&text);
     assert!(!text.contains("export "), "{text}");
 }
+
+#[test]
+fn reveal_prints_the_exports_even_to_a_terminal() {
+    let f = Fixture::new();
+    let mut cmd = f.command(BIN);
+    cmd.args(["dev", "--shell", "bash", "--reveal", "-t", &f.code()]);
+    let mut p = spawn_command(cmd, Some(15_000)).unwrap();
+    let text = p.exp_eof().unwrap();
+    assert!(text.contains("export AWS_SESSION_TOKEN='"), "{text}");
+}
+
+#[test]
+fn credential_process_asks_on_the_terminal_while_stdin_and_stdout_are_pipes() {
+    let f = Fixture::new();
+    let out = f.root.path().join("cp.json");
+    let script = format!(
+        "stty echo; echo | {BIN} credential-process admin | cat > '{o}'; echo \"DONE:${{PIPESTATUS[1]}}\"",
+        o = out.display()
+    );
+    let mut cmd = f.command("bash");
+    cmd.args(["--norc", "--noprofile", "-c", &script])
+        .env("TERM", "dumb");
+    let mut p = spawn_command(cmd, Some(15_000)).unwrap();
+    p.exp_string(&format!("Enter MFA code for {SERIAL}: "))
+        .unwrap();
+    p.send_line(&f.code()).unwrap();
+    p.exp_string("DONE:0").unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap();
+    assert_eq!(json["Version"], 1);
+}
