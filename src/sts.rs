@@ -3,10 +3,13 @@
 
 use std::time::Duration;
 
+use aws_sdk_sts::config::interceptors::BeforeDeserializationInterceptorContextMut;
 use aws_sdk_sts::config::retry::RetryConfig;
 use aws_sdk_sts::config::timeout::TimeoutConfig;
 use aws_sdk_sts::config::{BehaviorVersion, Region, SharedCredentialsProvider};
-use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_sts::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_sts::error::{BoxError, ProvideErrorMetadata, SdkError};
+use aws_smithy_types::body::SdkBody;
 use zeroize::Zeroizing;
 
 use crate::error::{fail, mask_key, sanitize_line, Exit};
@@ -105,6 +108,35 @@ impl Limits {
     }
 }
 
+/// STS answers are a few kilobytes; the SDK buffers the whole body before parsing it, so a
+/// hostile or broken endpoint streaming without end would otherwise grow memory until the
+/// timeout. Bodies beyond this are cut off and the answer reported as unusable.
+pub const MAX_ANSWER: usize = 1 << 20;
+
+#[derive(Debug)]
+struct AnswerLimit;
+
+impl Intercept for AnswerLimit {
+    fn name(&self) -> &'static str {
+        "mfa-env answer size limit"
+    }
+
+    fn modify_before_deserialization(
+        &self,
+        context: &mut BeforeDeserializationInterceptorContextMut<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let body = std::mem::replace(context.response_mut().body_mut(), SdkBody::taken());
+        if body.content_length().is_some_and(|n| n > MAX_ANSWER as u64) {
+            return Err(format!("the answer is larger than {MAX_ANSWER} bytes").into());
+        }
+        *context.response_mut().body_mut() =
+            SdkBody::from_body_1_x(http_body_util::Limited::new(body, MAX_ANSWER));
+        Ok(())
+    }
+}
+
 pub struct Sts {
     client: aws_sdk_sts::Client,
     endpoint: String,
@@ -145,7 +177,8 @@ impl Sts {
             .region(Region::new(region.clone()))
             .credentials_provider(SharedCredentialsProvider::new(creds))
             .timeout_config(timeouts)
-            .retry_config(retry);
+            .retry_config(retry)
+            .interceptor(AnswerLimit);
         let endpoint = match endpoint_url {
             Some(url) => {
                 builder = builder.endpoint_url(url);

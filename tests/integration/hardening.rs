@@ -70,6 +70,34 @@ fn server_errors_are_retried_then_reported() {
 }
 
 #[test]
+fn an_endless_answer_is_cut_off_with_bounded_memory() {
+    if !require_file("/usr/bin/time") {
+        return;
+    }
+    for content_length in [None, Some(10_000_000_000)] {
+        let f = Fixture::new();
+        f.sts.always(Some(Scripted::Endless { content_length }));
+        let rss = f.root.path().join("rss");
+        let start = Instant::now();
+        let mut args = vec!["-o", rss.to_str().unwrap(), "-f", "%M", BIN, "dev", "-t"];
+        let code = f.code();
+        args.push(&code);
+        let out = f.sh("/usr/bin/time", &args, &[("MFA_ENV_TIMEOUT", "5")]);
+        assert!(start.elapsed() < NO_HANG);
+        assert_eq!(out.status, 6, "{:?}: {}", content_length, out.stderr);
+        assert!(out.stderr.contains(&f.sts.url()), "{}", out.stderr);
+        // GNU time puts "Command exited with non-zero status N" before the number.
+        let report = std::fs::read_to_string(&rss).unwrap();
+        let kib: u64 = report.lines().last().unwrap().trim().parse().unwrap();
+        // Unbounded, a 5 s loopback stream would reach gigabytes; the cap keeps it small.
+        assert!(
+            kib < 64 * 1024,
+            "peak RSS {kib} KiB with {content_length:?}"
+        );
+    }
+}
+
+#[test]
 fn truncated_xml_with_a_200() {
     let body = b"<GetSessionTokenResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetSessionTokenResult><Credentials><AccessKeyId>ASIA".to_vec();
     let (f, out) = run_fault(Scripted::Raw {

@@ -124,6 +124,9 @@ pub enum Scripted {
     Trickle { interval: Duration },
     /// A correct answer cut in the middle.
     Truncate,
+    /// A 200 that streams without end (chunked, or with a huge Content-Length), as fast as the
+    /// client reads.
+    Endless { content_length: Option<u64> },
 }
 
 #[derive(Clone, Debug)]
@@ -380,6 +383,32 @@ fn handle(stream: TcpStream, state: &Arc<Mutex<State>>) {
                     return;
                 }
                 std::thread::sleep(interval);
+            }
+        }
+        Some(Scripted::Endless { content_length }) => {
+            let length = match content_length {
+                Some(n) => format!("Content-Length: {n}\r\n"),
+                None => "Transfer-Encoding: chunked\r\n".to_string(),
+            };
+            let head = format!("HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\n{length}\r\n<GetSessionTokenResponse>");
+            let _ = stream.write_all(head.as_bytes());
+            let chunk = vec![b'x'; 64 * 1024];
+            let framed = [
+                format!("{:x}\r\n", chunk.len()).into_bytes(),
+                chunk.clone(),
+                b"\r\n".to_vec(),
+            ]
+            .concat();
+            // Bounded: at most 4 GiB, and it stops as soon as the client goes away.
+            for _ in 0..65_536 {
+                let piece = if content_length.is_some() {
+                    &chunk
+                } else {
+                    &framed
+                };
+                if stream.write_all(piece).is_err() {
+                    return;
+                }
             }
         }
         Some(Scripted::Truncate) => {
