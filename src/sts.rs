@@ -112,6 +112,7 @@ impl Limits {
 /// hostile or broken endpoint streaming without end would otherwise grow memory until the
 /// timeout. Bodies beyond this are cut off and the answer reported as unusable.
 pub const MAX_ANSWER: usize = 1 << 20;
+const TOO_LARGE: &str = "the answer is larger than";
 
 #[derive(Debug)]
 struct AnswerLimit;
@@ -129,7 +130,7 @@ impl Intercept for AnswerLimit {
     ) -> Result<(), BoxError> {
         let body = std::mem::replace(context.response_mut().body_mut(), SdkBody::taken());
         if body.content_length().is_some_and(|n| n > MAX_ANSWER as u64) {
-            return Err(format!("the answer is larger than {MAX_ANSWER} bytes").into());
+            return Err(format!("{TOO_LARGE} {MAX_ANSWER} bytes").into());
         }
         *context.response_mut().body_mut() =
             SdkBody::from_body_1_x(http_body_util::Limited::new(body, MAX_ANSWER));
@@ -301,10 +302,19 @@ impl Sts {
                     }
                 }
             }
-            SdkError::ResponseError(ref r) => StsError::Malformed {
-                detail: format!("HTTP {}: {}", r.raw().status().as_u16(), source_chain(&err)),
-                endpoint,
-            },
+            SdkError::ResponseError(ref r) => {
+                let chain = source_chain(&err);
+                let too_large =
+                    chain.contains(TOO_LARGE) || chain.contains("length limit exceeded");
+                StsError::Malformed {
+                    detail: if too_large {
+                        format!("{TOO_LARGE} {MAX_ANSWER} bytes")
+                    } else {
+                        format!("HTTP {}: {chain}", r.raw().status().as_u16())
+                    },
+                    endpoint,
+                }
+            }
             SdkError::ServiceError(se) => {
                 let status = se.raw().status().as_u16();
                 let body = se
