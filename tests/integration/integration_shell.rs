@@ -264,12 +264,28 @@ fn profiles_complete_in_bash_and_fish() {
         }
     }
     if require("zsh") {
-        let out = run_shell(&f, "zsh", &["-c", "autoload -Uz compinit && compinit -u && eval \"$(mfa-env init zsh)\" && echo loaded"]);
-        assert!(
-            out.stdout.contains("loaded"),
-            "zsh: {}{}",
-            out.stdout,
-            out.stderr
+        // zsh's completion function, with the word list zsh would give it; `_describe` (which
+        // would show the menu) prints what it receives instead.
+        let script = "autoload -Uz compinit && compinit -u -d \"$HOME/.zcompdump\"; \
+                      eval \"$(mfa-env init zsh)\"; \
+                      _describe() { print -rl -- \"${(@P)3}\"; }; \
+                      words=(mfa-env exec ''); CURRENT=3; _clap_dynamic_completer_mfa_env; \
+                      words=(mfa a); CURRENT=2; _clap_dynamic_completer_mfa";
+        let out = run_shell(&f, "zsh", &["-c", script]);
+        let lines: Vec<&str> = out.stdout.lines().collect();
+        for p in ["admin", "dev", "zeta"] {
+            assert!(
+                lines.contains(&p),
+                "zsh completes {p}: {}{}",
+                out.stdout,
+                out.stderr
+            );
+        }
+        assert_eq!(
+            lines.iter().filter(|l| **l == "admin").count(),
+            2,
+            "and for the wrapper: {}",
+            out.stdout
         );
     }
 }
