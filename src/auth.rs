@@ -131,6 +131,16 @@ pub fn authenticate(req: &Request) -> anyhow::Result<Session> {
         limits: Limits::from_env()?,
         margin,
     };
+    // A cached session needs no async runtime and no network: answer it first.
+    if !req.refresh {
+        if let Some(credentials) = run.cached(&run.session_key(), "the session") {
+            return Ok(Session {
+                profile: req.profile.clone(),
+                credentials,
+                region: resolved.region.clone(),
+            });
+        }
+    }
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -342,6 +352,17 @@ pub fn role_key(r: &Resolved, direct: bool) -> String {
     digest(&parts)
 }
 
+/// How `source_session` consults the cache for the MFA session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lookup {
+    /// Not at all (--refresh, or a cached session STS just rejected).
+    Ignore,
+    /// Only under the lock: the caller looked before.
+    AfterLock,
+    /// Before taking the lock, and again under it.
+    BeforeAndAfterLock,
+}
+
 struct Run<'a> {
     req: &'a Request,
     resolved: &'a Resolved,
@@ -379,6 +400,15 @@ impl Run<'_> {
         role_key(self.resolved, self.plan.path == RolePath::Direct)
     }
 
+    /// The cache key of what this profile ends with: its role session, or its session token.
+    fn session_key(&self) -> String {
+        if self.resolved.is_role() {
+            self.role_key()
+        } else {
+            self.source_key()
+        }
+    }
+
     fn lock_key(&self) -> String {
         digest(&[
             "device",
@@ -404,19 +434,20 @@ impl Run<'_> {
         }
     }
 
+    /// Authenticates after `authenticate` found no cached session for the profile.
     async fn execute(&self) -> anyhow::Result<(Credentials, Origin)> {
         let r = self.resolved;
         if !r.is_role() {
+            let lookup = if self.req.refresh {
+                Lookup::Ignore
+            } else {
+                Lookup::AfterLock
+            };
             return self
-                .source_session(self.req.refresh, self.plan.session_duration)
+                .source_session(lookup, self.plan.session_duration)
                 .await;
         }
         let role_key = self.role_key();
-        if !self.req.refresh {
-            if let Some(c) = self.cached(&role_key, "the role session") {
-                return Ok((c, Origin::Cache));
-            }
-        }
         let creds = match self.plan.path {
             RolePath::Direct => {
                 let _lock = self.lock()?;
@@ -451,7 +482,7 @@ impl Run<'_> {
             }
             RolePath::Auto | RolePath::ViaSession => {
                 let (source, origin) = self
-                    .source_session(false, self.plan.session_duration)
+                    .source_session(Lookup::BeforeAndAfterLock, self.plan.session_duration)
                     .await?;
                 match self.assume_rest(source, 0).await {
                     Ok(creds) => creds,
@@ -465,7 +496,7 @@ impl Run<'_> {
                             cache.remove(&self.source_key());
                         }
                         let (source, _) = self
-                            .source_session(true, self.plan.session_duration)
+                            .source_session(Lookup::Ignore, self.plan.session_duration)
                             .await?;
                         self.assume_rest(source, 0)
                             .await
@@ -531,18 +562,18 @@ impl Run<'_> {
     /// device lock so parallel runs ask for one code.
     async fn source_session(
         &self,
-        ignore_cached: bool,
+        lookup: Lookup,
         duration: u32,
     ) -> anyhow::Result<(Credentials, Origin)> {
         let key = self.source_key();
-        if !ignore_cached {
+        if lookup == Lookup::BeforeAndAfterLock {
             if let Some(c) = self.cached(&key, "the MFA session") {
                 return Ok((c, Origin::Cache));
             }
         }
         let _lock = self.lock()?;
-        if !ignore_cached {
-            if let Some(c) = self.cached(&key, "the MFA session (after waiting)") {
+        if lookup != Lookup::Ignore {
+            if let Some(c) = self.cached(&key, "the MFA session (under the lock)") {
                 return Ok((c, Origin::Cache));
             }
         }

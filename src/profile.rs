@@ -505,10 +505,16 @@ fn levenshtein(a: &str, b: &str) -> usize {
     d[a.len()][b.len()]
 }
 
-/// Runs a future that never waits on I/O readiness (the profile loader reads files
-/// synchronously) without a multi-threaded runtime.
+/// Runs the profile loader's future. It reads files synchronously, so one poll finishes it;
+/// a runtime is started only if it ever has to wait.
 fn block_on<F: std::future::Future>(f: F) -> anyhow::Result<F::Output> {
+    let mut f = std::pin::pin!(f);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    if let std::task::Poll::Ready(out) = f.as_mut().poll(&mut cx) {
+        return Ok(out);
+    }
     let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     Ok(rt.block_on(f))

@@ -187,6 +187,11 @@ impl Sts {
             }
             None => format!("https://sts.{region}.amazonaws.com"),
         };
+        if endpoint.starts_with("http://") {
+            // A plain-HTTP endpoint (a local STS) needs no TLS stack: skip loading the system's
+            // root certificates, which costs more than the call itself.
+            builder = builder.http_client(aws_smithy_http_client::Builder::new().build_http());
+        }
         Sts {
             client: aws_sdk_sts::Client::from_conf(builder.build()),
             endpoint,
