@@ -60,6 +60,8 @@ fn run_replacing(mut cmd: Command, program: &OsString) -> anyhow::Result<i32> {
 /// Where a process cannot be replaced: run CMD, let it have Ctrl-C, return its status.
 #[cfg(not(unix))]
 fn run_replacing(mut cmd: Command, program: &OsString) -> anyhow::Result<i32> {
+    #[cfg(windows)]
+    ignore_ctrl_c();
     let mut child = cmd.spawn().map_err(|e| launch_error(program, &e))?;
     let status = child.wait().map_err(|e| {
         fail(
@@ -68,4 +70,22 @@ fn run_replacing(mut cmd: Command, program: &OsString) -> anyhow::Result<i32> {
         )
     })?;
     Ok(status.code().unwrap_or(1))
+}
+
+/// Ctrl-C reaches every process of the console: the child handles it, and mfa-env must not die
+/// first and leave it orphaned. (Not compiled here: no Windows target can be installed.)
+#[cfg(windows)]
+fn ignore_ctrl_c() {
+    #[link(name = "kernel32")]
+    extern "system" {
+        fn SetConsoleCtrlHandler(
+            handler: Option<unsafe extern "system" fn(u32) -> i32>,
+            add: i32,
+        ) -> i32;
+    }
+    // SAFETY: a null handler with add = TRUE makes this process ignore Ctrl-C; nothing else
+    // changes.
+    unsafe {
+        SetConsoleCtrlHandler(None, 1);
+    }
 }
