@@ -633,22 +633,10 @@ fn aws_cli_as_consumer_of_a_session_token_under_exec() {
     }
     let f = Fixture::new();
     let url = f.sts.url();
-    let out = f.run(&[
-        "exec",
-        "dev",
-        "-t",
-        &f.code(),
-        "--",
-        "/usr/bin/aws",
-        "sts",
-        "get-caller-identity",
-        "--output",
-        "text",
-        "--query",
-        "Arn",
-        "--endpoint-url",
-        &url,
-    ]);
+    let code = f.code();
+    let mut args = vec!["exec", "dev", "-t", &code, "--"];
+    args.extend(aws_whoami(&url));
+    let out = f.run(&args);
     assert_eq!(out.status, 0, "{}", out.stderr);
     assert_eq!(out.stdout.trim(), "arn:aws:iam::123456789012:user/alice");
     let last = f.sts.requests().pop().unwrap();

@@ -103,17 +103,7 @@ fn moto_end_to_end() {
         info["other_role"].as_str().unwrap(),
     ));
     let env = [("AWS_ENDPOINT_URL_STS", moto.url.as_str())];
-    let aws = [
-        "/usr/bin/aws",
-        "sts",
-        "get-caller-identity",
-        "--output",
-        "text",
-        "--query",
-        "Arn",
-        "--endpoint-url",
-        &moto.url,
-    ];
+    let aws = aws_whoami(&moto.url);
 
     // A session-token profile: moto checks the SigV4 signature made with the long-term keys and
     // answers with its session. (moto then refuses those session credentials itself, so the AWS
@@ -132,7 +122,7 @@ fn moto_end_to_end() {
 
     // A role profile: the CLI sees the assumed role.
     let mut args = vec!["exec", "deploy", "--direct", "-t", "100002", "--"];
-    args.extend(aws);
+    args.extend(aws.iter().copied());
     let out = f.run_with(&args, &env);
     assert_eq!(out.status, 0, "{}", out.stderr);
     assert!(

@@ -13,6 +13,21 @@ use fake_sts::FakeSts;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_mfa-env");
 
+/// The AWS CLI v2 asking `url` who it is, printing just the ARN.
+pub fn aws_whoami(url: &str) -> Vec<&str> {
+    vec![
+        "/usr/bin/aws",
+        "sts",
+        "get-caller-identity",
+        "--output",
+        "text",
+        "--query",
+        "Arn",
+        "--endpoint-url",
+        url,
+    ]
+}
+
 pub const SERIAL: &str = "arn:aws:iam::123456789012:mfa/alice";
 pub const ADMIN_ARN: &str = "arn:aws:iam::123456789012:role/Admin";
 
