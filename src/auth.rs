@@ -158,6 +158,8 @@ pub fn authenticate(req: &Request) -> anyhow::Result<Session> {
 #[derive(Debug)]
 struct Plan {
     path: RolePath,
+    /// The duration, not a flag, chose the direct path: say so when a code is asked for it.
+    direct_by_duration: bool,
     session_duration: u32,
     role_duration: u32,
 }
@@ -177,6 +179,7 @@ impl Plan {
             )?;
             return Ok(Plan {
                 path: RolePath::Auto,
+                direct_by_duration: false,
                 session_duration: d,
                 role_duration: 0,
             });
@@ -202,16 +205,7 @@ impl Plan {
             validate_role(role)?;
         }
         let path = match req.path {
-            RolePath::Auto if role_duration > CHAINED_ROLE_MAX => {
-                eprintln!(
-                    "mfa-env: {} asks for {}, more than the 1h AWS allows for roles assumed \
-                     with session credentials: assuming it directly with an MFA code (one code \
-                     for this role)",
-                    r.name,
-                    human(role_duration)
-                );
-                RolePath::Direct
-            }
+            RolePath::Auto if role_duration > CHAINED_ROLE_MAX => RolePath::Direct,
             RolePath::Auto => RolePath::ViaSession,
             RolePath::ViaSession if role_duration > CHAINED_ROLE_MAX => {
                 return Err(fail(
@@ -237,6 +231,7 @@ impl Plan {
             ));
         }
         Ok(Plan {
+            direct_by_duration: req.path == RolePath::Auto && path == RolePath::Direct,
             path,
             session_duration,
             role_duration,
@@ -455,6 +450,15 @@ impl Run<'_> {
                     if let Some(c) = self.cached(&role_key, "the role session") {
                         return Ok((c, Origin::Cache));
                     }
+                }
+                if self.plan.direct_by_duration {
+                    eprintln!(
+                        "mfa-env: {} asks for {}, more than the 1h AWS allows for roles assumed \
+                         with session credentials: assuming it directly with an MFA code (one \
+                         code for this role)",
+                        r.name,
+                        human(self.plan.role_duration)
+                    );
                 }
                 let first = &r.roles[0];
                 let session_name = self.session_name(first);

@@ -96,6 +96,10 @@ fn long_role_duration_takes_the_direct_path_and_says_so() {
     assert_eq!(reqs[0].params["DurationSeconds"], "14400");
     assert_eq!(reqs[0].params["SerialNumber"], SERIAL);
     assert_eq!(reqs[0].params["TokenCode"], code);
+    // From the cache: no code asked, so nothing to explain.
+    let out = f.run(&["admin", "--shell", "sh", "--duration", "4h"]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert!(!out.stderr.contains("more than the 1h"), "{}", out.stderr);
 }
 
 #[test]
