@@ -206,7 +206,8 @@ impl Cache {
         fs::remove_file(self.entry_path(key)).is_ok()
     }
 
-    /// Removes every session and guard file (logout --all). Returns how many sessions.
+    /// Removes every session and leftover temp file (logout --all); returns how many sessions.
+    /// The spent-code records stay: forgetting sessions does not make a used code new again.
     pub fn clear(&self) -> usize {
         let Ok(rd) = fs::read_dir(&self.dir) else {
             return 0;
@@ -215,8 +216,7 @@ impl Cache {
         for e in rd.flatten() {
             let name = e.file_name();
             let name = name.to_string_lossy();
-            let ours =
-                name.starts_with("session-") || name.starts_with("used-") || name.contains(".tmp.");
+            let ours = name.starts_with("session-") || name.contains(".tmp.");
             let counted = name.starts_with("session-") && name.ends_with(".json");
             if ours && fs::remove_file(e.path()).is_ok() && counted {
                 sessions += 1;

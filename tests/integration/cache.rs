@@ -426,3 +426,15 @@ fn boto3_uses_mfa_env_as_credential_process() {
         out.stdout
     );
 }
+
+#[test]
+fn logout_does_not_forget_which_code_was_spent() {
+    let f = Fixture::new();
+    let code = f.code();
+    assert_eq!(f.run(&["dev", "--shell", "bash", "-t", &code]).status, 0);
+    assert_eq!(f.run(&["logout", "--all"]).status, 0);
+    let before = f.sts.requests().len();
+    let out = f.run(&["dev", "--shell", "bash", "-t", &code]);
+    f.assert_failure(&out, 4, "this code was already used");
+    assert_eq!(f.sts.requests().len(), before, "not sent");
+}
