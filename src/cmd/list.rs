@@ -14,6 +14,8 @@ struct Row {
     role_arn: Option<String>,
     /// Seconds left of the session this profile would use now, if cached.
     cached: Option<i64>,
+    /// Roles: seconds left of the source's MFA session, which assumes the role without a code.
+    mfa_session: Option<i64>,
 }
 
 pub fn run(args: &ListArgs) -> anyhow::Result<i32> {
@@ -24,24 +26,29 @@ pub fn run(args: &ListArgs) -> anyhow::Result<i32> {
         .mfa_profiles()
         .into_iter()
         .map(|s| {
-            let cached = cache.as_ref().and_then(|cache| {
-                let r = profiles.resolve(&s.name).ok()?;
-                let keys = if r.is_role() {
-                    vec![role_key(&r, false), role_key(&r, true)]
-                } else {
-                    vec![source_key(&r)]
-                };
+            let resolved = cache.as_ref().and(profiles.resolve(&s.name).ok());
+            let left = |keys: &[String]| -> Option<i64> {
+                let cache = cache.as_ref()?;
                 keys.iter()
                     .filter_map(|k| cache.get(k, margin))
                     .map(|c| c.seconds_left())
                     .max()
-            });
+            };
+            let (cached, mfa_session) = match &resolved {
+                Some(r) if r.is_role() => (
+                    left(&[role_key(r, false), role_key(r, true)]),
+                    left(&[source_key(r)]),
+                ),
+                Some(r) => (left(&[source_key(r)]), None),
+                None => (None, None),
+            };
             Row {
                 name: s.name,
                 kind: s.kind,
                 mfa_serial: s.mfa_serial,
                 role_arn: s.role_arn,
                 cached,
+                mfa_session,
             }
         })
         .collect();
@@ -56,6 +63,7 @@ pub fn run(args: &ListArgs) -> anyhow::Result<i32> {
                     "role_arn": r.role_arn,
                     "cached_seconds_left": r.cached,
                     "cached_expiration": r.cached.map(|s| rfc3339(crate::sts::now() + s)),
+                    "mfa_session_seconds_left": r.mfa_session,
                 })
             })
             .collect();
@@ -76,17 +84,22 @@ pub fn run(args: &ListArgs) -> anyhow::Result<i32> {
         .unwrap_or(7)
         .max(7);
     let mut text = format!(
-        "{:width$}  {:13}  {:9}  MFA DEVICE / ROLE\n",
+        "{:width$}  {:13}  {:11}  MFA DEVICE / ROLE\n",
         "PROFILE", "KIND", "CACHED"
     );
     for r in &rows {
-        let cached = r.cached.map_or_else(|| "-".to_string(), time_left);
+        // A role with no session of its own but a live MFA session needs no code either.
+        let cached = match (r.cached, r.mfa_session) {
+            (Some(s), _) => time_left(s),
+            (None, Some(s)) => format!("mfa {}", time_left(s)),
+            (None, None) => "-".to_string(),
+        };
         let target = match &r.role_arn {
             Some(arn) => format!("{} -> {arn}", r.mfa_serial),
             None => r.mfa_serial.clone(),
         };
         text.push_str(&format!(
-            "{:width$}  {:13}  {:9}  {target}\n",
+            "{:width$}  {:13}  {:11}  {target}\n",
             r.name, r.kind, cached
         ));
     }

@@ -277,9 +277,8 @@ fn logout_forgets_and_list_shows() {
         out.stdout
     );
     assert!(
-        lines
-            .iter()
-            .any(|l| l.starts_with("readonly ") && l.contains(" - ")),
+        lines.iter().any(|l| l.starts_with("readonly ")
+            && (l.contains(" mfa 11h59m ") || l.contains(" mfa 12h00m "))),
         "{}",
         out.stdout
     );
