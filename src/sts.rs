@@ -347,13 +347,7 @@ impl Sts {
                         detail: format!("HTTP {status} with a body that is not an STS answer"),
                     };
                 }
-                match from_code(endpoint, status, code, &message) {
-                    StsError::InvalidKeys { code, .. } => StsError::InvalidKeys {
-                        code,
-                        session: self.session,
-                    },
-                    other => other,
-                }
+                from_code(endpoint, status, code, &message, self.session)
             }
             other => StsError::Other {
                 endpoint,
@@ -391,7 +385,14 @@ fn xml_tag(body: &str, tag: &str) -> Option<String> {
     Some(text)
 }
 
-fn from_code(endpoint: String, status: u16, code: Option<String>, message: &str) -> StsError {
+/// `session`: the request was signed with session credentials, not long-term keys.
+fn from_code(
+    endpoint: String,
+    status: u16,
+    code: Option<String>,
+    message: &str,
+    session: bool,
+) -> StsError {
     let message = sanitize_line(message, 300);
     let lower = message.to_lowercase();
     match code.as_deref() {
@@ -412,7 +413,7 @@ fn from_code(endpoint: String, status: u16, code: Option<String>, message: &str)
             | "AuthFailure",
         ) => StsError::InvalidKeys {
             code: code.unwrap_or_default(),
-            session: false,
+            session,
         },
         Some("ExpiredToken" | "ExpiredTokenException" | "RequestExpired") => StsError::Expired,
         Some(
@@ -525,7 +526,7 @@ mod tests {
     use super::*;
 
     fn classify(code: &str, msg: &str) -> StsError {
-        from_code("http://x".into(), 403, Some(code.into()), msg)
+        from_code("http://x".into(), 403, Some(code.into()), msg, false)
     }
 
     #[test]
@@ -554,7 +555,7 @@ mod tests {
             classify("AccessDenied", "not authorized"),
             StsError::Denied { .. }
         ));
-        let none = from_code("http://x".into(), 403, None, "");
+        let none = from_code("http://x".into(), 403, None, "", false);
         assert!(none.to_string().contains("HTTP 403"), "{none}");
         assert!(!none.to_string().contains("unknown"));
     }

@@ -26,7 +26,8 @@ pub fn run(args: &ListArgs) -> anyhow::Result<i32> {
         .mfa_profiles()
         .into_iter()
         .map(|s| {
-            let resolved = cache.as_ref().and(profiles.resolve(&s.name).ok());
+            // Resolving is only needed to find cached sessions.
+            let resolved = cache.as_ref().and_then(|_| profiles.resolve(&s.name).ok());
             let left = |keys: &[String]| -> Option<i64> {
                 let cache = cache.as_ref()?;
                 keys.iter()
