@@ -68,6 +68,12 @@ pub fn location() -> anyhow::Result<PathBuf> {
     if let Some(cache) = var("XDG_CACHE_HOME") {
         return Ok(cache.join("mfa-env"));
     }
+    // Windows: the per-user local application data (HOME is set only by Unix-like shells there).
+    if cfg!(windows) && var("HOME").is_none() {
+        if let Some(local) = var("LOCALAPPDATA") {
+            return Ok(local.join("mfa-env"));
+        }
+    }
     let home = var("HOME").ok_or_else(|| {
         fail(
             Exit::Config,

@@ -73,9 +73,13 @@ fn run_replacing(mut cmd: Command, program: &OsString) -> anyhow::Result<i32> {
 }
 
 /// Ctrl-C reaches every process of the console: the child handles it, and mfa-env must not die
-/// first and leave it orphaned. (Not compiled here: no Windows target can be installed.)
+/// first and leave it orphaned. A handler that reports the event handled, not
+/// `SetConsoleCtrlHandler(NULL, TRUE)`: that "ignore" attribute is inherited, and the child would
+/// ignore Ctrl-C too. Closing the console or logging off still ends mfa-env as usual.
 #[cfg(windows)]
 fn ignore_ctrl_c() {
+    const CTRL_C_EVENT: u32 = 0;
+    const CTRL_BREAK_EVENT: u32 = 1;
     #[link(name = "kernel32")]
     extern "system" {
         fn SetConsoleCtrlHandler(
@@ -83,9 +87,11 @@ fn ignore_ctrl_c() {
             add: i32,
         ) -> i32;
     }
-    // SAFETY: a null handler with add = TRUE makes this process ignore Ctrl-C; nothing else
-    // changes.
+    unsafe extern "system" fn handled(event: u32) -> i32 {
+        i32::from(event == CTRL_C_EVENT || event == CTRL_BREAK_EVENT)
+    }
+    // SAFETY: registers a handler that touches nothing; it stays for the life of the process.
     unsafe {
-        SetConsoleCtrlHandler(None, 1);
+        SetConsoleCtrlHandler(Some(handled), 1);
     }
 }

@@ -12,3 +12,4 @@ mod powershell;
 mod session;
 mod shells;
 mod terminal;
+mod windows;

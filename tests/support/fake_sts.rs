@@ -776,6 +776,14 @@ impl FakeSts {
 }
 
 impl FakeSts {
+    /// The secret and session token this server issued with `access_key_id`.
+    pub fn session_of(&self, access_key_id: &str) -> Option<(String, String)> {
+        let st = self.state();
+        st.issued
+            .get(access_key_id)
+            .map(|i| (i.secret.clone(), i.token.clone()))
+    }
+
     /// Forgets every session it issued, as if AWS had revoked them.
     pub fn revoke_sessions(&self) {
         self.state().issued.clear();

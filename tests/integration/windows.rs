@@ -1,0 +1,322 @@
+//! The non-Unix `exec` path (spawn, let the child have Ctrl-C, wait, return its status): the
+//! Windows build run under Wine against the fake STS. `scripts/windows-setup` builds it and
+//! names the directory, the Wine loader and the prefix in MFA_ENV_WINDOWS_DIR, MFA_ENV_WINE and
+//! MFA_ENV_WINEPREFIX; `scripts/test` runs it.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use rexpect::session::spawn_command;
+
+use crate::support::*;
+
+struct Wine {
+    dir: PathBuf,
+    loader: PathBuf,
+    prefix: PathBuf,
+}
+
+fn wine() -> Option<Wine> {
+    let var = |name| std::env::var_os(name).map(PathBuf::from);
+    let found = match (
+        var("MFA_ENV_WINDOWS_DIR"),
+        var("MFA_ENV_WINE"),
+        var("MFA_ENV_WINEPREFIX"),
+    ) {
+        (Some(dir), Some(loader), Some(prefix)) => Some(Wine {
+            dir,
+            loader,
+            prefix,
+        }),
+        _ => None,
+    };
+    if std::env::var_os("MFA_ENV_WINDOWS").is_some_and(|v| v == "skip") {
+        eprintln!("note: the Windows target could not be fetched; skipping (see scripts/test)");
+        return None;
+    }
+    require_present(
+        found.is_some(),
+        "the Windows build under Wine (scripts/windows-setup)",
+    )
+    .then_some(found)
+    .flatten()
+}
+
+impl Wine {
+    /// `mfa-env.exe ARGS` under Wine, in the fixture's environment. Wine hides HOME and sets
+    /// its own USERPROFILE, so the AWS files are named explicitly.
+    fn mfa_env(&self, f: &Fixture, args: &[&str]) -> Command {
+        let mut c = f.command(&self.loader);
+        c.env("WINEPREFIX", &self.prefix)
+            .env("WINEDEBUG", "-all")
+            .env("AWS_CONFIG_FILE", win_path(&f.aws_dir().join("config")))
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                win_path(&f.aws_dir().join("credentials")),
+            )
+            .arg(self.dir.join("mfa-env.exe"))
+            .args(args)
+            .stdin(Stdio::null());
+        c
+    }
+
+    /// The test's Windows command.
+    fn child(&self) -> String {
+        win_path(&self.dir.join("child.exe"))
+    }
+}
+
+/// A Unix path as Windows programs under Wine see it: drive Z: is `/`.
+fn win_path(p: &std::path::Path) -> String {
+    format!("Z:{}", p.display()).replace('/', "\\")
+}
+
+fn run(c: &mut Command) -> Out {
+    Out::from(c.output().expect("run mfa-env.exe under Wine"))
+}
+
+#[test]
+fn windows_exec_returns_the_commands_status_and_passes_the_streams() {
+    let Some(w) = wine() else { return };
+    let f = Fixture::new();
+    let child = w.child();
+    let code = f.code();
+    // The first run authenticates with the code; the others use the cache.
+    for (status, extra) in [(7, vec!["-t", code.as_str()]), (0, vec![]), (1, vec![])] {
+        let n = status.to_string();
+        let mut args = vec!["exec", "dev"];
+        args.extend(extra);
+        args.extend(["--", &child, "exit", &n]);
+        let out = run(&mut w.mfa_env(&f, &args));
+        assert_eq!(out.status, status, "exit {status}: {}", out.stderr);
+        assert_eq!(out.stdout, "");
+        f.assert_no_secret(&out.stderr);
+    }
+    assert_eq!(
+        f.sts.count("GetSessionToken"),
+        1,
+        "one code, then the cache"
+    );
+
+    let mut c = w.mfa_env(&f, &["exec", "dev", "--", &child, "cat"]);
+    c.env("MFA_ENV_VERBOSE", "0")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut proc = c.spawn().expect("spawn under Wine");
+    use std::io::Write;
+    proc.stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"piped input\n")
+        .expect("write stdin");
+    let out = Out::from(proc.wait_with_output().expect("wait"));
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert_eq!(out.stdout.replace('\r', ""), "piped input\n");
+    assert_eq!(out.stderr.replace('\r', ""), "to stderr\n");
+}
+
+#[test]
+fn windows_exec_sets_exactly_the_intended_environment() {
+    let Some(w) = wine() else { return };
+    let f = Fixture::new();
+    let child = w.child();
+    let code = f.code();
+    let names = [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "MFA_ENV_PROFILE",
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_SECURITY_TOKEN",
+        "KEEP_ME",
+    ];
+    let mut args = vec!["exec", "dev", "-t", &code, "--", &child, "env"];
+    args.extend(names);
+    let mut c = w.mfa_env(&f, &args);
+    c.env("AWS_PROFILE", "old")
+        .env("AWS_DEFAULT_PROFILE", "old")
+        .env("AWS_SECURITY_TOKEN", "stale")
+        .env("KEEP_ME", "yes");
+    let out = run(&mut c);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let lines: Vec<String> = out.stdout.lines().map(|l| l.replace('\r', "")).collect();
+    let key = lines[0]
+        .strip_prefix("AWS_ACCESS_KEY_ID=")
+        .expect("the key id is set");
+    let (secret, token) = f.sts.session_of(key).expect("a key the fake STS issued");
+    let expected = [
+        format!("AWS_ACCESS_KEY_ID={key}"),
+        format!("AWS_SECRET_ACCESS_KEY={secret}"),
+        format!("AWS_SESSION_TOKEN={token}"),
+        "AWS_REGION=eu-west-1".into(),
+        "AWS_DEFAULT_REGION=eu-west-1".into(),
+        "MFA_ENV_PROFILE=dev".into(),
+        "AWS_PROFILE unset".into(),
+        "AWS_DEFAULT_PROFILE unset".into(),
+        "AWS_SECURITY_TOKEN unset".into(),
+        "KEEP_ME=yes".into(),
+    ];
+    assert_eq!(lines, expected);
+}
+
+#[test]
+fn windows_exec_not_found_is_127_and_no_command_runs_the_shell() {
+    let Some(w) = wine() else { return };
+    let f = Fixture::new();
+    let out = run(&mut w.mfa_env(
+        &f,
+        &["exec", "dev", "-t", &f.code(), "--", "no-such-command-xyz"],
+    ));
+    f.assert_failure(&out, 127, "command not found: no-such-command-xyz");
+
+    // No CMD: %SHELL% when set (here the test command, which without arguments prints its
+    // usage and exits 2) ...
+    let mut c = w.mfa_env(&f, &["exec", "dev"]);
+    c.env("SHELL", w.child()).env("MFA_ENV_VERBOSE", "0");
+    let out = run(&mut c);
+    assert_eq!(out.status, 2, "{}", out.stderr);
+    assert!(out.stderr.starts_with("usage: child"), "{}", out.stderr);
+
+    // ... else cmd.exe, which here reads its commands from stdin. (Wine's cmd.exe honours the
+    // status of `exit` only on the first line it reads from a pipe.)
+    let mut c = w.mfa_env(&f, &["exec", "dev"]);
+    c.env_remove("SHELL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped());
+    let mut proc = c.spawn().expect("spawn under Wine");
+    use std::io::Write;
+    proc.stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"exit /b 5\r\n")
+        .expect("write stdin");
+    let out = Out::from(proc.wait_with_output().expect("wait"));
+    assert_eq!(out.status, 5, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("Microsoft Windows"), "{}", out.stdout);
+}
+
+/// Ctrl-C on the console goes to every process attached to it: the child handles it and exits
+/// 42, and mfa-env must survive it to return that status (without its handler it dies first).
+#[test]
+fn windows_exec_leaves_ctrl_c_to_the_command_and_returns_its_status() {
+    let Some(w) = wine() else { return };
+    let f = Fixture::new();
+    let ready = f.tmp_dir().join("child-ready");
+    let ready_win = win_path(&ready);
+    let child = w.child();
+    let mut c = w.mfa_env(
+        &f,
+        &[
+            "exec",
+            "dev",
+            "-t",
+            &f.code(),
+            "--",
+            &child,
+            "wait-ctrl-c",
+            &ready_win,
+        ],
+    );
+    c.env("TERM", "dumb");
+    let mut p = spawn_command(c, Some(30_000)).expect("spawn in a pty");
+    let start = std::time::Instant::now();
+    while !ready.exists() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(30),
+            "the child never got ready"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    p.send_control('c').expect("send Ctrl-C");
+    let text = p.exp_eof().expect("the run ends");
+    // Wine's console draws each character between cursor escapes: drop them.
+    let plain = strip_escapes(&text);
+    assert!(plain.contains("child-got-ctrl-c"), "{plain:?}");
+    let status = format!("{:?}", p.process().wait().expect("wait"));
+    assert!(
+        status.starts_with("Exited(") && status.ends_with(", 42)"),
+        "mfa-env must outlive Ctrl-C and return the command's status: {status}"
+    );
+}
+
+fn strip_escapes(s: &str) -> String {
+    let mut out = String::new();
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            if chars.next() == Some('[') {
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Without MFA_ENV_CACHE_DIR or HOME, the cache is `%LOCALAPPDATA%\mfa-env`: the second run
+/// needs no code.
+#[test]
+fn windows_cache_defaults_to_local_app_data() {
+    let Some(w) = wine() else { return };
+    let f = Fixture::new();
+    let local = run(f
+        .command(&w.loader)
+        .env("WINEPREFIX", &w.prefix)
+        .env("WINEDEBUG", "-all")
+        .args([w.child().as_str(), "env", "LOCALAPPDATA"]));
+    let windows_dir = local
+        .stdout
+        .trim()
+        .strip_prefix("LOCALAPPDATA=")
+        .expect("LOCALAPPDATA is set under Wine")
+        .to_string();
+    // C:\users\NAME\AppData\Local -> $WINEPREFIX/drive_c/users/NAME/AppData/Local
+    let rest = windows_dir
+        .strip_prefix("C:\\")
+        .expect("on drive C:")
+        .replace('\\', "/");
+    let dir = w.prefix.join("drive_c").join(rest).join("mfa-env");
+    // The prefix is shared by every run of the suite: only what this test adds is removed.
+    let before = entries(&dir);
+
+    let code = f.code();
+    let first = run(w
+        .mfa_env(
+            &f,
+            &["exec", "dev", "-t", &code, "--", &w.child(), "exit", "0"],
+        )
+        .env_remove("MFA_ENV_CACHE_DIR"));
+    let again = run(w
+        .mfa_env(&f, &["exec", "dev", "--", &w.child(), "exit", "0"])
+        .env_remove("MFA_ENV_CACHE_DIR"));
+    let added: Vec<_> = entries(&dir)
+        .into_iter()
+        .filter(|p| !before.contains(p))
+        .collect();
+    for path in &added {
+        let _ = std::fs::remove_file(path);
+    }
+    assert_eq!(first.status, 0, "{}", first.stderr);
+    assert_eq!(
+        again.status, 0,
+        "the cached session is used: {}",
+        again.stderr
+    );
+    assert_eq!(f.sts.count("GetSessionToken"), 1);
+    assert!(!added.is_empty(), "nothing cached in {}", dir.display());
+}
+
+fn entries(dir: &std::path::Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|rd| rd.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default()
+}

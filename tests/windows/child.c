@@ -1,0 +1,62 @@
+/* A Windows command for the tests of `mfa-env exec` under Wine (tests/integration/windows.rs).
+ *   child exit N          exit with status N
+ *   child env NAME...     print NAME=value, or NAME unset, one per line
+ *   child cat             copy stdin to stdout, then write "to stderr" on stderr
+ *   child wait-ctrl-c F   create file F once its Ctrl-C handler is in place, then wait up to
+ *                         20 s for Ctrl-C: on it print "child-got-ctrl-c" and exit 42; without
+ *                         it exit 99 (Wine's console puts escapes between the characters it
+ *                         prints, so the test learns readiness from the file)
+ */
+#include <windows.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static volatile LONG got_ctrl_c = 0;
+
+static BOOL WINAPI on_ctrl(DWORD event) {
+    if (event == CTRL_C_EVENT) {
+        InterlockedExchange(&got_ctrl_c, 1);
+        return TRUE;
+    }
+    return FALSE;
+}
+
+int main(int argc, char **argv) {
+    if (argc >= 3 && strcmp(argv[1], "exit") == 0) {
+        return atoi(argv[2]);
+    }
+    if (argc >= 2 && strcmp(argv[1], "env") == 0) {
+        for (int i = 2; i < argc; i++) {
+            const char *v = getenv(argv[i]);
+            if (v) printf("%s=%s\n", argv[i], v);
+            else printf("%s unset\n", argv[i]);
+        }
+        return 0;
+    }
+    if (argc >= 2 && strcmp(argv[1], "cat") == 0) {
+        char buf[4096];
+        size_t n;
+        while ((n = fread(buf, 1, sizeof buf, stdin)) > 0) fwrite(buf, 1, n, stdout);
+        fflush(stdout);
+        fputs("to stderr\n", stderr);
+        return 0;
+    }
+    if (argc >= 3 && strcmp(argv[1], "wait-ctrl-c") == 0) {
+        SetConsoleCtrlHandler(on_ctrl, TRUE);
+        FILE *ready = fopen(argv[2], "w");
+        if (!ready) return 3;
+        fclose(ready);
+        for (int i = 0; i < 200; i++) {
+            if (got_ctrl_c) {
+                puts("child-got-ctrl-c");
+                fflush(stdout);
+                return 42;
+            }
+            Sleep(100);
+        }
+        return 99;
+    }
+    fputs("usage: child exit N | env NAME... | cat | wait-ctrl-c FILE\n", stderr);
+    return 2;
+}
