@@ -7,7 +7,7 @@ use crate::duration::human;
 use crate::env::EnvSession;
 use crate::error::{fail, mask_key, Exit};
 use crate::mfa::{CodeSource, Guard, PROMPT_TRIES};
-use crate::profile::{Profiles, Resolved, RoleSpec};
+use crate::profile::{Resolved, RoleSpec};
 use crate::sts::{Credentials, Limits, Signer, Sts, StsError};
 
 /// GetSessionToken limits for IAM users.
@@ -98,8 +98,7 @@ pub fn authenticate(req: &Request) -> anyhow::Result<Session> {
         }
     }
 
-    let profiles = Profiles::load()?;
-    let resolved = profiles.resolve(&req.profile)?;
+    let resolved = crate::profile::resolve(&req.profile)?;
     debug!(
         "profile '{}': keys {} from '{}', MFA device {}, roles [{}], region {}, endpoint {}",
         resolved.name,

@@ -1,5 +1,14 @@
 //! Profile resolution on top of aws-config's own profile parser (never a hand-written INI
 //! reader). The files are parsed once per run and every lookup reuses the parsed set.
+//!
+//! Resolving one profile parses only the sections that can matter to it: its own, its
+//! `source_profile` chain's, aws-mfa's `-long-term` twins and its `services` section. The
+//! parser still reads them; the files are only cut at the lines that start a section (`[`),
+//! which is where the parser itself starts one. A config with 10,000 profiles then costs a scan,
+//! not a parsed copy of every profile (17 MB of heap in aws-config's structures).
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
 
 use anyhow::Context;
 use aws_config::profile::{Profile, ProfileSet};
@@ -76,14 +85,47 @@ pub struct Profiles {
 
 const LONG_TERM_SUFFIX: &str = "-long-term";
 
+/// Resolves `name`, reading only the sections that can matter to it; when it is not there, the
+/// whole files are parsed (for the suggestions in the message).
+pub fn resolve(name: &str) -> anyhow::Result<Resolved> {
+    let env = Env::real();
+    let files = read_files(&env);
+    let only = Profiles::parse_for(&env, &files, name)?;
+    if only.exists(name) {
+        return only.resolve(name);
+    }
+    Profiles::parse(&env, &files, None)?.resolve(name)
+}
+
 impl Profiles {
-    /// Reads `AWS_CONFIG_FILE` / `AWS_SHARED_CREDENTIALS_FILE` (or the `~/.aws` defaults).
+    /// Reads `AWS_CONFIG_FILE` / `AWS_SHARED_CREDENTIALS_FILE` (or the `~/.aws` defaults), every
+    /// profile (`list`, completion).
     pub fn load() -> anyhow::Result<Self> {
-        let files = EnvConfigFiles::default();
+        let env = Env::real();
+        Self::parse(&env, &read_files(&env), None)
+    }
+
+    /// Parses `files` (as `read_files` found them), keeping only the sections named in `only`.
+    fn parse(
+        env: &Env,
+        files: &[ConfigFile],
+        only: Option<&BTreeSet<String>>,
+    ) -> anyhow::Result<Self> {
+        let map = files
+            .iter()
+            .map(|f| {
+                let bytes = match (only, std::str::from_utf8(&f.bytes)) {
+                    (Some(names), Ok(text)) => keep_sections(text, names).into_bytes(),
+                    // Not UTF-8: the parser itself warns and reads it as empty.
+                    _ => f.bytes.clone(),
+                };
+                (f.path.clone().into_os_string(), bytes)
+            })
+            .collect();
         let set = block_on(aws_config::profile::load(
-            &Fs::real(),
-            &Env::real(),
-            &files,
+            &Fs::from_raw_map(map),
+            env,
+            &EnvConfigFiles::default(),
             None,
         ))?
         .map_err(|e| {
@@ -96,6 +138,29 @@ impl Profiles {
             )
         })?;
         Ok(Profiles { set })
+    }
+
+    /// The sections `name` can need: its own, then, until nothing new turns up, those named by
+    /// `source_profile` and `services` in what was kept (each with its aws-mfa twin).
+    fn parse_for(env: &Env, files: &[ConfigFile], name: &str) -> anyhow::Result<Self> {
+        let mut wanted = BTreeSet::new();
+        add_profile_name(&mut wanted, name);
+        loop {
+            let profiles = Self::parse(env, files, Some(&wanted))?;
+            let before = wanted.len();
+            for p in profiles.set.profiles().filter_map(|n| profiles.profile(n)) {
+                if let Some(source) = p.get("source_profile") {
+                    add_profile_name(&mut wanted, source);
+                }
+                if let Some(services) = p.get("services") {
+                    wanted.insert(services.to_string());
+                    wanted.insert(services.trim().to_string());
+                }
+            }
+            if wanted.len() == before {
+                return Ok(profiles);
+            }
+        }
     }
 
     /// Profile names a user can pass, sorted; aws-mfa's `x-long-term` is offered as `x`.
@@ -337,6 +402,93 @@ impl Profiles {
     }
 }
 
+/// One of the two AWS files as read from disk: the path exactly as the SDK will ask for it.
+struct ConfigFile {
+    path: PathBuf,
+    bytes: Vec<u8>,
+}
+
+/// Reads the config and credentials files at the SDK's paths: `AWS_CONFIG_FILE` /
+/// `AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/...`, with `~` expanded as the SDK does. A file
+/// that cannot be read is left out: the parser then treats it as it treats a missing one.
+fn read_files(env: &Env) -> Vec<ConfigFile> {
+    let home = aws_runtime::fs_util::home_dir(env, aws_runtime::fs_util::Os::real());
+    [
+        ("AWS_CONFIG_FILE", "~/.aws/config"),
+        ("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials"),
+    ]
+    .into_iter()
+    .filter_map(|(var, default)| {
+        let path = env.get(var).unwrap_or_else(|_| default.to_string());
+        let path = expand_home(&path, home.as_deref());
+        let bytes = std::fs::read(&path).ok()?;
+        Some(ConfigFile { path, bytes })
+    })
+    .collect()
+}
+
+/// The SDK's `~` expansion (aws-runtime's `expand_home`, which is private): a first component
+/// `~` becomes the home directory (left as `~` without one), the rest is pushed onto it.
+fn expand_home(path: &str, home: Option<&str>) -> PathBuf {
+    let path = std::path::Path::new(path);
+    let mut components = path.components();
+    match components.next() {
+        Some(std::path::Component::Normal(first)) if first == "~" => {
+            let mut out = PathBuf::from(home.unwrap_or("~"));
+            for c in components {
+                out.push(c);
+            }
+            out
+        }
+        _ => path.to_path_buf(),
+    }
+}
+
+fn add_profile_name(wanted: &mut BTreeSet<String>, name: &str) {
+    for n in [name, name.trim()] {
+        wanted.insert(n.to_string());
+        wanted.insert(format!("{n}{LONG_TERM_SUFFIX}"));
+    }
+}
+
+/// `text` with only the sections whose name is in `names`. A section starts at a line that
+/// begins with `[`, exactly where aws-config's parser starts one, and runs to the next; its name
+/// is what the parser makes of the header (`[profile x]`, `[x]`, `[services x]` all name `x`).
+/// Lines before the first section, and any header this cannot read, are kept for the parser to
+/// judge.
+fn keep_sections(text: &str, names: &BTreeSet<String>) -> String {
+    let mut out = String::new();
+    let mut keep = true;
+    for line in text.split_inclusive('\n') {
+        let bare = line.strip_suffix('\n').unwrap_or(line);
+        let bare = bare.strip_suffix('\r').unwrap_or(bare);
+        if bare.starts_with('[') {
+            keep = section_name(bare).is_none_or(|n| names.contains(n));
+        }
+        if keep {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
+/// The name in a section header as aws-config reads it: comments (`#`, `;`) cut, brackets
+/// stripped, then the part after the first space or tab (or all of it), trimmed.
+fn section_name(line: &str) -> Option<&str> {
+    const WHITESPACE: &[char] = &[' ', '\t'];
+    let line = line.trim_matches(WHITESPACE);
+    let line = line.find(['#', ';']).map_or(line, |i| &line[..i]);
+    let inner = line
+        .trim_matches(WHITESPACE)
+        .strip_prefix('[')?
+        .strip_suffix(']')?
+        .trim_matches(WHITESPACE);
+    Some(match inner.split_once(WHITESPACE) {
+        Some((_, name)) => name.trim(),
+        None => inner.trim(),
+    })
+}
+
 struct Chain {
     source_profile: String,
     roles: Vec<RoleSpec>,
@@ -544,5 +696,180 @@ mod tests {
         assert!(validate_serial("GAHT12345678", "p").is_ok());
         assert!(validate_serial("short", "p").is_err());
         assert!(validate_serial("arn:aws:iam::1:mfa/a b", "p").is_err());
+    }
+
+    use proptest::prelude::*;
+
+    const NAMES: &[&str] = &["a", "b", "dev", "dev-long-term", "default", "prod"];
+
+    fn env() -> Env {
+        Env::from_slice(&[
+            ("AWS_CONFIG_FILE", "/t/config"),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/t/credentials"),
+            ("HOME", "/h"),
+        ])
+    }
+
+    fn files(config: &str, credentials: &str) -> Vec<ConfigFile> {
+        vec![
+            ConfigFile {
+                path: "/t/config".into(),
+                bytes: config.as_bytes().to_vec(),
+            },
+            ConfigFile {
+                path: "/t/credentials".into(),
+                bytes: credentials.as_bytes().to_vec(),
+            },
+        ]
+    }
+
+    /// The outcome of resolving `name`, secrets included, comparable as text.
+    fn outcome(r: anyhow::Result<Resolved>) -> String {
+        match r {
+            Ok(r) => format!("{r:?} {}", r.keys.secret_access_key.as_str()),
+            Err(e) => format!("error: {e}"),
+        }
+    }
+
+    /// `resolve` as the product runs it: the kept sections, the whole files when absent.
+    fn filtered(files: &[ConfigFile], name: &str) -> anyhow::Result<Resolved> {
+        let only = Profiles::parse_for(&env(), files, name)?;
+        if only.exists(name) {
+            return only.resolve(name);
+        }
+        Profiles::parse(&env(), files, None)?.resolve(name)
+    }
+
+    #[test]
+    fn section_names_as_the_parser_reads_them() {
+        assert_eq!(section_name("[profile dev]"), Some("dev"));
+        assert_eq!(section_name("[ profile \t dev ] # note"), Some("dev"));
+        assert_eq!(section_name("[dev];x"), Some("dev"));
+        assert_eq!(section_name("[services s]"), Some("s"));
+        assert_eq!(section_name("[profile dev"), None);
+        let names: BTreeSet<String> = ["dev".to_string()].into();
+        let text =
+            "# top\n[profile a]\nregion = x\n[profile dev]\r\nregion = y\r\n  continued\n[a]\n";
+        assert_eq!(
+            keep_sections(text, &names),
+            "# top\n[profile dev]\r\nregion = y\r\n  continued\n"
+        );
+    }
+
+    #[test]
+    fn only_the_chain_is_parsed() {
+        let config = "[profile admin]\nrole_arn = arn:aws:iam::1:role/A\nsource_profile = dev\n\
+                      services = s\n\
+                      [profile dev]\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\n\
+                      [services s]\nsts =\n  endpoint_url = http://127.0.0.1:1\n\
+                      [profile other]\nregion = eu-west-1\n";
+        let credentials =
+            "[dev]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = s\n[other]\n";
+        let f = files(config, credentials);
+        let only = Profiles::parse_for(&env(), &f, "admin").unwrap();
+        let mut names: Vec<&str> = only.set.profiles().collect();
+        names.sort();
+        assert_eq!(names, ["admin", "dev"]);
+        let r = only.resolve("admin").unwrap();
+        assert_eq!(r.endpoint_url.as_deref(), Some("http://127.0.0.1:1"));
+        assert_eq!(outcome(Ok(r)), outcome(filtered(&f, "admin")));
+    }
+
+    #[test]
+    fn the_home_is_expanded_as_the_sdk_does() {
+        assert_eq!(
+            expand_home("~/.aws/config", Some("/h/")),
+            PathBuf::from("/h/.aws/config")
+        );
+        assert_eq!(
+            expand_home("~/.aws/config", None),
+            PathBuf::from("~/.aws/config")
+        );
+        assert_eq!(
+            expand_home("/etc/aws", Some("/h")),
+            PathBuf::from("/etc/aws")
+        );
+        assert_eq!(expand_home("~x/y", Some("/h")), PathBuf::from("~x/y"));
+    }
+
+    fn name() -> impl Strategy<Value = String> {
+        prop::sample::select(NAMES).prop_map(str::to_string)
+    }
+
+    fn header(config: bool) -> impl Strategy<Value = String> {
+        let forms: Vec<&'static str> = if config {
+            vec![
+                "[profile {}]",
+                "[{}]",
+                "[ profile \t{} ]",
+                "[profile {}] # note",
+                "[services {}]",
+                "[sso-session {}]",
+                "[profile {}",
+            ]
+        } else {
+            vec!["[{}]", "[ {} ];note", "[profile {}]", "[{}"]
+        };
+        (prop::sample::select(forms), name()).prop_map(|(form, n)| form.replace("{}", &n))
+    }
+
+    fn body_line() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("mfa_serial = arn:aws:iam::123456789012:mfa/alice".to_string()),
+            Just("role_arn = arn:aws:iam::123456789012:role/R".to_string()),
+            Just("assume_role = arn:aws:iam::123456789012:role/L".to_string()),
+            name().prop_map(|n| format!("source_profile = {n}")),
+            name().prop_map(|n| format!("source_profile = {n}  ")),
+            name().prop_map(|n| format!("services = {n}")),
+            Just("sts =\n  endpoint_url = http://127.0.0.1:9".to_string()),
+            Just("region = eu-west-1".to_string()),
+            Just("region = us-east-2 ; comment".to_string()),
+            Just("duration_seconds = 3600".to_string()),
+            Just("aws_access_key_id = AKIAIOSFODNN7EXAMPLE".to_string()),
+            Just("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG".to_string()),
+            Just("# [profile dev] in a comment".to_string()),
+            Just("  continued".to_string()),
+            Just("no equals sign".to_string()),
+            Just(String::new()),
+        ]
+    }
+
+    fn file(config: bool) -> impl Strategy<Value = String> {
+        let section = (header(config), prop::collection::vec(body_line(), 0..5));
+        (
+            prop::collection::vec(section, 0..8),
+            prop::bool::ANY,
+            prop::option::of(Just("# prelude".to_string())),
+        )
+            .prop_map(|(sections, crlf, prelude)| {
+                let eol = if crlf { "\r\n" } else { "\n" };
+                let mut lines: Vec<String> = prelude.into_iter().collect();
+                for (h, body) in sections {
+                    lines.push(h);
+                    lines.extend(body);
+                }
+                lines.join(eol).replace('\n', eol).replace("\r\r", "\r")
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        /// Parsing only the sections a profile needs resolves it exactly as parsing everything
+        /// does, whenever the whole files parse at all.
+        #[test]
+        fn resolving_from_the_kept_sections_matches_the_whole_files(
+            config in file(true),
+            credentials in file(false),
+        ) {
+            let f = files(&config, &credentials);
+            let whole = Profiles::parse(&env(), &f, None);
+            for n in NAMES.iter().copied().chain(["dev ", "missing"]) {
+                let fast = outcome(filtered(&f, n));
+                if let Ok(whole) = &whole {
+                    prop_assert_eq!(outcome(whole.resolve(n)), fast, "profile {:?}", n);
+                }
+            }
+        }
     }
 }

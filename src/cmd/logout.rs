@@ -3,7 +3,6 @@
 use crate::auth::{default_profile, role_key, source_key};
 use crate::cache::Cache;
 use crate::cli::LogoutArgs;
-use crate::profile::Profiles;
 
 pub fn run(args: &LogoutArgs) -> anyhow::Result<i32> {
     let Some(cache) = Cache::existing()? else {
@@ -19,7 +18,7 @@ pub fn run(args: &LogoutArgs) -> anyhow::Result<i32> {
         return Ok(0);
     }
     let name = default_profile(args.profile.as_deref());
-    let r = Profiles::load()?.resolve(&name)?;
+    let r = crate::profile::resolve(&name)?;
     // A role's MFA session is its source's: forgetting it means the next run asks for a code.
     let keys = [source_key(&r), role_key(&r, false), role_key(&r, true)];
     let n = keys.iter().filter(|k| cache.remove(k)).count();
