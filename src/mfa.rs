@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{fail, Exit};
 
@@ -281,11 +281,19 @@ pub fn prompt_tty(prompt: &str) -> anyhow::Result<Zeroizing<String>> {
     }
     let restore = Restore { tty: &tty, saved };
 
+    let line = read_code_line(&mut &*restore.tty)?;
+    drop(restore);
+    Ok(line)
+}
+
+/// Reads one line, typed key by key on a terminal in raw mode (no echo, no line editing by the
+/// terminal, Ctrl-C as a byte): Enter ends it, Backspace and Ctrl-U edit, Ctrl-C interrupts, Ctrl-D
+/// on an empty line is end of input. Shared by the Unix tty and the Windows console.
+fn read_code_line(input: &mut impl std::io::Read) -> anyhow::Result<Zeroizing<String>> {
     let mut line = Zeroizing::new(String::new());
     let mut byte = [0u8; 1];
     loop {
-        let n = (&*restore.tty).read(&mut byte);
-        match n {
+        match input.read(&mut byte) {
             Ok(0) | Err(_) => {
                 return Err(fail(
                     Exit::Mfa,
@@ -309,11 +317,113 @@ pub fn prompt_tty(prompt: &str) -> anyhow::Result<Zeroizing<String>> {
             _ => {}
         }
     }
+    byte.zeroize();
+    Ok(line)
+}
+
+/// Reads a line from the console (CONIN$, so it works while stdin and stdout are pipes) with
+/// echo, line input and Ctrl-C processing off; the console's mode is restored afterwards.
+#[cfg(windows)]
+pub fn prompt_tty(prompt: &str) -> anyhow::Result<Zeroizing<String>> {
+    use std::fs::{File, OpenOptions};
+    use std::io::Write;
+    use std::os::windows::io::{AsRawHandle, RawHandle};
+
+    use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+
+    #[link(name = "kernel32")]
+    extern "system" {
+        fn GetConsoleMode(console: RawHandle, mode: *mut u32) -> i32;
+        fn SetConsoleMode(console: RawHandle, mode: u32) -> i32;
+        fn SetConsoleCtrlHandler(
+            handler: Option<unsafe extern "system" fn(u32) -> i32>,
+            add: i32,
+        ) -> i32;
+    }
+    // What the Ctrl-C handler needs to give the console back.
+    static CONSOLE: AtomicUsize = AtomicUsize::new(0);
+    static SAVED_MODE: AtomicU32 = AtomicU32::new(0);
+    /// With input processing off Ctrl-C arrives as byte 3, but a console can still raise the
+    /// event (another process's GenerateConsoleCtrlEvent, Wine on a Unix tty): then restore the
+    /// console and end as the byte would have, 130.
+    unsafe extern "system" fn interrupted(event: u32) -> i32 {
+        const CTRL_C_EVENT: u32 = 0;
+        const CTRL_BREAK_EVENT: u32 = 1;
+        if event != CTRL_C_EVENT && event != CTRL_BREAK_EVENT {
+            return 0;
+        }
+        // SAFETY: the handle stays open while this handler is registered.
+        unsafe {
+            SetConsoleMode(
+                CONSOLE.load(Ordering::SeqCst) as RawHandle,
+                SAVED_MODE.load(Ordering::SeqCst),
+            )
+        };
+        eprintln!("\nmfa-env: interrupted");
+        std::process::exit(Exit::Interrupted.code());
+    }
+
+    let no_tty = || {
+        fail(
+            Exit::Mfa,
+            "no console to ask for the MFA code on: pass --token-code CODE, or set mfa_process in the profile",
+        )
+    };
+    let conin = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("CONIN$")
+        .map_err(|_| no_tty())?;
+    let mut conout = OpenOptions::new()
+        .write(true)
+        .open("CONOUT$")
+        .map_err(|_| no_tty())?;
+    let mut saved = 0u32;
+    // SAFETY: a console input handle that lives as long as `conin`, and a valid out pointer.
+    if unsafe { GetConsoleMode(conin.as_raw_handle(), &mut saved) } == 0 {
+        return Err(no_tty());
+    }
+    conout
+        .write_all(prompt.as_bytes())
+        .and_then(|_| conout.flush())
+        .map_err(|_| no_tty())?;
+
+    struct Restore<'a> {
+        conin: &'a File,
+        conout: &'a File,
+        saved: u32,
+    }
+    impl Drop for Restore<'_> {
+        fn drop(&mut self) {
+            // SAFETY: restoring the mode read above on the same handle; the handler goes first.
+            unsafe {
+                SetConsoleCtrlHandler(Some(interrupted), 0);
+                SetConsoleMode(self.conin.as_raw_handle(), self.saved);
+            }
+            let _ = (&*self.conout).write_all(b"\r\n");
+        }
+    }
+    // Mode 0: no ENABLE_ECHO_INPUT, ENABLE_LINE_INPUT or ENABLE_PROCESSED_INPUT, so each key
+    // arrives as typed and Ctrl-C as byte 3, as on a Unix tty in raw mode.
+    // SAFETY: valid console handle.
+    if unsafe { SetConsoleMode(conin.as_raw_handle(), 0) } == 0 {
+        return Err(no_tty());
+    }
+    CONSOLE.store(conin.as_raw_handle() as usize, Ordering::SeqCst);
+    SAVED_MODE.store(saved, Ordering::SeqCst);
+    // SAFETY: registers a handler that only restores the console and exits.
+    unsafe { SetConsoleCtrlHandler(Some(interrupted), 1) };
+    let restore = Restore {
+        conin: &conin,
+        conout: &conout,
+        saved,
+    };
+    let line = read_code_line(&mut &*restore.conin)?;
     drop(restore);
     Ok(line)
 }
 
-#[cfg(not(unix))]
+#[cfg(not(any(unix, windows)))]
 pub fn prompt_tty(_prompt: &str) -> anyhow::Result<Zeroizing<String>> {
     Err(fail(
         Exit::Mfa,
@@ -324,6 +434,27 @@ pub fn prompt_tty(_prompt: &str) -> anyhow::Result<Zeroizing<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn typed(keys: &[u8]) -> Result<String, String> {
+        read_code_line(&mut &keys[..])
+            .map(|l| l.to_string())
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn keys_at_the_prompt() {
+        assert_eq!(typed(b"123456\r").unwrap(), "123456");
+        assert_eq!(typed(b"12\x7f3456\n").unwrap(), "13456");
+        assert_eq!(typed(b"99\x159\x08123456\r").unwrap(), "123456");
+        assert_eq!(typed(b"1 2\x1b3\r").unwrap(), "1 23");
+        assert_eq!(typed(b"12\x04").unwrap(), "12");
+        assert_eq!(typed(b"12\x03").unwrap_err(), "interrupted");
+        assert!(typed(b"\x04").unwrap_err().contains("end of input"));
+        assert!(typed(b"123").unwrap_err().contains("terminal closed"));
+        let mut long = vec![b'7'; 100];
+        long.push(b'\r');
+        assert_eq!(typed(&long).unwrap().len(), 64, "input is capped");
+    }
 
     #[test]
     fn codes_are_six_digits() {

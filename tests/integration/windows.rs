@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use rexpect::session::spawn_command;
+use rexpect::session::{spawn_command, PtySession};
 
 use crate::support::*;
 
@@ -319,4 +319,76 @@ fn entries(dir: &std::path::Path) -> Vec<PathBuf> {
     std::fs::read_dir(dir)
         .map(|rd| rd.flatten().map(|e| e.path()).collect())
         .unwrap_or_default()
+}
+
+/// `mfa-env.exe ARGS > out` in a pseudo-terminal: Wine gives it a console on the terminal.
+/// (`exec` so no shell stays between the terminal's Ctrl-C and Wine.)
+fn in_console(w: &Wine, f: &Fixture, args: &[&str], out: &std::path::Path) -> PtySession {
+    let mut argv = vec![
+        shell_quote(&w.loader.to_string_lossy()),
+        shell_quote(&w.dir.join("mfa-env.exe").to_string_lossy()),
+    ];
+    argv.extend(args.iter().map(|a| shell_quote(a)));
+    let script = format!(
+        "exec {} > {}",
+        argv.join(" "),
+        shell_quote(&out.to_string_lossy())
+    );
+    // The environment `mfa_env` gives, for sh instead of the loader.
+    let env = w.mfa_env(f, &[]);
+    let mut sh = f.command("/bin/sh");
+    for (k, v) in env.get_envs() {
+        if let Some(v) = v {
+            sh.env(k, v);
+        }
+    }
+    sh.args(["-c", &script]).env("TERM", "dumb");
+    let opts = rexpect::reader::Options::new()
+        .timeout_ms(Some(30_000))
+        .strip_ansi_escape_codes(true);
+    rexpect::session::spawn_with_options(sh, opts).expect("spawn in a pty")
+}
+
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+#[test]
+fn windows_prompt_reads_the_console_without_echo_while_stdout_is_captured() {
+    let Some(w) = wine() else { return };
+    let f = Fixture::new();
+    let out = f.root.path().join("exports.ps1");
+    let mut p = in_console(&w, &f, &["dev", "--shell", "powershell"], &out);
+    p.exp_regex(r"MFA\s*code\s*for").expect("the prompt");
+    let code = f.code();
+    p.send(&format!("{code}\r")).expect("type the code");
+    p.flush().expect("flush");
+    let rest = p.exp_eof().expect("the run ends");
+    assert!(!rest.contains(&code), "the code was echoed: {rest:?}");
+    let status = format!("{:?}", p.process().wait().expect("wait"));
+    assert!(status.ends_with(", 0)"), "{status}: {rest}");
+    let exports = std::fs::read_to_string(&out).expect("stdout file");
+    assert!(
+        exports.contains("$Env:AWS_ACCESS_KEY_ID = 'ASIAFAKE"),
+        "{exports}"
+    );
+    assert_eq!(f.sts.count("GetSessionToken"), 1);
+}
+
+#[test]
+fn windows_ctrl_c_at_the_prompt_exits_130() {
+    let Some(w) = wine() else { return };
+    let f = Fixture::new();
+    let out = f.root.path().join("exports.ps1");
+    let mut p = in_console(&w, &f, &["dev", "--shell", "powershell"], &out);
+    p.exp_regex(r"MFA\s*code\s*for").expect("the prompt");
+    p.send("12").expect("type");
+    p.flush().expect("flush");
+    p.send_control('c').expect("Ctrl-C");
+    let rest = p.exp_eof().expect("the run ends");
+    let status = format!("{:?}", p.process().wait().expect("wait"));
+    assert!(status.ends_with(", 130)"), "{status}: {rest}");
+    assert!(rest.contains("interrupted"), "{rest:?}");
+    assert_eq!(std::fs::read_to_string(&out).expect("stdout file"), "");
+    assert_eq!(f.sts.count("GetSessionToken"), 0);
 }
