@@ -572,6 +572,56 @@ fn mfa_process_supplies_the_code() {
     f.assert_failure(&out, 4, "mfa_process 'echo nope' must be exactly 6 digits");
 }
 
+/// An authenticator that still shows the code just spent: mfa-env waits for the next window
+/// (up to 31 s) and asks the process again, instead of sending a code AWS would reject.
+#[test]
+fn mfa_process_showing_a_spent_code_waits_for_the_next_window() {
+    let mut f = Fixture::new();
+    let alice = f.sts.alice();
+    let (now, next) = (alice.code_now(), alice.next_code());
+    let dir = f.root.path().to_path_buf();
+    std::fs::write(dir.join("codes"), format!("{now}\n{now}\n{next}\n")).unwrap();
+    let script = dir.join("code.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\ncd '{}' || exit 1\nn=$(( $(cat count 2>/dev/null || echo 0) + 1 ))\n\
+             echo $n > count\nsed -n \"${{n}}p\" codes\n",
+            dir.display()
+        ),
+    )
+    .unwrap();
+    f.write_config(&format!(
+        "[profile dev]\nmfa_serial = {SERIAL}\nmfa_process = sh {}\n",
+        script.display()
+    ));
+    let first = f.run(&["dev", "--shell", "bash"]);
+    assert_eq!(first.status, 0, "{}", first.stderr);
+    // Forget the session (the spent-code record stays), so the next run needs a code.
+    assert_eq!(f.run(&["logout", "dev"]).status, 0);
+    let second = f.run(&["dev", "--shell", "bash"]);
+    assert_eq!(second.status, 0, "{}", second.stderr);
+    assert!(
+        second
+            .stderr
+            .contains("that code was already used; waiting"),
+        "{}",
+        second.stderr
+    );
+    let codes: Vec<String> = f
+        .sts
+        .requests()
+        .iter()
+        .filter(|r| r.action == "GetSessionToken")
+        .map(|r| r.params["TokenCode"].clone())
+        .collect();
+    assert_eq!(codes, [now, next], "the spent code is never sent again");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("count")).unwrap().trim(),
+        "3"
+    );
+}
+
 #[test]
 fn no_terminal_and_no_code_is_a_clear_error_not_a_hang() {
     let f = Fixture::new();
