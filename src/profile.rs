@@ -796,21 +796,26 @@ mod tests {
         prop::sample::select(NAMES).prop_map(str::to_string)
     }
 
+    /// A section header. The spacing inside the brackets is fixed per name: aws-config merges
+    /// sections that normalize to one name (`[profile a]`, `[ profile  a ]`) in the order of a
+    /// HashMap, so two such spellings with conflicting keys resolve differently from one run to
+    /// the next even when everything is parsed. Same spelling repeated merges in file order.
     fn header(config: bool) -> impl Strategy<Value = String> {
-        let forms: Vec<&'static str> = if config {
-            vec![
-                "[profile {}]",
-                "[{}]",
-                "[ profile \t{} ]",
-                "[profile {}] # note",
-                "[services {}]",
-                "[sso-session {}]",
-                "[profile {}",
-            ]
+        let kinds: Vec<&'static str> = if config {
+            vec!["profile", "bare", "services", "sso-session", "unclosed"]
         } else {
-            vec!["[{}]", "[ {} ];note", "[profile {}]", "[{}"]
+            vec!["bare", "profile", "unclosed"]
         };
-        (prop::sample::select(forms), name()).prop_map(|(form, n)| form.replace("{}", &n))
+        let comments = prop::sample::select(vec!["", " # note", ";note"]);
+        (prop::sample::select(kinds), name(), comments).prop_map(|(kind, n, comment)| {
+            let pad = if n.len() % 2 == 0 { " \t" } else { "" };
+            let inner = match kind {
+                "bare" => format!("{pad}{n}{pad}"),
+                "unclosed" => return format!("[profile {n}"),
+                prefix => format!("{pad}{prefix} {pad}{n}{pad}"),
+            };
+            format!("[{inner}]{comment}")
+        })
     }
 
     fn body_line() -> impl Strategy<Value = String> {
