@@ -89,12 +89,15 @@ const LONG_TERM_SUFFIX: &str = "-long-term";
 /// whole files are parsed (for the suggestions in the message).
 pub fn resolve(name: &str) -> anyhow::Result<Resolved> {
     let env = Env::real();
-    let files = read_files(&env);
-    let only = Profiles::parse_for(&env, &files, name)?;
+    resolve_in(&env, &read_files(&env), name)
+}
+
+fn resolve_in(env: &Env, files: &[ConfigFile], name: &str) -> anyhow::Result<Resolved> {
+    let only = Profiles::parse_for(env, files, name)?;
     if only.exists(name) {
         return only.resolve(name);
     }
-    Profiles::parse(&env, &files, None)?.resolve(name)
+    Profiles::parse(env, files, None)?.resolve(name)
 }
 
 impl Profiles {
@@ -731,15 +734,6 @@ mod tests {
         }
     }
 
-    /// `resolve` as the product runs it: the kept sections, the whole files when absent.
-    fn filtered(files: &[ConfigFile], name: &str) -> anyhow::Result<Resolved> {
-        let only = Profiles::parse_for(&env(), files, name)?;
-        if only.exists(name) {
-            return only.resolve(name);
-        }
-        Profiles::parse(&env(), files, None)?.resolve(name)
-    }
-
     #[test]
     fn section_names_as_the_parser_reads_them() {
         assert_eq!(section_name("[profile dev]"), Some("dev"));
@@ -772,7 +766,7 @@ mod tests {
         assert_eq!(names, ["admin", "dev"]);
         let r = only.resolve("admin").unwrap();
         assert_eq!(r.endpoint_url.as_deref(), Some("http://127.0.0.1:1"));
-        assert_eq!(outcome(Ok(r)), outcome(filtered(&f, "admin")));
+        assert_eq!(outcome(Ok(r)), outcome(resolve_in(&env(), &f, "admin")));
     }
 
     #[test]
@@ -870,7 +864,7 @@ mod tests {
             let f = files(&config, &credentials);
             let whole = Profiles::parse(&env(), &f, None);
             for n in NAMES.iter().copied().chain(["dev ", "missing"]) {
-                let fast = outcome(filtered(&f, n));
+                let fast = outcome(resolve_in(&env(), &f, n));
                 if let Ok(whole) = &whole {
                     prop_assert_eq!(outcome(whole.resolve(n)), fast, "profile {:?}", n);
                 }
