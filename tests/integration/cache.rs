@@ -147,10 +147,7 @@ fn a_changed_source_key_or_serial_misses_the_cache() {
     );
     let bob = crate::support::fake_sts::User::new("bob", 2);
     f.sts.add_user(bob.clone());
-    f.write_credentials(&format!(
-        "[dev]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
-        bob.access_key_id, bob.secret_access_key
-    ));
+    f.write_credentials(&bob.credentials_section("dev"));
     f.write_config(&format!(
         "[profile dev]\nmfa_serial = {}\nregion = eu-west-1\n",
         bob.mfa_serial

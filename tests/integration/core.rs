@@ -133,10 +133,7 @@ fn direct_flag_forces_assume_role_with_mfa() {
 fn mfa_serial_on_the_role_profile_and_keys_on_the_source() {
     let mut f = Fixture::new();
     let alice = f.sts.alice();
-    f.write_credentials(&format!(
-        "[base]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
-        alice.access_key_id, alice.secret_access_key
-    ));
+    f.write_credentials(&alice.credentials_section("base"));
     f.write_config(&format!(
         "[profile ops]\nrole_arn = {ADMIN_ARN}\nsource_profile = base\nmfa_serial = {SERIAL}\n\
          role_session_name = ops-session\nduration_seconds = 1800\nregion = us-west-2\n"
@@ -157,10 +154,7 @@ fn external_id_is_sent() {
     role.external_id = Some("ext-42".into());
     f.sts.add_role(role);
     let alice = f.sts.alice();
-    f.write_credentials(&format!(
-        "[dev]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
-        alice.access_key_id, alice.secret_access_key
-    ));
+    f.write_credentials(&alice.credentials_section("dev"));
     f.write_config(&format!(
         "[profile dev]\nmfa_serial = {SERIAL}\n[profile partner]\nrole_arn = arn:aws:iam::123456789012:role/Partner\nsource_profile = dev\nexternal_id = ext-42\n"
     ));
@@ -179,9 +173,9 @@ fn aws_mfa_layout_works_unchanged() {
     let alice = f.sts.alice();
     // aws-mfa's layout: keys and device in [x-long-term]; [x] holds its stale short-term output.
     f.write_credentials(&format!(
-        "[legacy-long-term]\naws_access_key_id = {}\naws_secret_access_key = {}\naws_mfa_device = {SERIAL}\n\n\
+        "{}aws_mfa_device = {SERIAL}\n\n\
          [legacy]\naws_access_key_id = ASIASTALESTALESTALE1\naws_secret_access_key = stale\naws_session_token = stale\n",
-        alice.access_key_id, alice.secret_access_key
+        alice.credentials_section("legacy-long-term")
     ));
     f.write_config("");
     let out = f.run(&["legacy", "--shell", "bash", "--token-code", &f.code()]);
@@ -200,8 +194,8 @@ fn aws_mfa_layout_with_assume_role() {
     let mut f = Fixture::new();
     let alice = f.sts.alice();
     f.write_credentials(&format!(
-        "[legacy-long-term]\naws_access_key_id = {}\naws_secret_access_key = {}\naws_mfa_device = {SERIAL}\nassume_role = {ADMIN_ARN}\n",
-        alice.access_key_id, alice.secret_access_key
+        "{}aws_mfa_device = {SERIAL}\nassume_role = {ADMIN_ARN}\n",
+        alice.credentials_section("legacy-long-term")
     ));
     f.write_config("");
     let out = f.run(&["legacy", "--shell", "bash", "--token-code", &f.code()]);
@@ -234,7 +228,11 @@ fn source_keys_come_from_the_files_not_the_environment() {
 fn profile_defaults_to_aws_profile_then_default() {
     let mut f = Fixture::new();
     let alice = f.sts.alice();
-    f.write_credentials(&format!("[default]\naws_access_key_id = {}\naws_secret_access_key = {}\n[dev]\naws_access_key_id = {}\naws_secret_access_key = {}\n", alice.access_key_id, alice.secret_access_key, alice.access_key_id, alice.secret_access_key));
+    f.write_credentials(&format!(
+        "{}{}",
+        alice.credentials_section("default"),
+        alice.credentials_section("dev")
+    ));
     f.write_config(&format!("[default]\nmfa_serial = {SERIAL}\nregion = ap-south-1\n[profile dev]\nmfa_serial = {SERIAL}\nregion = eu-west-1\n"));
     let out = f.run(&["--shell", "bash", "--token-code", &f.code()]);
     assert!(
@@ -297,10 +295,7 @@ fn unknown_profile_names_the_closest() {
 fn profile_without_mfa_device_says_which_key_to_add() {
     let mut f = Fixture::new();
     let alice = f.sts.alice();
-    f.write_credentials(&format!(
-        "[plain]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
-        alice.access_key_id, alice.secret_access_key
-    ));
+    f.write_credentials(&alice.credentials_section("plain"));
     f.write_config("[profile plain]\nregion = eu-west-1\n");
     let out = f.run(&["plain", "--token-code", &f.code()]);
     f.assert_failure(&out, 3, "profile 'plain' has no MFA device: add 'mfa_serial = arn:aws:iam::ACCOUNT_ID:mfa/DEVICE_NAME' to [profile plain]");
@@ -380,10 +375,7 @@ fn rejected_code_from_the_flag_fails_at_once() {
 fn wrong_serial_is_explained() {
     let mut f = Fixture::new();
     let alice = f.sts.alice();
-    f.write_credentials(&format!(
-        "[dev]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
-        alice.access_key_id, alice.secret_access_key
-    ));
+    f.write_credentials(&alice.credentials_section("dev"));
     f.write_config("[profile dev]\nmfa_serial = arn:aws:iam::123456789012:mfa/bob\n");
     let out = f.run(&["dev", "--token-code", &f.code()]);
     f.assert_failure(&out, 4, "check that mfa_serial is the ARN of an MFA device");
@@ -712,14 +704,7 @@ fn aws_config_file_and_shared_credentials_file_are_honoured() {
         format!("[profile moved]\nmfa_serial = {SERIAL}\nregion = ap-southeast-2\n"),
     )
     .unwrap();
-    std::fs::write(
-        elsewhere.join("creds"),
-        format!(
-            "[moved]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
-            alice.access_key_id, alice.secret_access_key
-        ),
-    )
-    .unwrap();
+    std::fs::write(elsewhere.join("creds"), alice.credentials_section("moved")).unwrap();
     let cfg = elsewhere.join("cfg");
     let creds = elsewhere.join("creds");
     let out = f.run_with(

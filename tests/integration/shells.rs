@@ -81,10 +81,7 @@ fn hostile_fixture() -> (Fixture, String, String, String) {
     let region = "eu-west-1";
     // The profile parser allows these characters in names, and the name is exported too.
     let alice = f.sts.alice();
-    f.write_credentials(&format!(
-        "[{PROFILE}]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
-        alice.access_key_id, alice.secret_access_key
-    ));
+    f.write_credentials(&alice.credentials_section(PROFILE));
     f.write_config(&format!(
         "[profile {PROFILE}]\nmfa_serial = {SERIAL}\nregion = {region}\n"
     ));

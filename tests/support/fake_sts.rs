@@ -42,6 +42,14 @@ impl User {
         format!("arn:aws:iam::{ACCOUNT}:user/{}", self.name)
     }
 
+    /// `[profile]` with this user's long-term keys, as a credentials file holds them.
+    pub fn credentials_section(&self, profile: &str) -> String {
+        format!(
+            "[{profile}]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            self.access_key_id, self.secret_access_key
+        )
+    }
+
     fn totp(&self) -> TOTP {
         TOTP::new_unchecked(Algorithm::SHA1, 6, 1, 30, self.totp_secret.clone())
     }

@@ -76,10 +76,7 @@ impl Fixture {
             sts,
             snapshot: BTreeMap::new(),
         };
-        f.write_credentials(&format!(
-            "[dev]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
-            alice.access_key_id, alice.secret_access_key
-        ));
+        f.write_credentials(&alice.credentials_section("dev"));
         f.write_config(&format!(
             "[profile dev]\nmfa_serial = {SERIAL}\nregion = eu-west-1\n\n\
              [profile admin]\nrole_arn = {ADMIN_ARN}\nsource_profile = dev\n"
