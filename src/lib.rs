@@ -6,6 +6,8 @@ pub mod auth;
 pub mod cache;
 pub mod cli;
 pub mod cmd;
+#[cfg(windows)]
+pub mod console;
 pub mod duration;
 pub mod env;
 pub mod error;

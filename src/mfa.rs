@@ -328,18 +328,9 @@ pub fn prompt_tty(prompt: &str) -> anyhow::Result<Zeroizing<String>> {
     use std::fs::{File, OpenOptions};
     use std::io::Write;
     use std::os::windows::io::{AsRawHandle, RawHandle};
-
     use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
-    #[link(name = "kernel32")]
-    extern "system" {
-        fn GetConsoleMode(console: RawHandle, mode: *mut u32) -> i32;
-        fn SetConsoleMode(console: RawHandle, mode: u32) -> i32;
-        fn SetConsoleCtrlHandler(
-            handler: Option<unsafe extern "system" fn(u32) -> i32>,
-            add: i32,
-        ) -> i32;
-    }
+    use crate::console::{is_interrupt, GetConsoleMode, SetConsoleCtrlHandler, SetConsoleMode};
     // What the Ctrl-C handler needs to give the console back.
     static CONSOLE: AtomicUsize = AtomicUsize::new(0);
     static SAVED_MODE: AtomicU32 = AtomicU32::new(0);
@@ -347,9 +338,7 @@ pub fn prompt_tty(prompt: &str) -> anyhow::Result<Zeroizing<String>> {
     /// event (another process's GenerateConsoleCtrlEvent, Wine on a Unix tty): then restore the
     /// console and end as the byte would have, 130.
     unsafe extern "system" fn interrupted(event: u32) -> i32 {
-        const CTRL_C_EVENT: u32 = 0;
-        const CTRL_BREAK_EVENT: u32 = 1;
-        if event != CTRL_C_EVENT && event != CTRL_BREAK_EVENT {
+        if !is_interrupt(event) {
             return 0;
         }
         // SAFETY: the handle stays open while this handler is registered.

@@ -60,38 +60,50 @@ fn run_replacing(mut cmd: Command, program: &OsString) -> anyhow::Result<i32> {
 /// Where a process cannot be replaced: run CMD, let it have Ctrl-C, return its status.
 #[cfg(not(unix))]
 fn run_replacing(mut cmd: Command, program: &OsString) -> anyhow::Result<i32> {
-    #[cfg(windows)]
-    ignore_ctrl_c();
-    let mut child = cmd.spawn().map_err(|e| launch_error(program, &e))?;
-    let status = child.wait().map_err(|e| {
-        fail(
-            Exit::Other,
-            format!("waiting for {}: {e}", program.to_string_lossy()),
-        )
-    })?;
-    Ok(status.code().unwrap_or(1))
+    let status = run_to_end(&mut cmd).map_err(|e| launch_error(program, &e))?;
+    Ok(exit_code(&status))
 }
 
-/// Ctrl-C reaches every process of the console: the child handles it, and mfa-env must not die
-/// first and leave it orphaned. A handler that reports the event handled, not
-/// `SetConsoleCtrlHandler(NULL, TRUE)`: that "ignore" attribute is inherited, and the child would
-/// ignore Ctrl-C too. Closing the console or logging off still ends mfa-env as usual.
-#[cfg(windows)]
-fn ignore_ctrl_c() {
-    const CTRL_C_EVENT: u32 = 0;
-    const CTRL_BREAK_EVENT: u32 = 1;
-    #[link(name = "kernel32")]
-    extern "system" {
-        fn SetConsoleCtrlHandler(
-            handler: Option<unsafe extern "system" fn(u32) -> i32>,
-            add: i32,
-        ) -> i32;
-    }
-    unsafe extern "system" fn handled(event: u32) -> i32 {
-        i32::from(event == CTRL_C_EVENT || event == CTRL_BREAK_EVENT)
-    }
-    // SAFETY: registers a handler that touches nothing; it stays for the life of the process.
+/// A child's status the shell's way: its code, or 128 + the signal that ended it.
+#[cfg(unix)]
+pub fn exit_code(status: &std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status
+        .code()
+        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
+}
+
+#[cfg(not(unix))]
+pub fn exit_code(status: &std::process::ExitStatus) -> i32 {
+    status.code().unwrap_or(1)
+}
+
+/// Runs a child to its end. Ctrl-C and Ctrl-\ belong to it: mfa-env catches them with a handler
+/// that does nothing (not SIG_IGN, which the child and its jobs would inherit).
+#[cfg(unix)]
+pub fn run_to_end(cmd: &mut Command) -> std::io::Result<std::process::ExitStatus> {
+    extern "C" fn nothing(_: libc::c_int) {}
+    let handler = nothing as extern "C" fn(libc::c_int) as libc::sighandler_t;
+    // SAFETY: installing a handler that touches nothing; the previous ones are restored below.
+    let (old_int, old_quit) = unsafe {
+        (
+            libc::signal(libc::SIGINT, handler),
+            libc::signal(libc::SIGQUIT, handler),
+        )
+    };
+    let status = cmd.status();
+    // SAFETY: restoring what was there before.
     unsafe {
-        SetConsoleCtrlHandler(Some(handled), 1);
+        libc::signal(libc::SIGINT, old_int);
+        libc::signal(libc::SIGQUIT, old_quit);
     }
+    status
+}
+
+/// Runs a child to its end, leaving Ctrl-C to it (Windows: see `console`).
+#[cfg(not(unix))]
+pub fn run_to_end(cmd: &mut Command) -> std::io::Result<std::process::ExitStatus> {
+    #[cfg(windows)]
+    crate::console::leave_interrupts_to_children();
+    cmd.status()
 }

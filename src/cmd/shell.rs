@@ -7,7 +7,7 @@ use std::process::Command;
 
 use crate::auth::authenticate;
 use crate::cli::ShellArgs;
-use crate::cmd::exec::{launch_error, user_shell};
+use crate::cmd::exec::{exit_code, launch_error, run_to_end, user_shell};
 use crate::env::{apply_to_command, session_changes, EnvSession, SessionVars};
 use crate::error::{fail, Exit};
 use crate::shell::prompt::time_left;
@@ -62,7 +62,7 @@ pub fn run(args: ShellArgs) -> anyhow::Result<i32> {
         cmd.env("MFA_ENV_BIN", exe);
     }
 
-    let status = wait_ignoring_interrupts(&mut cmd).map_err(|e| launch_error(&program, &e))?;
+    let status = run_to_end(&mut cmd).map_err(|e| launch_error(&program, &e))?;
     drop(dir);
     let code = exit_code(&status);
     eprintln!(
@@ -127,44 +127,4 @@ fn prepare(cmd: &mut Command, kind: Option<Shell>, dir: &Path) -> anyhow::Result
         }
     }
     Ok(())
-}
-
-#[cfg(unix)]
-fn exit_code(status: &std::process::ExitStatus) -> i32 {
-    use std::os::unix::process::ExitStatusExt;
-    status
-        .code()
-        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
-}
-
-#[cfg(not(unix))]
-fn exit_code(status: &std::process::ExitStatus) -> i32 {
-    status.code().unwrap_or(1)
-}
-
-/// Runs the shell to its end. Ctrl-C and Ctrl-\ belong to the shell: mfa-env catches them
-/// with a handler that does nothing (not SIG_IGN, which the shell and its jobs would inherit).
-#[cfg(unix)]
-fn wait_ignoring_interrupts(cmd: &mut Command) -> std::io::Result<std::process::ExitStatus> {
-    extern "C" fn nothing(_: libc::c_int) {}
-    let handler = nothing as extern "C" fn(libc::c_int) as libc::sighandler_t;
-    // SAFETY: installing a handler that touches nothing; the previous ones are restored below.
-    let (old_int, old_quit) = unsafe {
-        (
-            libc::signal(libc::SIGINT, handler),
-            libc::signal(libc::SIGQUIT, handler),
-        )
-    };
-    let status = cmd.status();
-    // SAFETY: restoring what was there before.
-    unsafe {
-        libc::signal(libc::SIGINT, old_int);
-        libc::signal(libc::SIGQUIT, old_quit);
-    }
-    status
-}
-
-#[cfg(not(unix))]
-fn wait_ignoring_interrupts(cmd: &mut Command) -> std::io::Result<std::process::ExitStatus> {
-    cmd.status()
 }

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use rexpect::session::{spawn_command, PtySession};
+use rexpect::session::PtySession;
 
 use crate::support::*;
 
@@ -43,10 +43,10 @@ fn wine() -> Option<Wine> {
 }
 
 impl Wine {
-    /// `mfa-env.exe ARGS` under Wine, in the fixture's environment. Wine hides HOME and sets
-    /// its own USERPROFILE, so the AWS files are named explicitly.
-    fn mfa_env(&self, f: &Fixture, args: &[&str]) -> Command {
-        let mut c = f.command(&self.loader);
+    /// `program` in the fixture's environment plus Wine's prefix. Wine hides HOME and sets its
+    /// own USERPROFILE, so the AWS files are named explicitly.
+    fn command(&self, f: &Fixture, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut c = f.command(program);
         c.env("WINEPREFIX", &self.prefix)
             .env("WINEDEBUG", "-all")
             .env("AWS_CONFIG_FILE", win_path(&f.aws_dir().join("config")))
@@ -54,9 +54,14 @@ impl Wine {
                 "AWS_SHARED_CREDENTIALS_FILE",
                 win_path(&f.aws_dir().join("credentials")),
             )
-            .arg(self.dir.join("mfa-env.exe"))
-            .args(args)
             .stdin(Stdio::null());
+        c
+    }
+
+    /// `mfa-env.exe ARGS` under Wine.
+    fn mfa_env(&self, f: &Fixture, args: &[&str]) -> Command {
+        let mut c = self.command(f, &self.loader);
+        c.arg(self.dir.join("mfa-env.exe")).args(args);
         c
     }
 
@@ -199,30 +204,25 @@ fn windows_exec_not_found_is_127_and_no_command_runs_the_shell() {
     assert!(out.stdout.contains("Microsoft Windows"), "{}", out.stdout);
 }
 
-/// Ctrl-C on the console goes to every process attached to it: the child handles it and exits
-/// 42, and mfa-env must survive it to return that status (without its handler it dies first).
-#[test]
-fn windows_exec_leaves_ctrl_c_to_the_command_and_returns_its_status() {
-    let Some(w) = wine() else { return };
-    let f = Fixture::new();
-    let ready = f.tmp_dir().join("child-ready");
-    let ready_win = win_path(&ready);
-    let child = w.child();
-    let mut c = w.mfa_env(
-        &f,
-        &[
-            "exec",
-            "dev",
-            "-t",
-            &f.code(),
-            "--",
-            &child,
-            "wait-ctrl-c",
-            &ready_win,
-        ],
-    );
-    c.env("TERM", "dumb");
-    let mut p = spawn_command(c, Some(30_000)).expect("spawn in a pty");
+/// A pseudo-terminal running `cmd`, its output without the escapes Wine's console draws each
+/// character between.
+fn pty(mut cmd: Command) -> PtySession {
+    // The terminal is all three streams.
+    cmd.env("TERM", "dumb")
+        .stdin(Stdio::inherit())
+        .stdout(Stdio::inherit())
+        .stderr(Stdio::inherit());
+    let opts = rexpect::reader::Options::new()
+        .timeout_ms(Some(30_000))
+        .strip_ansi_escape_codes(true);
+    rexpect::session::spawn_with_options(cmd, opts).expect("spawn in a pty")
+}
+
+/// Ctrl-C on the console goes to every process attached to it: the child (made ready through
+/// `ready`) handles it and exits 42, and mfa-env must survive it to return that status
+/// (without its handler it dies first).
+fn ctrl_c_goes_to_the_child(cmd: Command, ready: &std::path::Path) {
+    let mut p = pty(cmd);
     let start = std::time::Instant::now();
     while !ready.exists() {
         assert!(
@@ -233,33 +233,45 @@ fn windows_exec_leaves_ctrl_c_to_the_command_and_returns_its_status() {
     }
     p.send_control('c').expect("send Ctrl-C");
     let text = p.exp_eof().expect("the run ends");
-    // Wine's console draws each character between cursor escapes: drop them.
-    let plain = strip_escapes(&text);
-    assert!(plain.contains("child-got-ctrl-c"), "{plain:?}");
+    assert!(text.contains("child-got-ctrl-c"), "{text:?}");
     let status = format!("{:?}", p.process().wait().expect("wait"));
     assert!(
         status.starts_with("Exited(") && status.ends_with(", 42)"),
-        "mfa-env must outlive Ctrl-C and return the command's status: {status}"
+        "mfa-env must outlive Ctrl-C and return the child's status: {status}"
     );
 }
 
-fn strip_escapes(s: &str) -> String {
-    let mut out = String::new();
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            if chars.next() == Some('[') {
-                for c in chars.by_ref() {
-                    if c.is_ascii_alphabetic() {
-                        break;
-                    }
-                }
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
+#[test]
+fn windows_exec_leaves_ctrl_c_to_the_command_and_returns_its_status() {
+    let Some(w) = wine() else { return };
+    let f = Fixture::new();
+    let ready = f.tmp_dir().join("child-ready");
+    let cmd = w.mfa_env(
+        &f,
+        &[
+            "exec",
+            "dev",
+            "-t",
+            &f.code(),
+            "--",
+            &w.child(),
+            "wait-ctrl-c",
+            &win_path(&ready),
+        ],
+    );
+    ctrl_c_goes_to_the_child(cmd, &ready);
+}
+
+/// The same for `shell`, with the test command as %SHELL% (it waits, told so by the environment).
+#[test]
+fn windows_shell_leaves_ctrl_c_to_the_shell_and_returns_its_status() {
+    let Some(w) = wine() else { return };
+    let f = Fixture::new();
+    let ready = f.tmp_dir().join("child-ready");
+    let mut cmd = w.mfa_env(&f, &["shell", "dev", "-t", &f.code()]);
+    cmd.env("SHELL", w.child())
+        .env("CHILD_WAIT_CTRL_C", win_path(&ready));
+    ctrl_c_goes_to_the_child(cmd, &ready);
 }
 
 /// Without MFA_ENV_CACHE_DIR or HOME, the cache is `%LOCALAPPDATA%\mfa-env`: the second run
@@ -268,10 +280,8 @@ fn strip_escapes(s: &str) -> String {
 fn windows_cache_defaults_to_local_app_data() {
     let Some(w) = wine() else { return };
     let f = Fixture::new();
-    let local = run(f
-        .command(&w.loader)
-        .env("WINEPREFIX", &w.prefix)
-        .env("WINEDEBUG", "-all")
+    let local = run(w
+        .command(&f, &w.loader)
         .args([w.child().as_str(), "env", "LOCALAPPDATA"]));
     let windows_dir = local
         .stdout
@@ -334,19 +344,9 @@ fn in_console(w: &Wine, f: &Fixture, args: &[&str], out: &std::path::Path) -> Pt
         argv.join(" "),
         shell_quote(&out.to_string_lossy())
     );
-    // The environment `mfa_env` gives, for sh instead of the loader.
-    let env = w.mfa_env(f, &[]);
-    let mut sh = f.command("/bin/sh");
-    for (k, v) in env.get_envs() {
-        if let Some(v) = v {
-            sh.env(k, v);
-        }
-    }
-    sh.args(["-c", &script]).env("TERM", "dumb");
-    let opts = rexpect::reader::Options::new()
-        .timeout_ms(Some(30_000))
-        .strip_ansi_escape_codes(true);
-    rexpect::session::spawn_with_options(sh, opts).expect("spawn in a pty")
+    let mut sh = w.command(f, "/bin/sh");
+    sh.args(["-c", &script]);
+    pty(sh)
 }
 
 fn shell_quote(s: &str) -> String {

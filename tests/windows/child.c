@@ -6,6 +6,8 @@
  *                         20 s for Ctrl-C: on it print "child-got-ctrl-c" and exit 42; without
  *                         it exit 99 (Wine's console puts escapes between the characters it
  *                         prints, so the test learns readiness from the file)
+ *   child ...             with CHILD_WAIT_CTRL_C=F in the environment, whatever the arguments:
+ *                         wait-ctrl-c F (for `mfa-env shell`, which chooses %SHELL%'s arguments)
  */
 #include <windows.h>
 #include <stdio.h>
@@ -22,7 +24,26 @@ static BOOL WINAPI on_ctrl(DWORD event) {
     return FALSE;
 }
 
+static int wait_ctrl_c(const char *ready_file) {
+    SetConsoleCtrlHandler(on_ctrl, TRUE);
+    FILE *ready = fopen(ready_file, "w");
+    if (!ready) return 3;
+    fclose(ready);
+    for (int i = 0; i < 200; i++) {
+        if (got_ctrl_c) {
+            puts("child-got-ctrl-c");
+            fflush(stdout);
+            return 42;
+        }
+        Sleep(100);
+    }
+    return 99;
+}
+
 int main(int argc, char **argv) {
+    if (getenv("CHILD_WAIT_CTRL_C")) {
+        return wait_ctrl_c(getenv("CHILD_WAIT_CTRL_C"));
+    }
     if (argc >= 3 && strcmp(argv[1], "exit") == 0) {
         return atoi(argv[2]);
     }
@@ -43,19 +64,7 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (argc >= 3 && strcmp(argv[1], "wait-ctrl-c") == 0) {
-        SetConsoleCtrlHandler(on_ctrl, TRUE);
-        FILE *ready = fopen(argv[2], "w");
-        if (!ready) return 3;
-        fclose(ready);
-        for (int i = 0; i < 200; i++) {
-            if (got_ctrl_c) {
-                puts("child-got-ctrl-c");
-                fflush(stdout);
-                return 42;
-            }
-            Sleep(100);
-        }
-        return 99;
+        return wait_ctrl_c(argv[2]);
     }
     fputs("usage: child exit N | env NAME... | cat | wait-ctrl-c FILE\n", stderr);
     return 2;
