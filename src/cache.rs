@@ -68,13 +68,14 @@ pub fn location() -> anyhow::Result<PathBuf> {
     if let Some(cache) = var("XDG_CACHE_HOME") {
         return Ok(cache.join("mfa-env"));
     }
+    let home = var("HOME");
     // Windows: the per-user local application data (HOME is set only by Unix-like shells there).
-    if cfg!(windows) && var("HOME").is_none() {
+    if cfg!(windows) && home.is_none() {
         if let Some(local) = var("LOCALAPPDATA") {
             return Ok(local.join("mfa-env"));
         }
     }
-    let home = var("HOME").ok_or_else(|| {
+    let home = home.ok_or_else(|| {
         fail(
             Exit::Config,
             "cannot place the session cache: HOME is not set (set MFA_ENV_CACHE_DIR or use --no-cache)",

@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
+use mfa_env::shell::quote_posix;
 use rexpect::session::PtySession;
 
 use crate::support::*;
@@ -335,22 +336,18 @@ fn entries(dir: &std::path::Path) -> Vec<PathBuf> {
 /// (`exec` so no shell stays between the terminal's Ctrl-C and Wine.)
 fn in_console(w: &Wine, f: &Fixture, args: &[&str], out: &std::path::Path) -> PtySession {
     let mut argv = vec![
-        shell_quote(&w.loader.to_string_lossy()),
-        shell_quote(&w.dir.join("mfa-env.exe").to_string_lossy()),
+        quote_posix(&w.loader.to_string_lossy()),
+        quote_posix(&w.dir.join("mfa-env.exe").to_string_lossy()),
     ];
-    argv.extend(args.iter().map(|a| shell_quote(a)));
+    argv.extend(args.iter().copied().map(quote_posix));
     let script = format!(
         "exec {} > {}",
         argv.join(" "),
-        shell_quote(&out.to_string_lossy())
+        quote_posix(&out.to_string_lossy())
     );
     let mut sh = w.command(f, "/bin/sh");
     sh.args(["-c", &script]);
     pty(sh)
-}
-
-fn shell_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
 }
 
 #[test]
