@@ -423,3 +423,34 @@ fn shell_inside_a_live_session_of_another_profile_is_refused() {
         out.stderr
     );
 }
+
+/// Ctrl-C at the subshell interrupts the shell's command, not the session: the shell and
+/// mfa-env go on, and the shell's own exit status comes back. Job control off (`set +m`), so
+/// the shell gives the terminal back to the process group it shares with mfa-env, and Ctrl-C
+/// reaches mfa-env too.
+#[test]
+fn ctrl_c_in_the_subshell_belongs_to_the_shell() {
+    if !require("dash") {
+        return;
+    }
+    let f = Fixture::new();
+    let mut p = pty(
+        &f,
+        &["shell", "dev", "--shell", "sh", "-t", &f.code()],
+        &[("SHELL", "/bin/dash")],
+    );
+    p.send_line("set +m; PS1='ready> '").unwrap();
+    p.exp_string("ready> ").unwrap();
+    p.send_line("sleep 20").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    p.send_control('c').unwrap();
+    p.exp_string("ready> ").unwrap();
+    p.send_line("echo alive-$MFA_ENV_PROFILE").unwrap();
+    p.exp_string("alive-dev").unwrap();
+    p.send_line("exit 4").unwrap();
+    p.exp_string("left the shell of session 'dev' (exit status 4)")
+        .unwrap();
+    p.exp_eof().unwrap();
+    let status = format!("{:?}", p.process().wait().unwrap());
+    assert!(status.ends_with(", 4)"), "{status}");
+}
