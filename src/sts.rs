@@ -148,6 +148,26 @@ pub struct Sts {
 /// STS's default region when none is configured: the global partition's home.
 const FALLBACK_REGION: &str = "us-east-1";
 
+/// The HTTPS client: what the SDK's `default-https-client` builds (hyper 1, rustls, the system's
+/// root certificates, `HTTPS_PROXY`/`NO_PROXY` from the environment), with ring as rustls' crypto
+/// provider. Building it here lets the binary carry one HTTP stack and one crypto library: the
+/// SDK's default features add a second (legacy) stack and aws-lc, whose start-up code runs on
+/// every invocation, cache hits included.
+fn https_client() -> aws_sdk_sts::config::SharedHttpClient {
+    use aws_smithy_http_client::{proxy::ProxyConfig, tls, Builder, ConnectorBuilder};
+    Builder::new().build_with_connector_fn(|settings, components| {
+        let mut conn = ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ));
+        conn.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            conn.set_sleep_impl(components.sleep_impl());
+        }
+        conn.set_proxy_config(Some(ProxyConfig::from_env()));
+        conn.build()
+    })
+}
+
 impl Sts {
     pub fn new(
         signer: &Signer<'_>,
@@ -187,11 +207,13 @@ impl Sts {
             }
             None => format!("https://sts.{region}.amazonaws.com"),
         };
-        if endpoint.starts_with("http://") {
+        builder = builder.http_client(if endpoint.starts_with("http://") {
             // A plain-HTTP endpoint (a local STS) needs no TLS stack: skip loading the system's
             // root certificates, which costs more than the call itself.
-            builder = builder.http_client(aws_smithy_http_client::Builder::new().build_http());
-        }
+            aws_smithy_http_client::Builder::new().build_http()
+        } else {
+            https_client()
+        });
         Sts {
             client: aws_sdk_sts::Client::from_conf(builder.build()),
             endpoint,
@@ -298,13 +320,14 @@ impl Sts {
                 if d.is_timeout() {
                     StsError::Timeout { endpoint }
                 } else {
-                    StsError::Unreachable {
-                        endpoint,
-                        detail: d
-                            .as_connector_error()
-                            .map(|c| source_chain(c))
-                            .unwrap_or_else(|| "connection failed".to_string()),
+                    let mut detail = d
+                        .as_connector_error()
+                        .map(|c| source_chain(c))
+                        .unwrap_or_else(|| "connection failed".to_string());
+                    if detail.contains("invalid peer certificate") {
+                        detail.push_str(UNTRUSTED_HINT);
                     }
+                    StsError::Unreachable { endpoint, detail }
                 }
             }
             SdkError::ResponseError(ref r) => {
@@ -356,6 +379,11 @@ impl Sts {
         }
     }
 }
+
+/// Said after a certificate the system's roots do not vouch for: the usual cause is a proxy that
+/// inspects TLS with its own CA.
+const UNTRUSTED_HINT: &str =
+    " (if a proxy on this network inspects TLS, set SSL_CERT_FILE to a PEM file with its CA)";
 
 fn source_chain(err: &dyn std::error::Error) -> String {
     let mut parts = vec![err.to_string()];

@@ -11,5 +11,7 @@ mod moto;
 mod powershell;
 mod session;
 mod shells;
+mod startup;
 mod terminal;
+mod tls;
 mod windows;

@@ -171,6 +171,78 @@ pub struct State {
 pub struct FakeSts {
     pub port: u16,
     state: Arc<Mutex<State>>,
+    /// Set when it speaks HTTPS: the PEM of the CA that signed its certificate.
+    pub ca_pem: Option<String>,
+}
+
+/// A throwaway CA and a certificate it signed for 127.0.0.1 and localhost, for an HTTPS fake STS.
+pub struct TestCa {
+    pub ca_pem: String,
+    config: Arc<rustls::ServerConfig>,
+}
+
+impl TestCa {
+    pub fn new() -> TestCa {
+        use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+        use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+        let mut params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params
+            .distinguished_name
+            .push(DnType::CommonName, format!("mfa-env test CA {}", unique()));
+        let ca = CertifiedIssuer::self_signed(params, KeyPair::generate().expect("CA key"))
+            .expect("CA certificate");
+        let key = KeyPair::generate().expect("server key");
+        let cert = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
+            .expect("server params")
+            .signed_by(&key, &ca)
+            .expect("server certificate");
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions")
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![cert.der().clone()],
+                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+            )
+            .expect("TLS server config");
+        TestCa {
+            ca_pem: ca.pem(),
+            config: Arc::new(config),
+        }
+    }
+}
+
+/// A number no other call in this process returns.
+fn unique() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+/// A connection the fake STS answers on: plain TCP, or TLS over it.
+trait Conn: Read + Write + Send + 'static {
+    /// Cuts the connection at once (no TLS close_notify).
+    fn cut(&mut self);
+    /// Ends the connection cleanly after an answer.
+    fn finish(&mut self) {}
+}
+
+impl Conn for TcpStream {
+    fn cut(&mut self) {
+        let _ = self.shutdown(Shutdown::Both);
+    }
+}
+
+impl Conn for rustls::StreamOwned<rustls::ServerConnection, TcpStream> {
+    fn cut(&mut self) {
+        let _ = self.sock.shutdown(Shutdown::Both);
+    }
+
+    fn finish(&mut self) {
+        self.conn.send_close_notify();
+        let _ = self.flush();
+    }
 }
 
 pub fn now() -> u64 {
@@ -225,6 +297,17 @@ impl FakeSts {
     }
 
     pub fn start_on(port: u16) -> FakeSts {
+        Self::serve(port, None)
+    }
+
+    /// Like `start`, speaking HTTPS with a certificate from `ca`.
+    pub fn start_tls(ca: &TestCa) -> FakeSts {
+        let mut sts = Self::serve(0, Some(Arc::clone(&ca.config)));
+        sts.ca_pem = Some(ca.ca_pem.clone());
+        sts
+    }
+
+    fn serve(port: u16, tls: Option<Arc<rustls::ServerConfig>>) -> FakeSts {
         let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind 127.0.0.1");
         let port = listener.local_addr().expect("local addr").port();
         let mut state = State::default();
@@ -236,14 +319,33 @@ impl FakeSts {
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let shared = Arc::clone(&shared);
-                std::thread::spawn(move || handle(stream, &shared));
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+                match &tls {
+                    None => std::thread::spawn(move || handle(stream, &shared)),
+                    Some(config) => {
+                        let Ok(conn) = rustls::ServerConnection::new(Arc::clone(config)) else {
+                            continue;
+                        };
+                        let stream = rustls::StreamOwned::new(conn, stream);
+                        std::thread::spawn(move || handle(stream, &shared))
+                    }
+                };
             }
         });
-        FakeSts { port, state }
+        FakeSts {
+            port,
+            state,
+            ca_pem: None,
+        }
     }
 
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        let scheme = if self.ca_pem.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://127.0.0.1:{}", self.port)
     }
 
     pub fn state(&self) -> MutexGuard<'_, State> {
@@ -306,7 +408,7 @@ struct Request {
     body: Vec<u8>,
 }
 
-fn read_request(stream: &mut BufReader<TcpStream>) -> Option<Request> {
+fn read_request(stream: &mut BufReader<impl Read>) -> Option<Request> {
     let mut line = String::new();
     stream.read_line(&mut line).ok()?;
     if line.is_empty() {
@@ -333,8 +435,7 @@ fn read_request(stream: &mut BufReader<TcpStream>) -> Option<Request> {
     Some(Request { headers, body })
 }
 
-fn handle(stream: TcpStream, state: &Arc<Mutex<State>>) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+fn handle(stream: impl Conn, state: &Arc<Mutex<State>>) {
     let mut reader = BufReader::new(stream);
     let Some(req) = read_request(&mut reader) else {
         return;
@@ -377,9 +478,7 @@ fn handle(stream: TcpStream, state: &Arc<Mutex<State>>) {
         Some(Scripted::Hang) => {
             std::thread::sleep(Duration::from_secs(120));
         }
-        Some(Scripted::Reset) => {
-            let _ = stream.shutdown(Shutdown::Both);
-        }
+        Some(Scripted::Reset) => stream.cut(),
         Some(Scripted::Trickle { interval }) => {
             let head = format!(
                 "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n",
@@ -423,7 +522,7 @@ fn handle(stream: TcpStream, state: &Arc<Mutex<State>>) {
             let head = format!("HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
             let _ = stream.write_all(head.as_bytes());
             let _ = stream.write_all(&body.as_bytes()[..body.len() / 2]);
-            let _ = stream.shutdown(Shutdown::Both);
+            stream.cut();
         }
         Some(Scripted::Raw {
             status,
@@ -446,6 +545,7 @@ fn handle(stream: TcpStream, state: &Arc<Mutex<State>>) {
             let _ = stream.write_all(out.as_bytes());
         }
     }
+    stream.finish();
 }
 
 fn record(req: &Request) -> Recorded {
