@@ -8,7 +8,7 @@ use crate::env::EnvSession;
 use crate::error::{fail, mask_key, Exit};
 use crate::mfa::{CodeSource, Guard, PROMPT_TRIES};
 use crate::profile::{Resolved, RoleSpec};
-use crate::sts::{Credentials, Limits, Signer, Sts, StsError};
+use crate::sts::{CaBundle, Credentials, Limits, Signer, Sts, StsError};
 
 /// GetSessionToken limits for IAM users.
 pub const SESSION_MIN: u32 = 900;
@@ -129,6 +129,7 @@ pub fn authenticate(req: &Request) -> anyhow::Result<Session> {
         code: CodeSource::new(req.token_code.as_deref(), resolved.mfa_process.as_deref()),
         limits: Limits::from_env()?,
         margin,
+        ca_bundle: None,
     };
     // A cached session needs no async runtime and no network: answer it first.
     if !req.refresh {
@@ -140,6 +141,12 @@ pub fn authenticate(req: &Request) -> anyhow::Result<Session> {
             });
         }
     }
+    let mut run = run;
+    run.ca_bundle = resolved
+        .ca_bundle
+        .as_deref()
+        .map(CaBundle::load)
+        .transpose()?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -366,6 +373,8 @@ struct Run<'a> {
     code: CodeSource,
     limits: Limits,
     margin: i64,
+    /// Loaded only when STS is to be called: a cache hit does not read it.
+    ca_bundle: Option<CaBundle>,
 }
 
 impl Run<'_> {
@@ -374,6 +383,7 @@ impl Run<'_> {
             signer,
             self.resolved.region.as_deref(),
             self.resolved.endpoint_url.as_deref(),
+            self.ca_bundle.as_ref(),
             self.limits,
         )
     }

@@ -62,6 +62,9 @@ pub struct Resolved {
     pub source_duration: Option<u32>,
     pub region: Option<String>,
     pub endpoint_url: Option<String>,
+    /// PEM file of the CAs to trust for the STS endpoint instead of the system's: `AWS_CA_BUNDLE`,
+    /// else the profile's `ca_bundle`, as the AWS CLI reads them.
+    pub ca_bundle: Option<String>,
 }
 
 impl Resolved {
@@ -232,6 +235,22 @@ impl Profiles {
             validate_region(region, name)?;
         }
         let endpoint_url = endpoint_url(named.or(self.long_term(name)), &self.set);
+        let ca_bundle = std::env::var("AWS_CA_BUNDLE")
+            .ok()
+            .or_else(|| {
+                named
+                    .or(self.long_term(name))
+                    .and_then(|p| p.get("ca_bundle"))
+                    .map(str::to_string)
+            })
+            .filter(|v| !v.trim().is_empty())
+            .map(|path| {
+                let home =
+                    aws_runtime::fs_util::home_dir(&Env::real(), aws_runtime::fs_util::Os::real());
+                expand_home(path.trim(), home.as_deref())
+                    .to_string_lossy()
+                    .into_owned()
+            });
         Ok(Resolved {
             name: name.to_string(),
             source_duration: parse_duration_key(
@@ -245,6 +264,7 @@ impl Profiles {
             roles: chain.roles,
             region,
             endpoint_url,
+            ca_bundle,
         })
     }
 

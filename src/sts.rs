@@ -148,17 +148,57 @@ pub struct Sts {
 /// STS's default region when none is configured: the global partition's home.
 const FALLBACK_REGION: &str = "us-east-1";
 
+/// The CA certificates of a `ca_bundle` / `AWS_CA_BUNDLE` file, checked to be usable as trust
+/// anchors (the HTTP client would abort on a bad one).
+#[derive(Clone)]
+pub struct CaBundle {
+    pem: Vec<u8>,
+}
+
+impl CaBundle {
+    pub fn load(path: &str) -> anyhow::Result<CaBundle> {
+        use rustls::pki_types::{pem::PemObject, CertificateDer};
+        let bad = |why: String| fail(Exit::Config, format!("CA bundle {path}: {why}"));
+        let pem = std::fs::read(path).map_err(|e| bad(format!("cannot read it: {e}")))?;
+        let certs = CertificateDer::pem_slice_iter(&pem)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| bad(format!("not a PEM file of certificates ({e})")))?;
+        if certs.is_empty() {
+            return Err(bad("holds no PEM certificate".to_string()));
+        }
+        let mut roots = rustls::RootCertStore::empty();
+        for (i, cert) in certs.into_iter().enumerate() {
+            roots
+                .add(cert)
+                .map_err(|e| bad(format!("certificate {} is unusable: {e}", i + 1)))?;
+        }
+        crate::debug!("trusting only the {} CA(s) in {path}", roots.len());
+        Ok(CaBundle { pem })
+    }
+}
+
 /// The HTTPS client: what the SDK's `default-https-client` builds (hyper 1, rustls, the system's
 /// root certificates, `HTTPS_PROXY`/`NO_PROXY` from the environment), with ring as rustls' crypto
-/// provider. Building it here lets the binary carry one HTTP stack and one crypto library: the
-/// SDK's default features add a second (legacy) stack and aws-lc, whose start-up code runs on
-/// every invocation, cache hits included.
-fn https_client() -> aws_sdk_sts::config::SharedHttpClient {
-    use aws_smithy_http_client::{proxy::ProxyConfig, tls, Builder, ConnectorBuilder};
-    Builder::new().build_with_connector_fn(|settings, components| {
+/// provider, and a CA bundle in place of the system's roots when one is configured. Building it
+/// here lets the binary carry one HTTP stack and one crypto library: the SDK's default features
+/// add a second (legacy) stack and aws-lc, whose start-up code runs on every invocation, cache
+/// hits included.
+fn https_client(ca_bundle: Option<&CaBundle>) -> aws_sdk_sts::config::SharedHttpClient {
+    use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
+    use aws_smithy_http_client::{proxy::ProxyConfig, Builder, ConnectorBuilder};
+    let trust = ca_bundle.map(|b| TrustStore::empty().with_pem_certificate(b.pem.clone()));
+    Builder::new().build_with_connector_fn(move |settings, components| {
         let mut conn = ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(
             tls::rustls_provider::CryptoMode::Ring,
         ));
+        if let Some(trust) = &trust {
+            if let Ok(context) = TlsContext::builder()
+                .with_trust_store(trust.clone())
+                .build()
+            {
+                conn.set_tls_context(context);
+            }
+        }
         conn.set_connector_settings(settings.cloned());
         if let Some(components) = components {
             conn.set_sleep_impl(components.sleep_impl());
@@ -173,6 +213,7 @@ impl Sts {
         signer: &Signer<'_>,
         region: Option<&str>,
         endpoint_url: Option<&str>,
+        ca_bundle: Option<&CaBundle>,
         limits: Limits,
     ) -> Self {
         let region = region.unwrap_or(FALLBACK_REGION).to_string();
@@ -212,7 +253,7 @@ impl Sts {
             // root certificates, which costs more than the call itself.
             aws_smithy_http_client::Builder::new().build_http()
         } else {
-            https_client()
+            https_client(ca_bundle)
         });
         Sts {
             client: aws_sdk_sts::Client::from_conf(builder.build()),

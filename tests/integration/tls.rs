@@ -98,3 +98,88 @@ fn https_proxy_from_the_environment_carries_the_call() {
     assert_eq!(proxy.targets().len(), 1, "NO_PROXY was not honoured");
     assert_eq!(f.sts.count("GetSessionToken"), 2);
 }
+
+#[test]
+fn aws_ca_bundle_and_the_profiles_ca_bundle_are_trusted_in_place_of_the_system_roots() {
+    let (mut f, pem) = https_fixture();
+    let pem = pem.to_str().expect("utf-8 path").to_string();
+    let other = f.root.path().join("other-ca.pem");
+    std::fs::write(&other, TestCa::new().ca_pem).expect("write CA");
+    let other = other.to_str().expect("utf-8 path").to_string();
+    // Each code works once: the two calls that reach STS use this window's and the next one's.
+    let dev = |f: &Fixture, code: &str, env: &[(&str, &str)]| {
+        f.run_with(
+            &["dev", "--shell", "bash", "--no-cache", "--token-code", code],
+            env,
+        )
+    };
+    let (first, second) = (f.code(), f.sts.alice().next_code());
+
+    // AWS_CA_BUNDLE, as the AWS CLI reads it.
+    let out = dev(&f, &first, &[("AWS_CA_BUNDLE", &pem)]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains(&format!("trusting only the 1 CA(s) in {pem}")),
+        "{}",
+        out.stderr
+    );
+
+    // It replaces the system's roots: a bundle without the server's CA fails even though
+    // SSL_CERT_FILE would have trusted it.
+    let out = dev(
+        &f,
+        &second,
+        &[("AWS_CA_BUNDLE", &other), ("SSL_CERT_FILE", &pem)],
+    );
+    f.assert_failure(&out, 6, "invalid peer certificate: UnknownIssuer");
+
+    // The profile's ca_bundle, with ~ for the home directory; AWS_CA_BUNDLE wins over it.
+    std::fs::copy(&pem, f.home.join("corp-ca.pem")).expect("copy CA");
+    let config = std::fs::read_to_string(f.aws_dir().join("config")).expect("config");
+    f.write_config(&config.replace(
+        "[profile dev]\n",
+        "[profile dev]\nca_bundle = ~/corp-ca.pem\n",
+    ));
+    let out = dev(&f, &second, &[]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let out = dev(&f, &first, &[("AWS_CA_BUNDLE", &other)]);
+    f.assert_failure(&out, 6, "UnknownIssuer");
+    f.assert_aws_untouched();
+}
+
+#[test]
+fn an_unusable_ca_bundle_is_a_configuration_error_before_any_call() {
+    let (f, _) = https_fixture();
+    let dir = f.root.path();
+    let missing = dir.join("missing.pem");
+    let empty = dir.join("empty.pem");
+    std::fs::write(&empty, "no certificate here\n").expect("write");
+    let broken = dir.join("broken.pem");
+    std::fs::write(
+        &broken,
+        "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n",
+    )
+    .expect("write");
+    let junk = dir.join("junk.pem");
+    std::fs::write(
+        &junk,
+        "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+    )
+    .expect("write");
+    for (path, says) in [
+        (&missing, "cannot read it"),
+        (&empty, "holds no PEM certificate"),
+        (&broken, "not a PEM file of certificates"),
+        (&junk, "certificate 1 is unusable"),
+    ] {
+        let path = path.to_str().expect("utf-8 path");
+        let out = f.run_with(
+            &["dev", "--token-code", &f.code()],
+            &[("AWS_CA_BUNDLE", path)],
+        );
+        f.assert_failure(&out, 3, &format!("CA bundle {path}: {says}"));
+    }
+    assert!(f.sts.requests().is_empty());
+    f.assert_aws_untouched();
+}
