@@ -1,5 +1,7 @@
 //! `init` and `completions` in real shells.
 
+use std::collections::BTreeMap;
+
 use crate::support::*;
 
 const COMPLETION_FILES: [(&str, &str); 5] = [
@@ -23,6 +25,61 @@ fn committed_completions_are_fresh() {
         }
         let committed = std::fs::read_to_string(&path).unwrap_or_default();
         assert!(committed == out.stdout, "completions/{file} is stale: run MFA_ENV_UPDATE_COMPLETIONS=1 cargo test committed_completions");
+    }
+}
+
+/// The man pages in completions/man, one per command, generated from the same clap definitions as
+/// `--help` and the completions: fresh, and clean for groff.
+#[test]
+fn committed_man_pages_are_fresh_and_render() {
+    use clap::CommandFactory;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("completions/man");
+    let fresh = tempfile::tempdir().unwrap();
+    clap_mangen::generate_to(mfa_env::cli::Cli::command(), fresh.path()).unwrap();
+    if std::env::var_os("MFA_ENV_UPDATE_COMPLETIONS").is_some() {
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for page in std::fs::read_dir(fresh.path()).unwrap() {
+            let page = page.unwrap().path();
+            std::fs::copy(&page, dir.join(page.file_name().unwrap())).unwrap();
+        }
+    }
+    let pages = |d: &std::path::Path| -> BTreeMap<String, String> {
+        std::fs::read_dir(d)
+            .map(|entries| {
+                entries
+                    .map(|e| e.unwrap().path())
+                    .map(|p| {
+                        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                        (name, std::fs::read_to_string(&p).unwrap())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (want, have) = (pages(fresh.path()), pages(&dir));
+    assert!(
+        want.contains_key("mfa-env.1") && want.contains_key("mfa-env-exec.1"),
+        "{:?}",
+        want.keys()
+    );
+    assert!(
+        want == have,
+        "completions/man is stale: run MFA_ENV_UPDATE_COMPLETIONS=1 cargo test committed_"
+    );
+    if !require("groff") {
+        return;
+    }
+    for name in have.keys() {
+        let path = dir.join(name);
+        let out = sh(
+            "groff",
+            &["-man", "-Tutf8", "-ww", path.to_str().unwrap()],
+            &[],
+        );
+        assert_eq!(out.status, 0, "{name}: {}", out.stderr);
+        assert_eq!(out.stderr, "", "groff warns about {name}");
+        assert!(out.stdout.contains("mfa-env"), "{name} renders empty");
     }
 }
 
