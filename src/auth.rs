@@ -120,7 +120,7 @@ pub fn authenticate(req: &Request) -> anyhow::Result<Session> {
     } else {
         Some(Cache::open()?)
     };
-    let run = Run {
+    let mut run = Run {
         req,
         resolved: &resolved,
         plan,
@@ -141,7 +141,6 @@ pub fn authenticate(req: &Request) -> anyhow::Result<Session> {
             });
         }
     }
-    let mut run = run;
     run.ca_bundle = resolved
         .ca_bundle
         .as_deref()

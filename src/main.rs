@@ -8,8 +8,9 @@ fn main() {
 // - libgcc_s.so.1, for std's unwinder (backtraces; panics abort). GCC's static unwinder, the one
 //   Rust's own static glibc builds use, is linked in whole instead, so `--as-needed` drops
 //   libgcc_s: no mapping, no relocation, no start-up CPU probing.
-// - libm.so.6, for `pow` alone (the cube root in the SDK's retry rate limiter). It is defined here from rust-lang's port
-//   of musl's libm, so the binary's own call binds to it and libm is not needed.
+// - libm.so.6, for `pow` alone (the cube root in the SDK's retry rate limiter). It is defined
+//   here from rust-lang's port of musl's libm, so the binary's own call binds to it and libm is
+//   not needed.
 //
 // tests/integration/startup.rs checks the binary needs nothing but libc.
 #[cfg(all(

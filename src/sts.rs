@@ -148,11 +148,12 @@ pub struct Sts {
 /// STS's default region when none is configured: the global partition's home.
 const FALLBACK_REGION: &str = "us-east-1";
 
-/// The CA certificates of a `ca_bundle` / `AWS_CA_BUNDLE` file, checked to be usable as trust
-/// anchors (the HTTP client would abort on a bad one).
+/// The CA certificates of a `ca_bundle` / `AWS_CA_BUNDLE` file as the TLS context that trusts
+/// them alone, checked to be usable as trust anchors first (the HTTP client would abort on a bad
+/// one).
 #[derive(Clone)]
 pub struct CaBundle {
-    pem: Vec<u8>,
+    context: aws_smithy_http_client::tls::TlsContext,
 }
 
 impl CaBundle {
@@ -172,8 +173,13 @@ impl CaBundle {
                 .add(cert)
                 .map_err(|e| bad(format!("certificate {} is unusable: {e}", i + 1)))?;
         }
+        let trust = aws_smithy_http_client::tls::TrustStore::empty().with_pem_certificate(pem);
+        let context = aws_smithy_http_client::tls::TlsContext::builder()
+            .with_trust_store(trust)
+            .build()
+            .map_err(|e| bad(format!("cannot be used for TLS: {e}")))?;
         crate::debug!("trusting only the {} CA(s) in {path}", roots.len());
-        Ok(CaBundle { pem })
+        Ok(CaBundle { context })
     }
 }
 
@@ -184,20 +190,14 @@ impl CaBundle {
 /// add a second (legacy) stack and aws-lc, whose start-up code runs on every invocation, cache
 /// hits included.
 fn https_client(ca_bundle: Option<&CaBundle>) -> aws_sdk_sts::config::SharedHttpClient {
-    use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
-    use aws_smithy_http_client::{proxy::ProxyConfig, Builder, ConnectorBuilder};
-    let trust = ca_bundle.map(|b| TrustStore::empty().with_pem_certificate(b.pem.clone()));
+    use aws_smithy_http_client::{proxy::ProxyConfig, tls, Builder, ConnectorBuilder};
+    let context = ca_bundle.map(|b| b.context.clone());
     Builder::new().build_with_connector_fn(move |settings, components| {
         let mut conn = ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(
             tls::rustls_provider::CryptoMode::Ring,
         ));
-        if let Some(trust) = &trust {
-            if let Ok(context) = TlsContext::builder()
-                .with_trust_store(trust.clone())
-                .build()
-            {
-                conn.set_tls_context(context);
-            }
+        if let Some(context) = &context {
+            conn.set_tls_context(context.clone());
         }
         conn.set_connector_settings(settings.cloned());
         if let Some(components) = components {
@@ -423,8 +423,8 @@ impl Sts {
 
 /// Said after a certificate the system's roots do not vouch for: the usual cause is a proxy that
 /// inspects TLS with its own CA.
-const UNTRUSTED_HINT: &str =
-    " (if a proxy on this network inspects TLS, set SSL_CERT_FILE to a PEM file with its CA)";
+const UNTRUSTED_HINT: &str = " (if a proxy on this network inspects TLS, set AWS_CA_BUNDLE, the \
+     profile's ca_bundle or SSL_CERT_FILE to a PEM file with its CA)";
 
 fn source_chain(err: &dyn std::error::Error) -> String {
     let mut parts = vec![err.to_string()];
