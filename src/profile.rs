@@ -235,22 +235,7 @@ impl Profiles {
             validate_region(region, name)?;
         }
         let endpoint_url = endpoint_url(named.or(self.long_term(name)), &self.set);
-        let ca_bundle = std::env::var("AWS_CA_BUNDLE")
-            .ok()
-            .or_else(|| {
-                named
-                    .or(self.long_term(name))
-                    .and_then(|p| p.get("ca_bundle"))
-                    .map(str::to_string)
-            })
-            .filter(|v| !v.trim().is_empty())
-            .map(|path| {
-                let home =
-                    aws_runtime::fs_util::home_dir(&Env::real(), aws_runtime::fs_util::Os::real());
-                expand_home(path.trim(), home.as_deref())
-                    .to_string_lossy()
-                    .into_owned()
-            });
+        let ca_bundle = ca_bundle(named.or(self.long_term(name)));
         Ok(Resolved {
             name: name.to_string(),
             source_duration: parse_duration_key(
@@ -435,19 +420,23 @@ struct ConfigFile {
 /// `AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/...`, with `~` expanded as the SDK does. A file
 /// that cannot be read is left out: the parser then treats it as it treats a missing one.
 fn read_files(env: &Env) -> Vec<ConfigFile> {
-    let home = aws_runtime::fs_util::home_dir(env, aws_runtime::fs_util::Os::real());
     [
         ("AWS_CONFIG_FILE", "~/.aws/config"),
         ("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials"),
     ]
     .into_iter()
     .filter_map(|(var, default)| {
-        let path = env.get(var).unwrap_or_else(|_| default.to_string());
-        let path = expand_home(&path, home.as_deref());
+        let path = sdk_path(env, &env.get(var).unwrap_or_else(|_| default.to_string()));
         let bytes = std::fs::read(&path).ok()?;
         Some(ConfigFile { path, bytes })
     })
     .collect()
+}
+
+/// `path` with a leading `~` expanded to the home directory the SDK finds in `env`.
+fn sdk_path(env: &Env, path: &str) -> PathBuf {
+    let home = aws_runtime::fs_util::home_dir(env, aws_runtime::fs_util::Os::real());
+    expand_home(path, home.as_deref())
 }
 
 /// The SDK's `~` expansion (aws-runtime's `expand_home`, which is private): a first component
@@ -617,6 +606,17 @@ fn endpoint_url(profile: Option<&Profile>, set: &ProfileSet) -> Option<String> {
         set.other_sections().get(&key).cloned()
     });
     from_services.or_else(|| profile.get("endpoint_url").map(str::to_string))
+}
+
+/// The CA bundle for STS as the AWS CLI finds it: `AWS_CA_BUNDLE`, else the profile's
+/// `ca_bundle`; an empty value counts as unset. `~` is expanded as for the AWS files.
+fn ca_bundle(profile: Option<&Profile>) -> Option<String> {
+    let set = |v: &str| Some(v.trim()).filter(|v| !v.is_empty()).map(str::to_string);
+    let path = std::env::var("AWS_CA_BUNDLE")
+        .ok()
+        .and_then(|v| set(&v))
+        .or_else(|| profile?.get("ca_bundle").and_then(set))?;
+    Some(sdk_path(&Env::real(), &path).to_string_lossy().into_owned())
 }
 
 pub fn config_file_display() -> String {

@@ -183,3 +183,20 @@ fn an_unusable_ca_bundle_is_a_configuration_error_before_any_call() {
     assert!(f.sts.requests().is_empty());
     f.assert_aws_untouched();
 }
+
+#[test]
+fn an_empty_aws_ca_bundle_leaves_the_profiles_ca_bundle_in_force() {
+    let (mut f, pem) = https_fixture();
+    let config = std::fs::read_to_string(f.aws_dir().join("config")).expect("config");
+    f.write_config(&config.replace(
+        "[profile dev]\n",
+        &format!("[profile dev]\nca_bundle = {}\n", pem.display()),
+    ));
+    // Without the profile's bundle the system roots would apply, and they do not hold the test CA.
+    let out = f.run_with(
+        &["dev", "--shell", "bash", "--token-code", &f.code()],
+        &[("AWS_CA_BUNDLE", "")],
+    );
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert_eq!(f.sts.count("GetSessionToken"), 1);
+}
