@@ -1,12 +1,14 @@
 # mfa-env for fish. In ~/.config/fish/config.fish:  mfa-env init fish | source
 # `mfa PROFILE [options]` applies a session to this shell, `mfa off` drops it, `mfa status`
-# shows it; anything else goes to mfa-env. mfa_env_prompt prints the segment for your prompt.
+# shows it; other subcommands go to mfa-env as they are (`mfa-env init` writes their list in
+# place of __mfa_env_passthrough, from the command-line definition).
+# mfa_env_prompt prints the segment for your prompt.
 function __mfa_env_cmd --description 'mfa-env: apply, drop or show a session in this shell'
     switch "$argv[1]"
         case off unset
             command mfa-env unset --shell fish $argv[2..-1] | source
             return $pipestatus[1]
-        case status list logout exec shell init completions credential-process help -h --help -V --version
+        case __mfa_env_passthrough
             command mfa-env $argv
         case export
             command mfa-env export --shell fish $argv[2..-1] | source

@@ -1,12 +1,14 @@
 # mfa-env for PowerShell. In $PROFILE:  Invoke-Expression (& mfa-env init powershell | Out-String)
 # `mfa PROFILE [options]` applies a session to this shell, `mfa off` drops it, `mfa status`
-# shows it; anything else goes to mfa-env. mfa_env_prompt returns the segment for your prompt.
+# shows it; other subcommands go to mfa-env as they are (`mfa-env init` writes their list in
+# place of __mfa_env_passthrough, from the command-line definition).
+# mfa_env_prompt returns the segment for your prompt.
 function global:__mfa_env_cmd {
     $sub = if ($args.Count -gt 0) { [string]$args[0] } else { '' }
     $rest = if ($args.Count -gt 1) { $args[1..($args.Count - 1)] } else { @() }
     if ($sub -in @('off', 'unset')) {
         $code = & mfa-env unset --shell powershell @rest | Out-String
-    } elseif ($sub -in @('status', 'list', 'logout', 'exec', 'shell', 'init', 'completions', 'credential-process', 'help', '-h', '--help', '-V', '--version')) {
+    } elseif ($sub -in @('__mfa_env_passthrough')) {
         & mfa-env @args
         return
     } elseif ($sub -eq 'export') {

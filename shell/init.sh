@@ -2,7 +2,9 @@
 # mfa-env for bash and zsh. In ~/.bashrc:  eval "$(mfa-env init bash)"
 #                           in ~/.zshrc:   eval "$(mfa-env init zsh)"
 # `mfa PROFILE [options]` applies a session to this shell, `mfa off` drops it, `mfa status`
-# shows it; anything else goes to mfa-env. mfa_env_prompt prints the segment for your prompt.
+# shows it; other subcommands go to mfa-env as they are (`mfa-env init` writes their list in
+# place of __mfa_env_passthrough, from the command-line definition).
+# mfa_env_prompt prints the segment for your prompt.
 
 if [ -n "${ZSH_VERSION-}" ]; then
   __mfa_env_shell=zsh
@@ -18,7 +20,7 @@ __mfa_env_cmd() {
       code=$(command mfa-env unset --shell "$__mfa_env_shell" "$@") || return
       eval "$code"
       ;;
-    status | list | logout | exec | shell | init | completions | credential-process | help | -h | --help | -V | --version)
+    __mfa_env_passthrough)
       command mfa-env "$@"
       ;;
     export)

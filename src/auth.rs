@@ -320,14 +320,34 @@ pub fn default_session_name(serial: &str) -> String {
     name.chars().take(64).collect()
 }
 
-/// What a cached session depends on: a changed key, device, endpoint or region misses.
+/// What a cached session depends on: the long-term key, the device and where STS is — an
+/// explicit endpoint, else the partition. Not the region: STS credentials are valid in every
+/// region of their partition, so one MFA session serves roles in every region.
 fn key_base(r: &Resolved) -> Vec<&str> {
     vec![
         r.keys.access_key_id.as_str(),
         r.mfa_serial.as_str(),
         r.endpoint_url.as_deref().unwrap_or(""),
-        r.region.as_deref().unwrap_or(""),
+        partition(r.region.as_deref()),
     ]
+}
+
+/// The AWS partition a region belongs to (credentials never cross partitions).
+pub fn partition(region: Option<&str>) -> &'static str {
+    let region = region.unwrap_or("");
+    const PREFIXES: [(&str, &str); 7] = [
+        ("cn-", "aws-cn"),
+        ("us-gov-", "aws-us-gov"),
+        ("us-iso-", "aws-iso"),
+        ("us-isob-", "aws-iso-b"),
+        ("eu-isoe-", "aws-iso-e"),
+        ("us-isof-", "aws-iso-f"),
+        ("eusc-", "aws-eusc"),
+    ];
+    PREFIXES
+        .iter()
+        .find(|(prefix, _)| region.starts_with(prefix))
+        .map_or("aws", |(_, partition)| partition)
 }
 
 /// Cache key of the MFA session of a profile's source (GetSessionToken).
@@ -493,8 +513,15 @@ impl Run<'_> {
                     .map_err(StsError::into_failure)?
             }
             RolePath::Auto | RolePath::ViaSession => {
+                // --refresh renews the MFA session behind the role too: it is what the user
+                // is told to do when that session is rejected.
+                let lookup = if self.req.refresh {
+                    Lookup::Ignore
+                } else {
+                    Lookup::BeforeAndAfterLock
+                };
                 let (source, origin) = self
-                    .source_session(Lookup::BeforeAndAfterLock, self.plan.session_duration)
+                    .source_session(lookup, self.plan.session_duration)
                     .await?;
                 match self.assume_rest(source, 0).await {
                     Ok(creds) => creds,
@@ -656,6 +683,22 @@ mod tests {
         ))));
         assert!(!valid_session_name("a"));
         assert!(!valid_session_name("has space"));
+    }
+
+    #[test]
+    fn regions_map_to_their_partition() {
+        for (region, want) in [
+            (None, "aws"),
+            (Some("eu-west-2"), "aws"),
+            (Some("us-west-2"), "aws"),
+            (Some("cn-north-1"), "aws-cn"),
+            (Some("us-gov-west-1"), "aws-us-gov"),
+            (Some("us-iso-east-1"), "aws-iso"),
+            (Some("us-isob-east-1"), "aws-iso-b"),
+            (Some("eusc-de-east-1"), "aws-eusc"),
+        ] {
+            assert_eq!(partition(region), want, "{region:?}");
+        }
     }
 
     #[test]

@@ -131,7 +131,7 @@ pub struct ExportArgs {
     #[arg(short, long, value_enum)]
     pub shell: Option<Shell>,
 
-    /// Print the code even when stdout is a terminal (it contains the secrets).
+    /// Print the credentials even when stdout is a terminal.
     #[arg(long)]
     pub reveal: bool,
 }
@@ -178,6 +178,10 @@ pub struct UnsetArgs {
 pub struct CredentialProcessArgs {
     #[command(flatten)]
     pub auth: AuthArgs,
+
+    /// Print the credentials even when stdout is a terminal.
+    #[arg(long)]
+    pub reveal: bool,
 }
 
 #[derive(Debug, Args)]

@@ -28,6 +28,9 @@ pub enum Exit {
     NotFound,
     /// Interrupted at the prompt (Ctrl-C).
     Interrupted,
+    /// Whoever read stdout stopped reading (`| head`): ended quietly, with the status of a
+    /// process killed by SIGPIPE, as Unix tools end.
+    StdoutClosed,
 }
 
 impl Exit {
@@ -43,6 +46,7 @@ impl Exit {
             Exit::NotExecutable => 126,
             Exit::NotFound => 127,
             Exit::Interrupted => 130,
+            Exit::StdoutClosed => 141,
         }
     }
 }
@@ -76,11 +80,16 @@ pub fn fail(exit: Exit, message: impl Into<String>) -> anyhow::Error {
     anyhow::Error::new(Failure::new(exit, message))
 }
 
-/// The exit status for an error chain: the first `Failure` found decides.
-pub fn exit_code(err: &anyhow::Error) -> i32 {
+/// The kind of the first `Failure` in an error chain, if any.
+pub fn exit_kind(err: &anyhow::Error) -> Option<Exit> {
     err.chain()
         .find_map(|e| e.downcast_ref::<Failure>())
-        .map_or(1, |f| f.exit.code())
+        .map(|f| f.exit)
+}
+
+/// The exit status for an error chain: the first `Failure` found decides.
+pub fn exit_code(err: &anyhow::Error) -> i32 {
+    exit_kind(err).map_or(1, Exit::code)
 }
 
 /// Renders an access key id for messages: `ASIA…XMPL`. Never prints the middle.

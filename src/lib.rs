@@ -32,7 +32,9 @@ pub fn run() -> i32 {
     match dispatch(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("mfa-env: {}", one_line(&err));
+            if error::exit_kind(&err) != Some(error::Exit::StdoutClosed) {
+                eprintln!("mfa-env: {}", one_line(&err));
+            }
             error::exit_code(&err)
         }
     }

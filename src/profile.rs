@@ -84,6 +84,8 @@ pub struct Summary {
 
 pub struct Profiles {
     set: ProfileSet,
+    /// The environment the files were found with; settings such as `AWS_CA_BUNDLE` come from it.
+    env: Env,
 }
 
 const LONG_TERM_SUFFIX: &str = "-long-term";
@@ -135,15 +137,28 @@ impl Profiles {
             None,
         ))?
         .map_err(|e| {
+            // The parser's own words are in the innermost error: file, line and what is wrong.
+            let mut inner: &dyn std::error::Error = &e;
+            while let Some(source) = inner.source() {
+                inner = source;
+            }
+            let words: Vec<String> = inner
+                .to_string()
+                .split_whitespace()
+                .map(str::to_string)
+                .collect();
             fail(
                 Exit::Config,
                 format!(
                     "cannot read the AWS config files: {}",
-                    crate::error::sanitize_line(&e.to_string(), 300)
+                    crate::error::sanitize_line(&words.join(" "), 300)
                 ),
             )
         })?;
-        Ok(Profiles { set })
+        Ok(Profiles {
+            set,
+            env: env.clone(),
+        })
     }
 
     /// The sections `name` can need: its own, then, until nothing new turns up, those named by
@@ -235,7 +250,7 @@ impl Profiles {
             validate_region(region, name)?;
         }
         let endpoint_url = endpoint_url(named.or(self.long_term(name)), &self.set);
-        let ca_bundle = ca_bundle(named.or(self.long_term(name)));
+        let ca_bundle = ca_bundle(&self.env, named.or(self.long_term(name)));
         Ok(Resolved {
             name: name.to_string(),
             source_duration: parse_duration_key(
@@ -467,7 +482,7 @@ fn add_profile_name(wanted: &mut BTreeSet<String>, name: &str) {
 /// begins with `[`, exactly where aws-config's parser starts one, and runs to the next; its name
 /// is what the parser makes of the header (`[profile x]`, `[x]`, `[services x]` all name `x`).
 /// Lines before the first section, and any header this cannot read, are kept for the parser to
-/// judge.
+/// judge. Each line left out becomes an empty line, so the parser's messages name the right line.
 fn keep_sections(text: &str, names: &BTreeSet<String>) -> String {
     let mut out = String::new();
     let mut keep = true;
@@ -479,6 +494,9 @@ fn keep_sections(text: &str, names: &BTreeSet<String>) -> String {
         }
         if keep {
             out.push_str(line);
+        } else if line.ends_with('\n') {
+            // An empty line in place of one left out: the parser's line numbers stay the file's.
+            out.push('\n');
         }
     }
     out
@@ -610,13 +628,14 @@ fn endpoint_url(profile: Option<&Profile>, set: &ProfileSet) -> Option<String> {
 
 /// The CA bundle for STS as the AWS CLI finds it: `AWS_CA_BUNDLE`, else the profile's
 /// `ca_bundle`; an empty value counts as unset. `~` is expanded as for the AWS files.
-fn ca_bundle(profile: Option<&Profile>) -> Option<String> {
+fn ca_bundle(env: &Env, profile: Option<&Profile>) -> Option<String> {
     let set = |v: &str| Some(v.trim()).filter(|v| !v.is_empty()).map(str::to_string);
-    let path = std::env::var("AWS_CA_BUNDLE")
+    let path = env
+        .get("AWS_CA_BUNDLE")
         .ok()
         .and_then(|v| set(&v))
         .or_else(|| profile?.get("ca_bundle").and_then(set))?;
-    Some(sdk_path(&Env::real(), &path).to_string_lossy().into_owned())
+    Some(sdk_path(env, &path).to_string_lossy().into_owned())
 }
 
 pub fn config_file_display() -> String {
@@ -766,7 +785,7 @@ mod tests {
             "# top\n[profile a]\nregion = x\n[profile dev]\r\nregion = y\r\n  continued\n[a]\n";
         assert_eq!(
             keep_sections(text, &names),
-            "# top\n[profile dev]\r\nregion = y\r\n  continued\n"
+            "# top\n\n\n[profile dev]\r\nregion = y\r\n  continued\n\n"
         );
     }
 
@@ -806,6 +825,63 @@ mod tests {
         assert_eq!(expand_home("~x/y", Some("/h")), PathBuf::from("~x/y"));
     }
 
+    /// Files the parser refuses: a mistake inside the sections a profile needs fails it with
+    /// the parser's message; one in an unrelated section does not stop it (it resolves as if that
+    /// section were not there); a header that does not close stops everything, as it may hide
+    /// where any section starts.
+    #[test]
+    fn unparsable_files_fail_where_it_matters() {
+        let good = "[profile dev]\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\n\
+                    region = eu-west-1\n";
+        let credentials = "[dev]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\n\
+                           aws_secret_access_key = s\n";
+        let clean = outcome(resolve_in(&env(), &files(good, credentials), "dev"));
+        assert!(
+            clean.contains("eu-west-1") && clean.contains("ca_bundle: None"),
+            "{clean}"
+        );
+        // (the lines, the line of the mistake once they follow "[profile X]", the parser's words)
+        let broken_bodies = [
+            ("no equals sign", 1, "Expected an '=' sign"),
+            ("  continued", 1, "found continuation"),
+            (
+                "sts =\n  continued",
+                2,
+                "Expected an '=' sign defining a sub-property",
+            ),
+        ];
+        for (lines, at, message) in broken_bodies {
+            // After an unrelated section of two lines and `good` (three): line numbers count
+            // from the file's start, not from what was kept.
+            let inside = format!("[profile other]\nregion = x\n{good}[profile dev]\n{lines}\n");
+            let err = outcome(resolve_in(&env(), &files(&inside, credentials), "dev"));
+            let want = format!(
+                "error: cannot read the AWS config files: error parsing /t/config on line {}: ",
+                6 + at
+            );
+            assert!(
+                err.starts_with(&want) && err.contains(message),
+                "{lines:?} inside: {err}"
+            );
+            let elsewhere = format!("{good}[profile other]\n{lines}\n");
+            let f = files(&elsewhere, credentials);
+            assert!(
+                Profiles::parse(&env(), &f, None).is_err(),
+                "{lines:?} parses"
+            );
+            assert_eq!(
+                outcome(resolve_in(&env(), &f, "dev")),
+                clean,
+                "{lines:?} elsewhere"
+            );
+        }
+        for at in ["[profile other\n", "[profile dev\n"] {
+            let text = format!("{good}{at}region = x\n");
+            let err = outcome(resolve_in(&env(), &files(&text, credentials), "dev"));
+            assert!(err.contains("must end with ']'"), "{at:?}: {err}");
+        }
+    }
+
     fn name() -> impl Strategy<Value = String> {
         prop::sample::select(NAMES).prop_map(str::to_string)
     }
@@ -815,17 +891,17 @@ mod tests {
     /// HashMap, so two such spellings with conflicting keys resolve differently from one run to
     /// the next even when everything is parsed. Same spelling repeated merges in file order.
     fn header(config: bool) -> impl Strategy<Value = String> {
+        // Every header here parses; broken ones are `unparsable_files_*`'s business.
         let kinds: Vec<&'static str> = if config {
-            vec!["profile", "bare", "services", "sso-session", "unclosed"]
+            vec!["profile", "bare", "services", "sso-session"]
         } else {
-            vec!["bare", "profile", "unclosed"]
+            vec!["bare", "profile"]
         };
         let comments = prop::sample::select(vec!["", " # note", ";note"]);
         (prop::sample::select(kinds), name(), comments).prop_map(|(kind, n, comment)| {
             let pad = if n.len() % 2 == 0 { " \t" } else { "" };
             let inner = match kind {
                 "bare" => format!("{pad}{n}{pad}"),
-                "unclosed" => return format!("[profile {n}"),
                 prefix => format!("{pad}{prefix} {pad}{n}{pad}"),
             };
             format!("[{inner}]{comment}")
@@ -847,8 +923,8 @@ mod tests {
             Just("aws_access_key_id = AKIAIOSFODNN7EXAMPLE".to_string()),
             Just("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG".to_string()),
             Just("# [profile dev] in a comment".to_string()),
-            Just("  continued".to_string()),
-            Just("no equals sign".to_string()),
+            // A continuation only after a property with a value: anywhere else it is an error.
+            Just("mfa_process = echo 123456\n  continued".to_string()),
             Just(String::new()),
         ]
     }
@@ -875,7 +951,7 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(400))]
 
         /// Parsing only the sections a profile needs resolves it exactly as parsing everything
-        /// does, whenever the whole files parse at all.
+        /// does. The generated files always parse, so every case is compared.
         #[test]
         fn resolving_from_the_kept_sections_matches_the_whole_files(
             config in file(true),
@@ -883,11 +959,11 @@ mod tests {
         ) {
             let f = files(&config, &credentials);
             let whole = Profiles::parse(&env(), &f, None);
+            prop_assert!(whole.is_ok(), "the generator made an unparsable file: {:?}", whole.err());
+            let whole = whole.map_err(|e| TestCaseError::fail(e.to_string()))?;
             for n in NAMES.iter().copied().chain(["dev ", "missing"]) {
                 let fast = outcome(resolve_in(&env(), &f, n));
-                if let Ok(whole) = &whole {
-                    prop_assert_eq!(outcome(whole.resolve(n)), fast, "profile {:?}", n);
-                }
+                prop_assert_eq!(outcome(whole.resolve(n)), fast, "profile {:?}", n);
             }
         }
     }

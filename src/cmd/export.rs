@@ -5,8 +5,7 @@ use std::io::IsTerminal;
 use crate::auth::authenticate;
 use crate::cli::ExportArgs;
 use crate::env::{session_changes, SessionVars};
-use crate::error::mask_key;
-use crate::shell::{detect, prompt, Shell};
+use crate::shell::{detect, Shell};
 
 pub fn run(args: &ExportArgs) -> anyhow::Result<i32> {
     let req = super::request(&args.auth);
@@ -19,14 +18,7 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<i32> {
     });
     let code = shell.render(&changes)?;
     if std::io::stdout().is_terminal() && !args.reveal {
-        let c = &session.credentials;
-        eprintln!(
-            "mfa-env: '{}' is authenticated ({}, until {}, {} left), but stdout is a terminal, so nothing was applied.",
-            session.profile,
-            mask_key(&c.access_key_id),
-            c.expiration_rfc3339(),
-            prompt::time_left(c.seconds_left()),
-        );
+        super::withheld_on_terminal(&session, "nothing was applied");
         eprintln!(
             "  apply it to this shell:  {}",
             apply_hint(shell, &session.profile)

@@ -13,9 +13,10 @@ pub mod unset;
 
 use std::io::Write;
 
-use crate::auth::{default_profile, Request, RolePath};
+use crate::auth::{default_profile, Request, RolePath, Session};
 use crate::cli::AuthArgs;
-use crate::error::{fail, Exit};
+use crate::error::{fail, mask_key, Exit};
+use crate::shell::prompt;
 
 /// The authentication request for a command's flags.
 pub fn request(args: &AuthArgs) -> Request {
@@ -35,10 +36,27 @@ pub fn request(args: &AuthArgs) -> Request {
     }
 }
 
+/// Says on stderr that `session` is authenticated (and cached) but its secrets were not
+/// printed, because stdout is a terminal: a secret on the screen ends up in scrollback, screen
+/// recordings and shared terminals. The caller adds how to use it.
+pub fn withheld_on_terminal(session: &Session, outcome: &str) {
+    let c = &session.credentials;
+    eprintln!(
+        "mfa-env: '{}' is authenticated ({}, until {}, {} left), but stdout is a terminal, so {outcome}.",
+        session.profile,
+        mask_key(&c.access_key_id),
+        c.expiration_rfc3339(),
+        prompt::time_left(c.seconds_left()),
+    );
+}
+
 /// Writes all of `text` to stdout or fails: output is either complete or absent.
 pub fn print_stdout(text: &str) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
-        .map_err(|e| fail(Exit::Other, format!("cannot write to stdout: {e}")))
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::BrokenPipe => fail(Exit::StdoutClosed, "stdout was closed"),
+            _ => fail(Exit::Other, format!("cannot write to stdout: {e}")),
+        })
 }

@@ -144,4 +144,6 @@ pub mod scripts {
     pub const SESSION_SH: &str = include_str!("../../shell/session.sh");
     /// The function name the init scripts use, replaced by `--cmd`.
     pub const CMD_PLACEHOLDER: &str = "__mfa_env_cmd";
+    /// Where the init scripts list the subcommands they pass to mfa-env as they are.
+    pub const PASSTHROUGH_PLACEHOLDER: &str = "__mfa_env_passthrough";
 }

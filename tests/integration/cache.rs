@@ -34,6 +34,106 @@ fn two_roles_of_one_source_cost_one_code() {
     assert_eq!(f.sts.count("AssumeRole"), 2);
 }
 
+/// STS credentials are not tied to a region: roles in two regions, whose source is in a third,
+/// share one MFA session and one code, and each role is still asked for in its own region.
+#[test]
+fn one_code_serves_roles_in_other_regions() {
+    let mut f = Fixture::new();
+    f.sts.add_role(Role::new("ReadOnly"));
+    f.write_config(&format!(
+        "[profile my-project]\nmfa_serial = {SERIAL}\nregion = eu-west-2\n\
+         [profile admin]\nrole_arn = {ADMIN_ARN}\nsource_profile = my-project\nregion = us-west-2\n\
+         [profile readonly]\nrole_arn = arn:aws:iam::123456789012:role/ReadOnly\n\
+         source_profile = my-project\nregion = ap-southeast-2\n"
+    ));
+    f.write_credentials(&f.sts.alice().credentials_section("my-project"));
+    let out = f.run(&["admin", "--shell", "bash", "-t", &f.code()]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("export AWS_REGION='us-west-2'"),
+        "{}",
+        out.stdout
+    );
+    // No code and no terminal from here on: only the one MFA session can serve these.
+    let out = f.run(&["readonly", "--shell", "bash"]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("export AWS_REGION='ap-southeast-2'"),
+        "{}",
+        out.stdout
+    );
+    let out = f.run(&["my-project", "--shell", "bash"]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("export AWS_REGION='eu-west-2'"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(f.sts.count("GetSessionToken"), 1);
+    let regions: Vec<_> = f
+        .sts
+        .requests()
+        .iter()
+        .map(|r| (r.action.clone(), r.region.clone().unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        regions,
+        [
+            ("GetSessionToken".to_string(), "us-west-2".to_string()),
+            ("AssumeRole".to_string(), "us-west-2".to_string()),
+            ("AssumeRole".to_string(), "ap-southeast-2".to_string()),
+        ]
+    );
+    // Another partition is another session: a code is needed there.
+    f.write_config(&format!(
+        "[profile my-project]\nmfa_serial = {SERIAL}\nregion = eu-west-2\n\
+         [profile cn]\nrole_arn = {ADMIN_ARN}\nsource_profile = my-project\nregion = cn-north-1\n"
+    ));
+    let out = f.run(&["cn", "--shell", "bash"]);
+    f.assert_failure(&out, 4, "no terminal to ask for the MFA code");
+}
+
+/// `--refresh` on a role starts a new MFA session (a new code) as well as a new role session:
+/// it is what the message for a rejected MFA session tells the user to do.
+#[test]
+fn refresh_on_a_role_starts_a_new_mfa_session() {
+    let f = Fixture::new();
+    let out = f.run(&["admin", "--shell", "bash", "-t", &f.code()]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let out = f.run(&["admin", "--shell", "bash", "--refresh"]);
+    f.assert_failure(&out, 4, "no terminal to ask for the MFA code");
+    let out = f.run(&[
+        "admin",
+        "--shell",
+        "bash",
+        "--refresh",
+        "-t",
+        &f.sts.alice().next_code(),
+    ]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert_eq!(f.sts.count("GetSessionToken"), 2);
+    assert_eq!(f.sts.count("AssumeRole"), 2);
+    let assumes: Vec<_> = f
+        .sts
+        .requests()
+        .into_iter()
+        .filter(|r| r.action == "AssumeRole")
+        .map(|r| r.access_key_id)
+        .collect();
+    assert_ne!(
+        assumes[0], assumes[1],
+        "the second role was assumed with the new MFA session"
+    );
+    // And the new MFA session is the cached one: another role needs no code.
+    let out = f.run(&["dev", "--shell", "bash"]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains(assumes[1].as_deref().unwrap()),
+        "{}",
+        out.stdout
+    );
+}
+
 #[test]
 fn cache_files_are_private_under_a_permissive_umask() {
     let f = Fixture::new();

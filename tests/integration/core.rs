@@ -564,6 +564,57 @@ fn mfa_process_supplies_the_code() {
     f.assert_failure(&out, 4, "mfa_process 'echo nope' must be exactly 6 digits");
 }
 
+/// A process that never answers (a YubiKey waiting for a touch) is bounded: it is killed with
+/// everything it started, and mfa-env fails with a clear message instead of hanging.
+#[test]
+fn a_hung_mfa_process_is_stopped_with_its_children() {
+    let mut f = Fixture::new();
+    let pidfile = f.root.path().join("pid");
+    let cases = [
+        // Writes nothing and never exits.
+        "sleep 600".to_string(),
+        // A child of the shell holds the output open while the shell waits for it.
+        format!("sleep 600 & echo $! > '{}'; wait", pidfile.display()),
+        // Prints a code but never exits.
+        "echo 123456; exec sleep 600".to_string(),
+    ];
+    for process in cases {
+        f.write_config(&format!(
+            "[profile dev]\nmfa_serial = {SERIAL}\nmfa_process = {process}\n"
+        ));
+        let started = std::time::Instant::now();
+        let out = f.run_with(
+            &["dev", "--shell", "bash"],
+            &[("MFA_ENV_PROCESS_TIMEOUT", "1")],
+        );
+        f.assert_failure(
+            &out,
+            4,
+            "did not finish within 1s (MFA_ENV_PROCESS_TIMEOUT)",
+        );
+        // Not a timing assertion: 600 s would be a hang, anything near the bound is fine.
+        assert!(started.elapsed().as_secs() < 60, "{process}: it hung");
+    }
+    let pid = std::fs::read_to_string(&pidfile).unwrap();
+    let probe = format!("kill -0 {} 2>/dev/null", pid.trim());
+    // Killed at once, but reaped by init a moment later: until then it is a zombie.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while sh("sh", &["-c", &probe], &[]).status == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the process group was left running"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(f.sts.requests().is_empty());
+    let out = f.run_with(&["dev"], &[("MFA_ENV_PROCESS_TIMEOUT", "soon")]);
+    f.assert_failure(
+        &out,
+        3,
+        "MFA_ENV_PROCESS_TIMEOUT must be a number of seconds",
+    );
+}
+
 /// An authenticator that still shows the code just spent: mfa-env waits for the next window
 /// (up to 31 s) and asks the process again, instead of sending a code AWS would reject.
 #[test]

@@ -144,6 +144,71 @@ fn init_wrapper_sets_and_drops_the_session_under_strict_modes() {
     }
 }
 
+/// `mfa SUBCOMMAND` runs that subcommand for every subcommand the CLI has (read from its
+/// definition, so a new one is covered the day it is added), never a profile of that name.
+#[test]
+fn init_wrapper_passes_every_subcommand_to_mfa_env() {
+    use clap::CommandFactory;
+    let f = Fixture::new();
+    let names: Vec<String> = mfa_env::cli::Cli::command()
+        .get_subcommands()
+        .filter(|s| !["export", "unset"].contains(&s.get_name()))
+        .map(|s| s.get_name().to_string())
+        .collect();
+    assert!(names.len() >= 8, "{names:?}");
+    let calls: String = names
+        .iter()
+        .map(|n| {
+            format!("mfa {n} --help | grep -m1 -o 'Usage: mfa-env {n}' || echo 'MISSING {n}'; ")
+        })
+        .collect();
+    let fish_calls: String = names
+        .iter()
+        .map(|n| {
+            format!("mfa {n} --help | grep -m1 -o 'Usage: mfa-env {n}'; or echo 'MISSING {n}'; ")
+        })
+        .collect();
+    let mut runs = vec![(
+        "bash",
+        run_shell(
+            &f,
+            "bash",
+            &["-c", &format!("eval \"$(mfa-env init bash)\"; {calls}")],
+        ),
+    )];
+    if require("zsh") {
+        runs.push((
+            "zsh",
+            run_shell(
+                &f,
+                "zsh",
+                &["-c", &format!("eval \"$(mfa-env init zsh)\"; {calls}")],
+            ),
+        ));
+    }
+    if require("fish") {
+        runs.push((
+            "fish",
+            run_shell(
+                &f,
+                "fish",
+                &["-c", &format!("mfa-env init fish | source; {fish_calls}")],
+            ),
+        ));
+    }
+    for (shell, out) in runs {
+        for n in &names {
+            assert!(
+                out.stdout.contains(&format!("Usage: mfa-env {n}\n")),
+                "{shell}: mfa {n} was not passed to mfa-env {n}: {}{}",
+                out.stdout,
+                out.stderr
+            );
+        }
+        assert!(!out.stdout.contains("MISSING"), "{shell}: {}", out.stdout);
+    }
+}
+
 #[test]
 fn init_cmd_renames_the_function_and_failures_apply_nothing() {
     let f = Fixture::new();

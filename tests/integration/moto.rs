@@ -48,7 +48,17 @@ fn start_moto() -> Option<(Moto, serde_json::Value)> {
         .local_addr()
         .unwrap()
         .port();
-    let child = Command::new(server)
+    // Neither moto nor boto3 may see the machine's AWS or proxy settings.
+    let clean = |program: &std::path::Path| {
+        let mut c = Command::new(program);
+        c.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("LANG", "C.UTF-8")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+        c
+    };
+    let child = clean(&server)
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -65,7 +75,7 @@ fn start_moto() -> Option<(Moto, serde_json::Value)> {
         std::thread::sleep(Duration::from_millis(100));
     }
     let setup = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/support/moto_setup.py");
-    let out = Command::new(python)
+    let out = clean(&python)
         .arg(setup)
         .arg(&moto.url)
         .output()

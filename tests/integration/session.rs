@@ -63,7 +63,7 @@ fn subshell_flow(shell: &str, marker: &str, user_prompt: &str) {
     p.send_line("exit 3").unwrap();
     p.exp_string("left the shell of session 'dev' (exit status 3)")
         .unwrap();
-    p.exp_eof().unwrap();
+    let status = wait_exit(&p, std::time::Duration::from_secs(20));
     let leftovers: Vec<_> = std::fs::read_dir(f.tmp_dir())
         .unwrap()
         .flatten()
@@ -77,7 +77,6 @@ fn subshell_flow(shell: &str, marker: &str, user_prompt: &str) {
         leftovers.is_empty(),
         "the startup files were not cleaned up"
     );
-    let status = format!("{:?}", p.process().wait().unwrap());
     assert!(
         status.starts_with("Exited(") && status.ends_with(", 3)"),
         "{status}"
@@ -156,7 +155,7 @@ fn a_session_that_expires_shows_expired() {
         p.send_line("").unwrap();
         p.exp_string("[dev expired]").unwrap();
         p.send_line("exit").unwrap();
-        p.exp_eof().unwrap();
+        wait_exit(&p, std::time::Duration::from_secs(20));
     }
 }
 
@@ -450,7 +449,6 @@ fn ctrl_c_in_the_subshell_belongs_to_the_shell() {
     p.send_line("exit 4").unwrap();
     p.exp_string("left the shell of session 'dev' (exit status 4)")
         .unwrap();
-    p.exp_eof().unwrap();
-    let status = format!("{:?}", p.process().wait().unwrap());
+    let status = wait_exit(&p, std::time::Duration::from_secs(20));
     assert!(status.ends_with(", 4)"), "{status}");
 }

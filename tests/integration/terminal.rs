@@ -105,6 +105,27 @@ fn ctrl_c_at_the_prompt_restores_echo_and_exits_130() {
     assert!(f.sts.requests().is_empty());
 }
 
+/// `mfa_process` gets the terminal while it runs (it may ask there, a YubiKey may wait for a
+/// touch): Ctrl-C reaches it, mfa-env ends with 130, and the terminal is given back to the shell
+/// (else its `stty` below, run from the background, would be stopped and DONE never printed).
+#[test]
+fn ctrl_c_reaches_mfa_process_and_the_terminal_comes_back() {
+    let mut f = Fixture::new();
+    f.write_config(&format!(
+        "[profile dev]\nmfa_serial = {SERIAL}\nmfa_process = echo asking >/dev/tty; sleep 600\n"
+    ));
+    let script = format!("out=$({BIN} dev --shell bash); st=$?; stty sane; echo \"DONE:$st:$out\"");
+    let mut cmd = f.command("bash");
+    cmd.args(["--norc", "--noprofile", "-c", &script])
+        .env("TERM", "dumb");
+    let mut p = spawn_command(cmd, Some(15_000)).unwrap();
+    p.exp_string("asking").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    p.send_control('c').unwrap();
+    p.exp_string("DONE:130:").unwrap();
+    assert!(f.sts.requests().is_empty());
+}
+
 #[test]
 fn eof_at_the_prompt_fails_cleanly() {
     let f = Fixture::new();
@@ -141,6 +162,34 @@ fn reveal_prints_the_exports_even_to_a_terminal() {
     let mut p = spawn_command(cmd, Some(15_000)).unwrap();
     let text = p.exp_eof().unwrap();
     assert!(text.contains("export AWS_SESSION_TOKEN='"), "{text}");
+}
+
+#[test]
+fn credential_process_keeps_secrets_off_a_terminal_unless_revealed() {
+    let f = Fixture::new();
+    let mut cmd = f.command(BIN);
+    cmd.args(["credential-process", "dev", "-t", &f.code()]);
+    let mut p = spawn_command(cmd, Some(15_000)).unwrap();
+    let text = p.exp_eof().unwrap();
+    assert!(
+        text.contains("stdout is a terminal, so the credentials were not printed"),
+        "{text}"
+    );
+    assert!(
+        text.contains("credential_process = mfa-env credential-process dev"),
+        "{text}"
+    );
+    assert!(!text.contains("SecretAccessKey"), "{text}");
+    f.assert_no_secret(&text);
+    let status = format!("{:?}", p.process().wait().unwrap());
+    assert!(status.ends_with(", 0)"), "{status}");
+    // The session was cached: --reveal prints it without a second code.
+    let mut cmd = f.command(BIN);
+    cmd.args(["credential-process", "dev", "--reveal"]);
+    let mut p = spawn_command(cmd, Some(15_000)).unwrap();
+    let text = p.exp_eof().unwrap();
+    assert!(text.contains("\"SecretAccessKey\""), "{text}");
+    assert_eq!(f.sts.count("GetSessionToken"), 1);
 }
 
 #[test]

@@ -142,6 +142,8 @@ pub struct Recorded {
     pub action: String,
     pub params: BTreeMap<String, String>,
     pub access_key_id: Option<String>,
+    /// The region of the signature's credential scope.
+    pub region: Option<String>,
     pub security_token: Option<String>,
 }
 
@@ -550,14 +552,17 @@ fn handle(stream: impl Conn, state: &Arc<Mutex<State>>) {
 
 fn record(req: &Request) -> Recorded {
     let params: BTreeMap<String, String> = form_urlencoded::parse(&req.body).into_owned().collect();
-    let access_key_id = req.headers.get("authorization").and_then(|a| {
-        let cred = a.split("Credential=").nth(1)?;
-        Some(cred.split('/').next()?.to_string())
-    });
+    let scope = |i: usize| {
+        req.headers.get("authorization").and_then(|a| {
+            let cred = a.split("Credential=").nth(1)?;
+            Some(cred.split(['/', ',']).nth(i)?.to_string())
+        })
+    };
     Recorded {
         action: params.get("Action").cloned().unwrap_or_default(),
         params,
-        access_key_id,
+        access_key_id: scope(0),
+        region: scope(2),
         security_token: req.headers.get("x-amz-security-token").cloned(),
     }
 }

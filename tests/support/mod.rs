@@ -69,6 +69,12 @@ impl Fixture {
         let root = tempfile::tempdir().expect("tempdir");
         let home = root.path().join("home");
         std::fs::create_dir_all(home.join(".aws")).expect("mkdir");
+        // An interactive fish in a new HOME starts generating completions from every man page
+        // in the background (minutes on a machine with many), holding the terminal open; it
+        // skips that once this directory exists, as it does on a user's machine after the
+        // first run. The tests then behave the same on a fresh machine and a used one.
+        std::fs::create_dir_all(home.join(".local/share/fish/generated_completions"))
+            .expect("mkdir");
         let alice = sts.alice();
         let mut f = Fixture {
             root,
@@ -245,6 +251,25 @@ fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
         }
     }
     out
+}
+
+/// Waits, at most `limit`, for the process in the pty to end and returns its status as text
+/// (`Exited(Pid(…), 3)`, `Signaled(…)`). It waits for the process, not for the terminal to
+/// close: something the process started in the background may keep the terminal open.
+pub fn wait_exit(p: &rexpect::session::PtySession, limit: std::time::Duration) -> String {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        match p.process().status() {
+            Some(rexpect::process::WaitStatus::StillAlive) => {}
+            Some(status) => return format!("{status:?}"),
+            None => panic!("the process in the pty cannot be waited for"),
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the process in the pty did not end within {limit:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
 }
 
 /// Parses `export N='v'` lines the simple way, for assertions on what was printed (real
