@@ -249,7 +249,7 @@ impl Profiles {
         if let Some(region) = &region {
             validate_region(region, name)?;
         }
-        let endpoint_url = endpoint_url(named.or(self.long_term(name)), &self.set);
+        let endpoint_url = endpoint_url(&self.env, named.or(self.long_term(name)), &self.set);
         let ca_bundle = ca_bundle(&self.env, named.or(self.long_term(name)));
         Ok(Resolved {
             name: name.to_string(),
@@ -597,8 +597,8 @@ fn parse_duration_key(p: Option<&Profile>, name: &str) -> anyhow::Result<Option<
 /// The STS endpoint by the SDK's precedence: `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`, the
 /// profile's `services` section, the profile's `endpoint_url`; none when configured endpoints
 /// are switched off.
-fn endpoint_url(profile: Option<&Profile>, set: &ProfileSet) -> Option<String> {
-    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+fn endpoint_url(env: &Env, profile: Option<&Profile>, set: &ProfileSet) -> Option<String> {
+    let env = |k: &str| env.get(k).ok().filter(|v| !v.trim().is_empty());
     let ignore = env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
         .or_else(|| {
             profile

@@ -381,3 +381,28 @@ mod properties {
         }
     }
 }
+
+/// A reader that is gone (`mfa-env completions bash | head -1` once head has exited): mfa-env
+/// ends quietly with 141, as a Unix tool killed by SIGPIPE, not with an error message.
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    let f = Fixture::new();
+    for args in [
+        vec!["completions".to_string(), "bash".to_string()],
+        vec![
+            "dev".into(),
+            "--shell".into(),
+            "bash".into(),
+            "-t".into(),
+            f.code(),
+        ],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let mut cmd = f.cmd();
+        cmd.args(&args).env("MFA_ENV_VERBOSE", "0").stdout(writer);
+        let out = Out::from(cmd.output().unwrap());
+        assert_eq!(out.status, 141, "{args:?}: {}", out.stderr);
+        assert_eq!(out.stderr, "", "{args:?}");
+    }
+}
