@@ -744,6 +744,31 @@ fn aws_cli_as_consumer_of_a_session_token_under_exec() {
     );
 }
 
+/// The fake STS answers who a caller is as AWS does: a user (and its session) is `AIDA…`, an
+/// assumed role `AROA…:session-name` — what the demo shows a new user.
+#[test]
+fn aws_cli_sees_the_user_id_aws_would_report() {
+    if !require_file("/usr/bin/aws") {
+        return;
+    }
+    let f = Fixture::new();
+    let url = f.sts.url();
+    let code = f.code();
+    for (profile, want) in [
+        ("dev", "AIDAFAKE000000000001"),
+        ("admin", "AROAFAKEADMIN00000000:mfa-env-alice"),
+    ] {
+        let mut args = vec!["exec", profile, "-t", &code, "--"];
+        let mut query = aws_whoami(&url);
+        let at = query.iter().position(|a| *a == "Arn").unwrap();
+        query[at] = "UserId";
+        args.extend(query);
+        let out = f.run(&args);
+        assert_eq!(out.status, 0, "{}", out.stderr);
+        assert_eq!(out.stdout.trim(), want, "{profile}");
+    }
+}
+
 #[test]
 fn aws_config_file_and_shared_credentials_file_are_honoured() {
     let f = Fixture::new();

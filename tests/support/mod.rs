@@ -3,7 +3,8 @@
 
 #![allow(dead_code)]
 
-pub mod fake_sts;
+/// The fake STS lives in its own crate (`local-sts/`), which is also the demo binary.
+pub use local_sts as fake_sts;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

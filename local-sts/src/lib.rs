@@ -4,9 +4,8 @@
 //! DurationSeconds bounds, RoleArn, RoleSessionName, the signing key — records every request,
 //! and can be told to answer with given values, errors or faults.
 //!
-//! Shared by the integration tests and `cargo run --example local-sts`.
-
-#![allow(dead_code)]
+//! Shared by mfa-env's integration tests (with the `tls` feature: HTTPS with a throwaway CA) and
+//! the demo binary, `cargo run -p local-sts`, which needs nothing else to build.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -40,6 +39,11 @@ impl User {
 
     pub fn arn(&self) -> String {
         format!("arn:aws:iam::{ACCOUNT}:user/{}", self.name)
+    }
+
+    /// The user's unique id, as GetCallerIdentity reports it (`AIDA…`).
+    pub fn user_id(&self) -> String {
+        self.access_key_id.replacen("AKIA", "AIDA", 1)
     }
 
     /// `[profile]` with this user's long-term keys, as a credentials file holds them.
@@ -93,6 +97,19 @@ pub struct Role {
 }
 
 impl Role {
+    /// The role's unique id (`AROA…`); a session of it is `AROA…:session-name`.
+    pub fn id(&self) -> String {
+        let name = self.arn.rsplit('/').next().unwrap_or("");
+        let letters: String = name
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_uppercase())
+            .chain(std::iter::repeat('0'))
+            .take(13)
+            .collect();
+        format!("AROAFAKE{letters}")
+    }
+
     pub fn new(name: &str) -> Role {
         Role {
             arn: format!("arn:aws:iam::{ACCOUNT}:role/{name}"),
@@ -154,8 +171,10 @@ struct Issued {
     token: String,
     expires: u64,
     mfa: bool,
-    /// "user" for GetSessionToken sessions, or the assumed-role ARN.
+    /// The user's ARN for GetSessionToken sessions, or the assumed-role ARN.
     arn: String,
+    /// What GetCallerIdentity reports: the user's `AIDA…`, or `AROA…:session-name`.
+    user_id: String,
 }
 
 #[derive(Default)]
@@ -178,11 +197,13 @@ pub struct FakeSts {
 }
 
 /// A throwaway CA and a certificate it signed for 127.0.0.1 and localhost, for an HTTPS fake STS.
+#[cfg(feature = "tls")]
 pub struct TestCa {
     pub ca_pem: String,
     config: Arc<rustls::ServerConfig>,
 }
 
+#[cfg(feature = "tls")]
 impl TestCa {
     pub fn new() -> TestCa {
         use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
@@ -216,7 +237,15 @@ impl TestCa {
     }
 }
 
+#[cfg(feature = "tls")]
+impl Default for TestCa {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// A number no other call in this process returns.
+#[cfg(feature = "tls")]
 fn unique() -> u64 {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
@@ -236,6 +265,7 @@ impl Conn for TcpStream {
     }
 }
 
+#[cfg(feature = "tls")]
 impl Conn for rustls::StreamOwned<rustls::ServerConnection, TcpStream> {
     fn cut(&mut self) {
         let _ = self.sock.shutdown(Shutdown::Both);
@@ -292,6 +322,12 @@ pub fn xml_escape(s: &str) -> String {
     out
 }
 
+#[cfg(feature = "tls")]
+type TlsConfig = Arc<rustls::ServerConfig>;
+/// Without the `tls` feature there is no TLS configuration to give.
+#[cfg(not(feature = "tls"))]
+type TlsConfig = std::convert::Infallible;
+
 impl FakeSts {
     /// Starts on an ephemeral port with one user, `alice`, and a role `Admin`.
     pub fn start() -> FakeSts {
@@ -303,13 +339,14 @@ impl FakeSts {
     }
 
     /// Like `start`, speaking HTTPS with a certificate from `ca`.
+    #[cfg(feature = "tls")]
     pub fn start_tls(ca: &TestCa) -> FakeSts {
         let mut sts = Self::serve(0, Some(Arc::clone(&ca.config)));
         sts.ca_pem = Some(ca.ca_pem.clone());
         sts
     }
 
-    fn serve(port: u16, tls: Option<Arc<rustls::ServerConfig>>) -> FakeSts {
+    fn serve(port: u16, tls: Option<TlsConfig>) -> FakeSts {
         let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind 127.0.0.1");
         let port = listener.local_addr().expect("local addr").port();
         let mut state = State::default();
@@ -324,6 +361,7 @@ impl FakeSts {
                 let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
                 match &tls {
                     None => std::thread::spawn(move || handle(stream, &shared)),
+                    #[cfg(feature = "tls")]
                     Some(config) => {
                         let Ok(conn) = rustls::ServerConnection::new(Arc::clone(config)) else {
                             continue;
@@ -331,6 +369,8 @@ impl FakeSts {
                         let stream = rustls::StreamOwned::new(conn, stream);
                         std::thread::spawn(move || handle(stream, &shared))
                     }
+                    #[cfg(not(feature = "tls"))]
+                    Some(never) => match *never {},
                 };
             }
         });
@@ -464,6 +504,7 @@ fn handle(stream: impl Conn, state: &Arc<Mutex<State>>) {
                     token,
                     expiration,
                     &format!("arn:aws:sts::{ACCOUNT}:assumed-role/Admin/x"),
+                    "AROAFAKEADMIN00000000:x",
                 ),
             ),
             Some(Scripted::Error {
@@ -582,6 +623,7 @@ fn credentials_xml(
     token: &str,
     expiration: &str,
     role_arn: &str,
+    assumed_role_id: &str,
 ) -> String {
     let creds = format!(
         "<Credentials><AccessKeyId>{}</AccessKeyId><SecretAccessKey>{}</SecretAccessKey><SessionToken>{}</SessionToken><Expiration>{}</Expiration></Credentials>",
@@ -592,7 +634,8 @@ fn credentials_xml(
     );
     let extra = if action == "AssumeRole" {
         format!(
-            "<AssumedRoleUser><AssumedRoleId>AROAFAKE:x</AssumedRoleId><Arn>{}</Arn></AssumedRoleUser>",
+            "<AssumedRoleUser><AssumedRoleId>{}</AssumedRoleId><Arn>{}</Arn></AssumedRoleUser>",
+            xml_escape(assumed_role_id),
             xml_escape(role_arn)
         )
     } else {
@@ -706,6 +749,7 @@ impl State {
         duration: u64,
         mfa: bool,
         arn: String,
+        user_id: String,
     ) -> (String, String, String, u64) {
         self.counter += 1;
         let id = format!("ASIAFAKE{:012}", self.counter);
@@ -721,6 +765,7 @@ impl State {
                 expires,
                 mfa,
                 arn,
+                user_id,
             },
         );
         (id, secret, token, expires)
@@ -772,13 +817,15 @@ impl State {
                     (None, None) => false,
                     _ => return Err(validation("SerialNumber and TokenCode go together")),
                 };
-                let (id, secret, token, exp) = self.issue(&user.access_key_id, d, mfa, user.arn());
+                let (id, secret, token, exp) =
+                    self.issue(&user.access_key_id, d, mfa, user.arn(), user.user_id());
                 Ok(credentials_xml(
                     "GetSessionToken",
                     &id,
                     &secret,
                     &token,
                     &iso8601(exp),
+                    "",
                     "",
                 ))
             }
@@ -834,7 +881,9 @@ impl State {
                 }
                 let role_name = arn.rsplit('/').next().unwrap_or("role");
                 let assumed = format!("arn:aws:sts::{ACCOUNT}:assumed-role/{role_name}/{name}");
-                let (id, secret, token, exp) = self.issue(&user_key, d, mfa, assumed.clone());
+                let role_user_id = format!("{}:{name}", role.id());
+                let (id, secret, token, exp) =
+                    self.issue(&user_key, d, mfa, assumed.clone(), role_user_id.clone());
                 Ok(credentials_xml(
                     "AssumeRole",
                     &id,
@@ -842,17 +891,13 @@ impl State {
                     &token,
                     &iso8601(exp),
                     &assumed,
+                    &role_user_id,
                 ))
             }
             "GetCallerIdentity" => {
                 let (arn, user_id) = match caller {
-                    Caller::User(u) => (u.arn(), u.access_key_id.clone()),
-                    Caller::Session(s) => (s.arn.clone(), s.user.clone()),
-                };
-                let arn = if arn.is_empty() {
-                    "arn:aws:iam::123456789012:user/x".to_string()
-                } else {
-                    arn
+                    Caller::User(u) => (u.arn(), u.user_id()),
+                    Caller::Session(s) => (s.arn.clone(), s.user_id.clone()),
                 };
                 Ok(format!(
                     "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetCallerIdentityResult><Arn>{}</Arn><UserId>{}</UserId><Account>{ACCOUNT}</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>0</RequestId></ResponseMetadata></GetCallerIdentityResponse>",
