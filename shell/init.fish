@@ -6,15 +6,15 @@
 function __mfa_env_cmd --description 'mfa-env: apply, drop or show a session in this shell'
     switch "$argv[1]"
         case off unset
-            command mfa-env unset --shell fish $argv[2..-1] | source
+            MFA_ENV_WRAPPER=__mfa_env_cmd command mfa-env unset --shell fish $argv[2..-1] | source
             return $pipestatus[1]
         case __mfa_env_passthrough
-            command mfa-env $argv
+            MFA_ENV_WRAPPER=__mfa_env_cmd command mfa-env $argv
         case export
-            command mfa-env export --shell fish $argv[2..-1] | source
+            MFA_ENV_WRAPPER=__mfa_env_cmd command mfa-env export --shell fish $argv[2..-1] | source
             return $pipestatus[1]
         case '*'
-            command mfa-env export --shell fish $argv | source
+            MFA_ENV_WRAPPER=__mfa_env_cmd command mfa-env export --shell fish $argv | source
             return $pipestatus[1]
     end
 end

@@ -17,19 +17,19 @@ __mfa_env_cmd() {
   case ${1-} in
     off | unset)
       shift
-      code=$(command mfa-env unset --shell "$__mfa_env_shell" "$@") || return
+      code=$(MFA_ENV_WRAPPER=__mfa_env_cmd command mfa-env unset --shell "$__mfa_env_shell" "$@") || return
       eval "$code"
       ;;
     __mfa_env_passthrough)
-      command mfa-env "$@"
+      MFA_ENV_WRAPPER=__mfa_env_cmd command mfa-env "$@"
       ;;
     export)
       shift
-      code=$(command mfa-env export --shell "$__mfa_env_shell" "$@") || return
+      code=$(MFA_ENV_WRAPPER=__mfa_env_cmd command mfa-env export --shell "$__mfa_env_shell" "$@") || return
       eval "$code"
       ;;
     *)
-      code=$(command mfa-env export --shell "$__mfa_env_shell" "$@") || return
+      code=$(MFA_ENV_WRAPPER=__mfa_env_cmd command mfa-env export --shell "$__mfa_env_shell" "$@") || return
       eval "$code"
       ;;
   esac

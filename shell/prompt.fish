@@ -1,15 +1,17 @@
-# mfa-env prompt segment for fish: prints "[profile 1h23m]", or nothing without a session.
+# mfa-env prompt segment for fish: prints "[profile 1h23m] " (with its trailing space), or
+# nothing without a session. Minutes are rounded up, as mfa-env status does.
 function mfa_env_prompt --description 'mfa-env session and time left'
     set -q MFA_ENV_PROFILE; or return 0
     string match -qr '^[0-9]+$' -- "$MFA_ENV_EXPIRATION"; or return 0
     set -l left (math "$MFA_ENV_EXPIRATION - "(date +%s))
+    set -l minutes (math "ceil($left / 60)")
     set -l text expired
-    if test $left -ge 3600
-        set text (printf '%dh%02dm' (math "floor($left / 3600)") (math "floor(($left % 3600) / 60)"))
+    if test $left -gt 0 -a $minutes -ge 60
+        set text (printf '%dh%02dm' (math "floor($minutes / 60)") (math "$minutes % 60"))
     else if test $left -gt 0
-        set text (printf '%dm' (math "floor($left / 60)"))
+        set text (printf '%dm' $minutes)
     end
-    printf '[%s %s]' "$MFA_ENV_PROFILE" $text
+    printf '[%s %s] ' "$MFA_ENV_PROFILE" $text
 end
 
 # 0 fine, 1 under 10 minutes left, 2 expired.

@@ -15,7 +15,7 @@ __mfa_env_update() {
     '' | *[!0-9]*) return 0 ;;
   esac
   [ -n "${MFA_ENV_PROFILE-}" ] || return 0
-  local now left minutes text
+  local now left minutes hours text
   if [ -n "${EPOCHSECONDS-}" ]; then
     now=$EPOCHSECONDS
   elif [ -n "${BASH_VERSION-}" ]; then
@@ -24,15 +24,18 @@ __mfa_env_update() {
     now=$(date +%s)
   fi
   left=$((MFA_ENV_EXPIRATION - now))
+  # Minutes rounded up, as mfa-env status does.
+  minutes=$(((left + 59) / 60))
+  hours=$((minutes / 60))
+  minutes=$((minutes % 60))
   if [ "$left" -le 0 ]; then
     text=expired
     __mfa_env_warn=2
-  elif [ "$left" -ge 3600 ]; then
-    minutes=$(((left % 3600) / 60))
+  elif [ "$hours" -gt 0 ]; then
     [ "$minutes" -ge 10 ] || minutes=0$minutes
-    text=$((left / 3600))h${minutes}m
+    text=${hours}h${minutes}m
   else
-    text=$((left / 60))m
+    text=${minutes}m
   fi
   if [ "$left" -gt 0 ] && [ "$left" -lt 600 ]; then
     __mfa_env_warn=1
@@ -40,10 +43,11 @@ __mfa_env_update() {
   __mfa_env_seg="[${MFA_ENV_PROFILE} ${text}] "
 }
 
-# Prints "[profile 1h23m]", or nothing without a session: for your own PS1 / PROMPT.
+# Prints "[profile 1h23m] " (with its own trailing space), or nothing without a session: for
+# your own PS1 / PROMPT, as PS1='$(mfa_env_prompt)'$PS1.
 mfa_env_prompt() {
   __mfa_env_update
-  printf '%s' "${__mfa_env_seg% }"
+  printf '%s' "$__mfa_env_seg"
 }
 
 # Escape sequences for the segment: yellow under 10 minutes, red once expired.

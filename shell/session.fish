@@ -1,27 +1,31 @@
 # fish init command for `mfa-env shell`, run after the user's own config: the countdown in
 # front of their prompt. Code only: the credentials live in the environment.
 
-if functions -q fish_prompt
-    functions -c fish_prompt __mfa_env_user_prompt
+if functions -q fish_prompt; and functions fish_prompt | string match -q '*mfa_env_prompt*'
+    # The user's own prompt shows the segment already (mfa-env init): it stays as it is.
 else
-    function __mfa_env_user_prompt
-        printf '> '
-    end
-end
-
-function fish_prompt
-    set -l seg (mfa_env_prompt)
-    if test -n "$seg"
-        switch (__mfa_env_warn)
-            case 1
-                set_color yellow
-            case 2
-                set_color red
+    if functions -q fish_prompt
+        functions -c fish_prompt __mfa_env_user_prompt
+    else
+        function __mfa_env_user_prompt
+            printf '> '
         end
-        printf '%s ' $seg
-        set_color normal
     end
-    __mfa_env_user_prompt
+
+    function fish_prompt
+        set -l seg (mfa_env_prompt)
+        if test -n "$seg"
+            switch (__mfa_env_warn)
+                case 1
+                    set_color yellow
+                case 2
+                    set_color red
+            end
+            printf '%s' $seg
+            set_color normal
+        end
+        __mfa_env_user_prompt
+    end
 end
 
 # Re-authenticates in place, so an expiring session does not force you out.
@@ -31,4 +35,6 @@ function mfa-env-refresh
     set -q MFA_ENV_BIN; and set bin $MFA_ENV_BIN
     # On failure mfa-env prints nothing on stdout, so nothing is sourced.
     command $bin export $MFA_ENV_PROFILE --refresh --shell fish $argv | source
+    # mfa-env's status (130 after Ctrl-C at the prompt), not source's.
+    return $pipestatus[1]
 end

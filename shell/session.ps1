@@ -3,7 +3,7 @@
 $global:__mfa_env_user_prompt = $function:prompt
 function global:prompt {
     $seg = mfa_env_prompt
-    if ($seg) { Write-Host "$seg " -NoNewline -ForegroundColor Yellow }
+    if ($seg) { Write-Host $seg -NoNewline -ForegroundColor Yellow }
     & $global:__mfa_env_user_prompt
 }
 function global:mfa-env-refresh {

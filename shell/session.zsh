@@ -17,10 +17,11 @@ __mfa_env_precmd() {
   # A profile name may hold %, which zsh's prompt would read as an escape.
   __mfa_env_seg=${__mfa_env_seg//\%/%%}
   # Themes that rebuild PROMPT at every prompt lose the prefix: put it back. Single quotes:
-  # the segment expands at each prompt (prompt_subst), not now.
+  # the segment expands at each prompt (prompt_subst), not now. A prompt that shows it already
+  # (PROMPT='$(mfa_env_prompt)'… from mfa-env init) is left alone.
   # shellcheck disable=SC2016
   case $PROMPT in
-    *'${__mfa_env_seg}'*) ;;
+    *'${__mfa_env_seg}'* | *mfa_env_prompt*) ;;
     *) PROMPT='%{${__mfa_env_color}%}${__mfa_env_seg}%{${__mfa_env_reset}%}'$PROMPT ;;
   esac
 }

@@ -6,7 +6,7 @@ use crate::debug;
 use crate::duration::human;
 use crate::env::EnvSession;
 use crate::error::{fail, mask_key, Exit};
-use crate::mfa::{CodeSource, Guard, PROMPT_TRIES};
+use crate::mfa::{Attempt, CodeSource, Guard, PROMPT_TRIES};
 use crate::profile::{Resolved, RoleSpec};
 use crate::sts::{CaBundle, Credentials, Limits, Signer, Sts, StsError};
 
@@ -89,6 +89,7 @@ pub fn authenticate(req: &Request) -> anyhow::Result<Session> {
                     req.profile,
                     crate::shell::prompt::time_left(creds.seconds_left())
                 );
+                duration_not_applied(req, &creds);
                 return Ok(Session {
                     profile: req.profile.clone(),
                     credentials: creds,
@@ -134,6 +135,7 @@ pub fn authenticate(req: &Request) -> anyhow::Result<Session> {
     // A cached session needs no async runtime and no network: answer it first.
     if !req.refresh {
         if let Some(credentials) = run.cached(&run.session_key(), "the session") {
+            duration_not_applied(req, &credentials);
             return Ok(Session {
                 profile: req.profile.clone(),
                 credentials,
@@ -152,11 +154,28 @@ pub fn authenticate(req: &Request) -> anyhow::Result<Session> {
         .map_err(|e| fail(Exit::Other, format!("cannot start the async runtime: {e}")))?;
     let (credentials, origin) = rt.block_on(run.execute())?;
     debug!("credentials from {origin:?}");
+    if origin == Origin::Cache {
+        duration_not_applied(req, &credentials);
+    }
     Ok(Session {
         profile: req.profile.clone(),
         credentials,
         region: resolved.region.clone(),
     })
+}
+
+/// `--duration` sets the length of a session that starts now; a live one is used as it is.
+/// Say so, rather than let the user believe the session lasts what they asked.
+fn duration_not_applied(req: &Request, creds: &Credentials) {
+    if let Some(asked) = req.duration {
+        eprintln!(
+            "mfa-env: using the cached session of '{}' ({} left); --duration {} applies to a new \
+             session: add --refresh to start one",
+            req.profile,
+            crate::shell::prompt::time_left(creds.seconds_left()),
+            human(asked)
+        );
+    }
 }
 
 /// Durations and path, validated before anything is asked or sent.
@@ -637,8 +656,9 @@ impl Run<'_> {
         Ok((creds, Origin::Sts))
     }
 
-    /// Gets a code and makes the call; a code typed at the prompt that STS rejects is asked
-    /// again, up to three tries.
+    /// Gets a code and makes the call. At the prompt, three codes in all: one that cannot be
+    /// sent (format, already used) and one STS rejects each cost a try and say how many are
+    /// left; the last failure is the run's error, said once.
     async fn with_code(
         &self,
         mut call: impl AsyncFnMut(&str) -> Result<Credentials, StsError>,
@@ -647,17 +667,24 @@ impl Run<'_> {
         let mut tries = 0;
         loop {
             tries += 1;
-            let code = self.code.get(serial, &self.guard)?;
+            let left = PROMPT_TRIES.saturating_sub(tries);
+            let code = match self.code.get(serial, &self.guard)? {
+                Attempt::Code(code) => code,
+                Attempt::Unusable(e) if left > 0 => {
+                    eprintln!("mfa-env: {e}; try again ({left} left)");
+                    continue;
+                }
+                Attempt::Unusable(e) => return Err(e),
+            };
             match call(&code).await {
                 Ok(creds) => {
                     self.guard.record(serial, &code);
                     return Ok(creds);
                 }
-                Err(StsError::InvalidCode) if self.code.may_retry() && tries < PROMPT_TRIES => {
+                Err(StsError::InvalidCode) if self.code.may_retry() && left > 0 => {
                     eprintln!(
-                        "mfa-env: {}; try again ({} left)",
-                        StsError::InvalidCode,
-                        PROMPT_TRIES - tries
+                        "mfa-env: {}; try again ({left} left)",
+                        StsError::InvalidCode
                     );
                 }
                 Err(e) => return Err(e.into_failure()),

@@ -4,7 +4,9 @@
 use std::ffi::OsString;
 
 use clap::{Args, Parser, Subcommand};
-use clap_complete::engine::{ArgValueCandidates, CompletionCandidate};
+use clap_complete::engine::{
+    ArgValueCandidates, ArgValueCompleter, CompletionCandidate, PathCompleter, ValueCompleter,
+};
 
 use crate::shell::Shell;
 
@@ -55,8 +57,9 @@ pub enum Command {
     Shell(ShellArgs),
     /// Show the session in this environment (exit 0 live, 7 none, 8 expired).
     Status(StatusArgs),
-    /// Print shell code that removes every variable mfa-env sets.
-    #[command(visible_alias = "off")]
+    /// Print shell code that removes every variable mfa-env sets (also: off).
+    // A hidden alias: completion lists one name per command, and it should be the real one.
+    #[command(alias = "off")]
     Unset(UnsetArgs),
     /// Print credentials as JSON for `credential_process` in ~/.aws/config.
     CredentialProcess(CredentialProcessArgs),
@@ -71,12 +74,87 @@ pub enum Command {
 }
 
 fn profile_candidates() -> Vec<CompletionCandidate> {
+    // `mfa-env exec -- ter<Tab>`: clap's engine offers the next positional (PROFILE) after
+    // `--`, but the command goes there.
+    if let Some(position) = after_escape() {
+        return command_candidates(position, std::ffi::OsStr::new(""));
+    }
     crate::profile::Profiles::load()
         .map(|p| p.names())
         .unwrap_or_default()
         .into_iter()
         .map(CompletionCandidate::new)
         .collect()
+}
+
+/// Where the word being completed stands after `exec … --` (0: the command), read from the
+/// completion request itself: clap's engine (pinned in Cargo.toml) gives the words after `--`
+/// to whichever positional comes next, not to CMD. The scripts run `mfa-env -- WORDS…` with the
+/// index of the current word in `_CLAP_COMPLETE_INDEX` (fish: the last word). Only completers
+/// call this, and they run only for a completion request.
+fn after_escape() -> Option<usize> {
+    let words: Vec<OsString> = std::env::args_os()
+        .skip_while(|a| a != "--")
+        .skip(1)
+        .collect();
+    let current = std::env::var("_CLAP_COMPLETE_INDEX")
+        .ok()
+        .and_then(|i| i.parse::<usize>().ok())
+        .unwrap_or(words.len().saturating_sub(1));
+    let before = words.get(..current)?;
+    let exec = before.iter().position(|w| w == "exec")?;
+    let escape = exec + 1 + before[exec + 1..].iter().position(|w| w == "--")?;
+    Some(current - escape - 1)
+}
+
+/// Completes what follows `exec PROFILE --` as a shell does: a command name from PATH (or a
+/// path), then files for its arguments. Nothing for words not after `--`.
+struct CommandCompleter;
+
+impl ValueCompleter for CommandCompleter {
+    fn complete(&self, current: &std::ffi::OsStr) -> Vec<CompletionCandidate> {
+        match after_escape() {
+            Some(position) => command_candidates(position, current),
+            None => Vec::new(),
+        }
+    }
+
+    fn complete_at(&self, _: usize, current: &std::ffi::OsStr) -> Vec<CompletionCandidate> {
+        self.complete(current)
+    }
+}
+
+/// A command name from PATH (position 0, unless a path is being typed), else a path.
+fn command_candidates(position: usize, current: &std::ffi::OsStr) -> Vec<CompletionCandidate> {
+    let typed = current.to_string_lossy();
+    if position > 0 || typed.contains(std::path::MAIN_SEPARATOR) {
+        return PathCompleter::any().complete(current);
+    }
+    let mut names: Vec<String> = std::env::var_os("PATH")
+        .map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|dir| std::fs::read_dir(dir).ok())
+        .flat_map(|entries| entries.flatten())
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            (name.starts_with(&*typed) && is_executable(&e.path())).then_some(name)
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    names.into_iter().map(CompletionCandidate::new).collect()
+}
+
+#[cfg(unix)]
+fn is_executable(path: &std::path::Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(not(unix))]
+fn is_executable(path: &std::path::Path) -> bool {
+    path.is_file()
 }
 
 /// How to authenticate; shared by export, exec, shell and credential-process.
@@ -141,8 +219,18 @@ pub struct ExecArgs {
     #[command(flatten)]
     pub auth: AuthArgs,
 
+    /// Words after PROFILE that are not after `--`: a command written without it, which mfa-env
+    /// points out rather than guess. (Completion after `--` lands here too: see after_escape.)
+    #[arg(
+        hide = true,
+        value_name = "WORDS",
+        allow_hyphen_values = true,
+        add = ArgValueCompleter::new(CommandCompleter)
+    )]
+    pub stray: Vec<OsString>,
+
     /// The command and its arguments, after `--` [default: $SHELL].
-    #[arg(last = true, value_name = "CMD")]
+    #[arg(last = true, value_name = "CMD", add = ArgValueCompleter::new(CommandCompleter))]
     pub command: Vec<OsString>,
 }
 
@@ -151,7 +239,7 @@ pub struct ShellArgs {
     #[command(flatten)]
     pub auth: AuthArgs,
 
-    /// Shell to start [default: $SHELL].
+    /// Shell to start [default: the calling shell, then $SHELL].
     #[arg(short, long, value_enum)]
     pub shell: Option<Shell>,
 

@@ -133,6 +133,8 @@ pub fn validate(changes: &[Change]) -> anyhow::Result<()> {
 
 /// Applies changes to a command's environment (exec, shell): values go directly, no quoting.
 pub fn apply_to_command(cmd: &mut std::process::Command, changes: &[Change]) {
+    // Set by the init wrapper for its own call only: a child's mfa-env runs are not the wrapper's.
+    cmd.env_remove(crate::shell::hint::WRAPPER_VAR);
     for change in changes {
         match change {
             Change::Set(n, v) => {

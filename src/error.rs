@@ -10,6 +10,8 @@ use std::fmt;
 pub enum Exit {
     /// Anything not listed below (I/O, an unexpected answer).
     Other,
+    /// The command line is wrong (as clap reports its own usage errors).
+    Usage,
     /// Profile or configuration problem: unknown profile, no MFA device, no long-term keys.
     Config,
     /// MFA code problem: bad format, rejected, no terminal to ask on, reused, mfa_process failed.
@@ -37,6 +39,7 @@ impl Exit {
     pub fn code(self) -> i32 {
         match self {
             Exit::Other => 1,
+            Exit::Usage => 2,
             Exit::Config => 3,
             Exit::Mfa => 4,
             Exit::Denied => 5,

@@ -15,8 +15,16 @@ use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{fail, Exit};
 
-/// How many times a code typed at the prompt may be rejected before giving up.
+/// How many codes may be typed at the prompt, badly formatted or rejected by STS alike.
 pub const PROMPT_TRIES: u32 = 3;
+
+/// One try at getting a code.
+pub enum Attempt {
+    Code(Zeroizing<String>),
+    /// A code typed at the prompt that cannot be sent (not six digits, already used): the
+    /// caller may ask again, from the same budget as codes STS rejects.
+    Unusable(anyhow::Error),
+}
 /// TOTP time step.
 const STEP: i64 = 30;
 
@@ -42,13 +50,14 @@ impl CodeSource {
         matches!(self, CodeSource::Prompt)
     }
 
-    /// Gets one valid code, refusing one the guard knows was spent.
-    pub fn get(&self, serial: &str, guard: &Guard) -> anyhow::Result<Zeroizing<String>> {
+    /// Gets one code, refusing one the guard knows was spent. The prompt asks once: a code
+    /// typed there that cannot be sent is `Attempt::Unusable`, for the caller's budget.
+    pub fn get(&self, serial: &str, guard: &Guard) -> anyhow::Result<Attempt> {
         match self {
             CodeSource::Flag(raw) => {
                 let code = normalize(raw, "--token-code")?;
                 guard.check(serial, &code)?;
-                Ok(code)
+                Ok(Attempt::Code(code))
             }
             CodeSource::Process(cmd) => {
                 let code = run_process(cmd)?;
@@ -62,25 +71,18 @@ impl CodeSource {
                     std::thread::sleep(Duration::from_secs(wait as u64 + 1));
                     let code = run_process(cmd)?;
                     guard.check(serial, &code).map_err(|_| reused)?;
-                    return Ok(code);
+                    return Ok(Attempt::Code(code));
                 }
-                Ok(code)
+                Ok(Attempt::Code(code))
             }
             CodeSource::Prompt => {
-                let mut last_err = None;
-                for _ in 0..PROMPT_TRIES {
-                    let typed = prompt_tty(&format!("Enter MFA code for {serial}: "))?;
-                    let checked = normalize(&typed, "the code")
-                        .and_then(|code| guard.check(serial, &code).map(|()| code));
-                    match checked {
-                        Ok(code) => return Ok(code),
-                        Err(e) => {
-                            eprintln!("mfa-env: {e}");
-                            last_err = Some(e);
-                        }
-                    }
-                }
-                Err(last_err.unwrap_or_else(|| fail(Exit::Mfa, "no MFA code entered")))
+                let typed = prompt_tty(&format!("Enter MFA code for {serial}: "))?;
+                let checked = normalize(&typed, "the code")
+                    .and_then(|code| guard.check(serial, &code).map(|()| code));
+                Ok(match checked {
+                    Ok(code) => Attempt::Code(code),
+                    Err(e) => Attempt::Unusable(e),
+                })
             }
         }
     }

@@ -147,11 +147,26 @@ impl Profiles {
                 .split_whitespace()
                 .map(str::to_string)
                 .collect();
+            // Editors on Windows save a byte-order mark, which the parser reads as text.
+            let said = words.join(" ");
+            let bom = files
+                .iter()
+                .find(|f| {
+                    f.bytes.starts_with(b"\xEF\xBB\xBF")
+                        && said.contains(&*f.path.to_string_lossy())
+                })
+                .map(|f| {
+                    format!(
+                        "; {} starts with a UTF-8 byte-order mark: save it as UTF-8 without one",
+                        f.path.display()
+                    )
+                })
+                .unwrap_or_default();
             fail(
                 Exit::Config,
                 format!(
-                    "cannot read the AWS config files: {}",
-                    crate::error::sanitize_line(&words.join(" "), 300)
+                    "cannot read the AWS config files: {}{bom}",
+                    crate::error::sanitize_line(&said, 300)
                 ),
             )
         })?;
@@ -236,6 +251,21 @@ impl Profiles {
         }
         let chain = self.walk(name)?;
         let Some(mfa_serial) = chain.mfa_serial else {
+            if let Some(wrapped) = self
+                .profile(name)
+                .and_then(|p| p.get("credential_process"))
+                .and_then(wrapped_by_mfa_env)
+            {
+                return Err(fail(
+                    Exit::Config,
+                    format!(
+                        "profile '{name}' gets its credentials from mfa-env itself \
+                         (credential_process = mfa-env credential-process {wrapped}): it is for \
+                         tools that read {}; give mfa-env the profile it wraps: '{wrapped}'",
+                        config_file_display()
+                    ),
+                ));
+            }
             return Err(no_mfa_device(
                 name,
                 &chain.source_profile,
@@ -528,6 +558,32 @@ struct Chain {
     region: Option<String>,
 }
 
+/// The profile a `credential_process` command hands to `mfa-env credential-process`, if that is
+/// what it runs: the wrapper profile a user writes for other tools.
+fn wrapped_by_mfa_env(command: &str) -> Option<String> {
+    let mut words = command.split_whitespace();
+    words.find(|w| {
+        let base = w
+            .trim_matches(['"', '\''])
+            .rsplit(['/', '\\'])
+            .next()
+            .unwrap_or("");
+        base == "mfa-env" || base == "mfa-env.exe"
+    })?;
+    words.find(|w| *w == "credential-process")?;
+    while let Some(w) = words.next() {
+        match w {
+            // The options that take a value (as a separate word).
+            "-t" | "--token-code" | "-d" | "--duration" => {
+                words.next();
+            }
+            w if w.starts_with('-') => {}
+            w => return Some(w.trim_matches(['"', '\'']).to_string()),
+        }
+    }
+    None
+}
+
 fn no_mfa_device(name: &str, source: &str, session_token: bool) -> anyhow::Error {
     let key = "mfa_serial = arn:aws:iam::ACCOUNT_ID:mfa/DEVICE_NAME";
     let where_ = if session_token || source == name {
@@ -809,6 +865,32 @@ mod tests {
     }
 
     #[test]
+    fn a_wrapper_profile_points_to_the_profile_it_wraps() {
+        assert_eq!(
+            wrapped_by_mfa_env("mfa-env credential-process work-admin").as_deref(),
+            Some("work-admin")
+        );
+        assert_eq!(
+            wrapped_by_mfa_env("/home/a/.cargo/bin/mfa-env -v credential-process -t 1 'w'")
+                .as_deref(),
+            Some("w")
+        );
+        assert_eq!(
+            wrapped_by_mfa_env("\"C:\\bin\\mfa-env.exe\" credential-process w").as_deref(),
+            Some("w")
+        );
+        assert_eq!(wrapped_by_mfa_env("op read op://x"), None);
+        assert_eq!(wrapped_by_mfa_env("mfa-env export w"), None);
+        let config = "[profile tf]\ncredential_process = mfa-env credential-process work\n";
+        let err = outcome(resolve_in(&env(), &files(config, ""), "tf"));
+        assert!(
+            err.contains("gets its credentials from mfa-env itself")
+                && err.contains("give mfa-env the profile it wraps: 'work'"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn the_home_is_expanded_as_the_sdk_does() {
         assert_eq!(
             expand_home("~/.aws/config", Some("/h/")),
@@ -875,6 +957,15 @@ mod tests {
                 "{lines:?} elsewhere"
             );
         }
+        let bom = format!("\u{feff}{good}");
+        let err = outcome(resolve_in(&env(), &files(&bom, credentials), "dev"));
+        assert!(
+            err.contains("on line 1: ")
+                && err.ends_with(
+                    "/t/config starts with a UTF-8 byte-order mark: save it as UTF-8 without one"
+                ),
+            "{err}"
+        );
         for at in ["[profile other\n", "[profile dev\n"] {
             let text = format!("{good}{at}region = x\n");
             let err = outcome(resolve_in(&env(), &files(&text, credentials), "dev"));

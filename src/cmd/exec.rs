@@ -9,6 +9,21 @@ use crate::env::{apply_to_command, session_changes, SessionVars};
 use crate::error::{fail, Exit};
 
 pub fn run(args: ExecArgs) -> anyhow::Result<i32> {
+    if !args.stray.is_empty() {
+        let profile = args.auth.profile.as_deref().unwrap_or("PROFILE");
+        let words: Vec<String> = args
+            .stray
+            .iter()
+            .map(|w| w.to_string_lossy().into_owned())
+            .collect();
+        return Err(fail(
+            Exit::Usage,
+            format!(
+                "the command goes after --: mfa-env exec {profile} -- {}",
+                words.join(" ")
+            ),
+        ));
+    }
     let req = super::request(&args.auth);
     let session = authenticate(&req)?;
     let changes = session_changes(&SessionVars {

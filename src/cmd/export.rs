@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use crate::auth::authenticate;
 use crate::cli::ExportArgs;
 use crate::env::{session_changes, SessionVars};
-use crate::shell::{detect, Shell};
+use crate::shell::{detect, hint};
 
 pub fn run(args: &ExportArgs) -> anyhow::Result<i32> {
     let req = super::request(&args.auth);
@@ -21,7 +21,7 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<i32> {
         super::withheld_on_terminal(&session, "nothing was applied");
         eprintln!(
             "  apply it to this shell:  {}",
-            apply_hint(shell, &session.profile)
+            hint::apply(shell, Some(&session.profile))
         );
         eprintln!(
             "  or run one command:      mfa-env exec {} -- aws sts get-caller-identity",
@@ -32,14 +32,4 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<i32> {
     }
     super::print_stdout(&code)?;
     Ok(0)
-}
-
-/// How a user of `shell` applies the output.
-pub fn apply_hint(shell: Shell, profile: &str) -> String {
-    let p = shell.quote(profile);
-    match shell {
-        Shell::Bash | Shell::Zsh | Shell::Sh => format!("eval \"$(mfa-env {p})\""),
-        Shell::Fish => format!("mfa-env {p} | source"),
-        Shell::Powershell => format!("mfa-env {p} | Out-String | Invoke-Expression"),
-    }
 }

@@ -17,7 +17,7 @@ pub fn script(shell: Shell, cmd: &str) -> anyhow::Result<String> {
         Shell::Powershell => (PROMPT_PS1, INIT_PS1, CompletionShell::Powershell),
         Shell::Sh => return Err(fail(
             Exit::Config,
-            "init supports bash, zsh, fish and powershell; with sh use eval \"$(mfa-env PROFILE)\"",
+            "init supports bash, zsh, fish and powershell; with sh use eval \"$(mfa-env PROFILE)\" and eval \"$(mfa-env unset)\"",
         )),
     };
     let mut out = String::new();
@@ -32,17 +32,33 @@ pub fn script(shell: Shell, cmd: &str) -> anyhow::Result<String> {
     let registration = script_for(completion, "mfa-env")?;
     let wrapper = script_for(completion, cmd)?;
     if shell == Shell::Zsh {
-        // compdef exists only after compinit; without it there is nothing to register with.
-        out.push_str("if command -v compdef >/dev/null 2>&1; then\n");
+        // compdef exists only after compinit. Loaded before it (init first in .zshrc), the
+        // registration waits for the first prompt, by which time .zshrc has run compinit; if it
+        // never does, there is nothing to register with and nothing is said.
+        out.push_str("__mfa_env_complete() {\n");
         out.push_str(&registration);
         out.push_str(&wrapper);
-        out.push_str("fi\n");
+        out.push_str("}\n");
+        out.push_str(ZSH_COMPLETION_LATER);
     } else {
         out.push_str(&registration);
         out.push_str(&wrapper);
     }
     Ok(out)
 }
+
+/// Registers the zsh completions now if compinit has run, else at the first prompt.
+const ZSH_COMPLETION_LATER: &str = r#"if (( $+functions[compdef] )); then
+  __mfa_env_complete
+else
+  __mfa_env_complete_later() {
+    (( $+functions[compdef] )) && __mfa_env_complete
+    add-zsh-hook -d precmd __mfa_env_complete_later
+  }
+  autoload -Uz add-zsh-hook
+  add-zsh-hook precmd __mfa_env_complete_later
+fi
+"#;
 
 /// The subcommands whose output the wrapper applies to the shell instead of passing it on.
 pub const APPLIED: [&str; 2] = ["export", "unset"];

@@ -10,11 +10,7 @@ pub fn run(args: &LogoutArgs) -> anyhow::Result<i32> {
         return Ok(0);
     };
     if args.all {
-        let n = cache.clear();
-        eprintln!(
-            "mfa-env: forgot {n} cached session{}",
-            if n == 1 { "" } else { "s" }
-        );
+        eprintln!("mfa-env: {}", forgot(cache.clear(), ""));
         return Ok(0);
     }
     let name = default_profile(args.profile.as_deref());
@@ -22,9 +18,15 @@ pub fn run(args: &LogoutArgs) -> anyhow::Result<i32> {
     // A role's MFA session is its source's: forgetting it means the next run asks for a code.
     let keys = [source_key(&r), role_key(&r, false), role_key(&r, true)];
     let n = keys.iter().filter(|k| cache.remove(k)).count();
-    eprintln!(
-        "mfa-env: forgot {n} cached session{} for '{name}'",
-        if n == 1 { "" } else { "s" }
-    );
+    eprintln!("mfa-env: {}", forgot(n, &format!(" for '{name}'")));
     Ok(0)
+}
+
+/// One wording whatever was there: `no cached sessions`, `forgot 1 cached session`, ….
+fn forgot(n: usize, whose: &str) -> String {
+    match n {
+        0 => format!("no cached sessions{whose}"),
+        1 => format!("forgot 1 cached session{whose}"),
+        n => format!("forgot {n} cached sessions{whose}"),
+    }
 }

@@ -12,31 +12,46 @@ use crate::env::{apply_to_command, session_changes, EnvSession, SessionVars};
 use crate::error::{fail, Exit};
 use crate::shell::prompt::time_left;
 use crate::shell::scripts::*;
-use crate::shell::{quote_fish, quote_powershell, Shell};
+use crate::shell::{calling_shell, detect, hint, quote_fish, quote_powershell, Shell};
+
+/// Set in the environment of the shells `mfa-env shell` starts: `exit` leaves them.
+pub const SUBSHELL_VAR: &str = "MFA_ENV_SUBSHELL";
 
 pub fn run(args: ShellArgs) -> anyhow::Result<i32> {
     let req = super::request(&args.auth);
     let live = EnvSession::read();
     if let (Some(current), Some(left)) = (live.profile.as_deref(), live.seconds_left()) {
         if current != req.profile && left > 0 && !args.force {
+            // In a subshell of ours `exit` leaves it; in a shell where the session was applied
+            // (eval), `exit` would close the terminal: drop the session instead.
+            let leave = if std::env::var_os(SUBSHELL_VAR).is_some() {
+                "type exit to leave it first".to_string()
+            } else {
+                format!("drop it first with: {}", hint::drop_session(detect()))
+            };
             return Err(fail(
                 Exit::Config,
                 format!(
-                    "already inside an mfa-env session of '{current}' ({} left): type exit to \
-                     leave it first, or pass --force to start '{}' inside it",
+                    "already inside an mfa-env session of '{current}' ({} left): {leave}; or \
+                     pass --force to start '{}' inside it",
                     time_left(left),
                     req.profile
                 ),
             ));
         }
     }
-    let program: OsString = match args.shell {
-        Some(s) => OsString::from(default_program(s)),
-        None => user_shell(),
+    // The shell asked for, else the one the user is typing in (as export decides), else $SHELL.
+    let (program, kind): (OsString, Option<Shell>) = match args.shell {
+        Some(s) => (OsString::from(default_program(s)), Some(s)),
+        None => match calling_shell() {
+            Some((shell, program)) => (program, Some(shell)),
+            None => {
+                let program = user_shell();
+                let kind = Shell::from_program(&program.to_string_lossy());
+                (program, kind)
+            }
+        },
     };
-    let kind = args
-        .shell
-        .or_else(|| Shell::from_program(&program.to_string_lossy()));
     let session = authenticate(&req)?;
     let changes = session_changes(&SessionVars {
         profile: &session.profile,
@@ -61,6 +76,7 @@ pub fn run(args: ShellArgs) -> anyhow::Result<i32> {
     if let Ok(exe) = std::env::current_exe() {
         cmd.env("MFA_ENV_BIN", exe);
     }
+    cmd.env(SUBSHELL_VAR, "1");
 
     let status = run_to_end(&mut cmd).map_err(|e| launch_error(&program, &e))?;
     drop(dir);

@@ -4,6 +4,7 @@ use crate::cli::StatusArgs;
 use crate::env::EnvSession;
 use crate::error::{mask_key, Exit};
 use crate::shell::prompt::time_left;
+use crate::shell::{detect, hint};
 use crate::sts::rfc3339;
 
 pub fn run(args: &StatusArgs) -> anyhow::Result<i32> {
@@ -12,7 +13,10 @@ pub fn run(args: &StatusArgs) -> anyhow::Result<i32> {
         if args.json {
             super::print_stdout("{\"active\":false}\n")?;
         } else {
-            eprintln!("mfa-env: no mfa-env session in this environment; start one with: eval \"$(mfa-env PROFILE)\"");
+            eprintln!(
+                "mfa-env: no mfa-env session in this environment; start one with: {}",
+                hint::apply(detect(), None)
+            );
         }
         return Ok(Exit::NoSession.code());
     };

@@ -1,10 +1,13 @@
 //! Which shell will read our output: the parent process first (the shell running
 //! `eval "$(mfa-env …)"` or `mfa-env … | source`), then `$SHELL`, then POSIX.
 
+use std::ffi::OsString;
+
 use super::Shell;
 
 pub fn detect() -> Shell {
-    parent_shell()
+    calling_shell()
+        .map(|(shell, _)| shell)
         .or_else(|| {
             std::env::var("SHELL")
                 .ok()
@@ -13,15 +16,22 @@ pub fn detect() -> Shell {
         .unwrap_or(Shell::Sh)
 }
 
+/// The shell that started mfa-env, and the program to start another of it: what `shell` runs
+/// when no `--shell` is given, before `$SHELL` (which a terminal multiplexer may have set to
+/// another shell than the one the user is typing in).
 #[cfg(target_os = "linux")]
-fn parent_shell() -> Option<Shell> {
+pub fn calling_shell() -> Option<(Shell, OsString)> {
     // SAFETY: getppid has no preconditions and cannot fail.
     let ppid = unsafe { libc::getppid() };
     let comm = std::fs::read_to_string(format!("/proc/{ppid}/comm")).ok()?;
-    Shell::from_program(comm.trim())
+    let shell = Shell::from_program(comm.trim())?;
+    let program = std::fs::read_link(format!("/proc/{ppid}/exe"))
+        .map(OsString::from)
+        .unwrap_or_else(|_| OsString::from(comm.trim().trim_start_matches('-')));
+    Some((shell, program))
 }
 
 #[cfg(not(target_os = "linux"))]
-fn parent_shell() -> Option<Shell> {
+pub fn calling_shell() -> Option<(Shell, OsString)> {
     None
 }

@@ -1,10 +1,11 @@
 //! The shells mfa-env speaks: rendering, quoting, detection and prompt text.
 
 mod detect;
+pub mod hint;
 pub mod prompt;
 mod quote;
 
-pub use detect::detect;
+pub use detect::{calling_shell, detect};
 pub use quote::{quote_fish, quote_posix, quote_powershell};
 
 use crate::env::Change;

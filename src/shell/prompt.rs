@@ -1,13 +1,16 @@
 //! Time-left text for status and messages; the shell snippets in `shell/` compute the same
 //! text themselves, without forking.
 
-/// `11h58m`, `59m`, `4m` (minutes rounded down), `0m` in the last minute, `expired` once past.
+/// `11h58m`, `59m`, `4m`, `1m` in the last minute, `expired` once past. Minutes are rounded
+/// up, as a countdown does: a 12-hour session shows `12h00m` for its first minute, everywhere
+/// (status, list, messages and the prompts in shell/, which compute the same).
 pub fn time_left(seconds: i64) -> String {
     if seconds <= 0 {
         return "expired".to_string();
     }
-    let hours = seconds / 3600;
-    let minutes = (seconds % 3600) / 60;
+    let total_minutes = (seconds + 59) / 60;
+    let hours = total_minutes / 60;
+    let minutes = total_minutes % 60;
     if hours > 0 {
         format!("{hours}h{minutes:02}m")
     } else {
@@ -21,12 +24,17 @@ mod tests {
 
     #[test]
     fn formats_time_left() {
+        assert_eq!(time_left(43_200), "12h00m");
+        assert_eq!(time_left(43_199), "12h00m");
+        assert_eq!(time_left(43_140), "11h59m");
         assert_eq!(time_left(43_080), "11h58m");
         assert_eq!(time_left(3_600), "1h00m");
-        assert_eq!(time_left(3_599), "59m");
-        assert_eq!(time_left(59), "0m");
+        assert_eq!(time_left(3_599), "1h00m");
+        assert_eq!(time_left(3_540), "59m");
+        assert_eq!(time_left(59), "1m");
+        assert_eq!(time_left(1), "1m");
         assert_eq!(time_left(0), "expired");
         assert_eq!(time_left(-5), "expired");
-        assert_eq!(time_left(5_000), "1h23m");
+        assert_eq!(time_left(5_000), "1h24m");
     }
 }

@@ -36,6 +36,7 @@ fn committed_man_pages_are_fresh_and_render() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("completions/man");
     let fresh = tempfile::tempdir().unwrap();
     clap_mangen::generate_to(mfa_env::cli::Cli::command(), fresh.path()).unwrap();
+    add_value_names_to_synopses(fresh.path());
     if std::env::var_os("MFA_ENV_UPDATE_COMPLETIONS").is_some() {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
@@ -80,6 +81,61 @@ fn committed_man_pages_are_fresh_and_render() {
         assert_eq!(out.status, 0, "{name}: {}", out.stderr);
         assert_eq!(out.stderr, "", "groff warns about {name}");
         assert!(out.stdout.contains("mfa-env"), "{name} renders empty");
+    }
+}
+
+/// clap_mangen writes `[-t|--token-code]` in a synopsis, without the value the option takes:
+/// each page's SYNOPSIS gets it (`[-t|--token-code CODE]`), as its OPTIONS section has it. The
+/// test below then requires every value name in the synopsis, so a change in clap_mangen's
+/// layout cannot drop them silently.
+fn add_value_names_to_synopses(dir: &std::path::Path) {
+    fn walk(cmd: &clap::Command, file: String, out: &mut Vec<(String, clap::Command)>) {
+        for sub in cmd.get_subcommands() {
+            walk(sub, format!("{file}-{}", sub.get_name()), out);
+        }
+        out.push((format!("{file}.1"), cmd.clone()));
+    }
+    use clap::CommandFactory;
+    let mut pages = Vec::new();
+    walk(
+        &mfa_env::cli::Cli::command(),
+        "mfa-env".to_string(),
+        &mut pages,
+    );
+    for (file, cmd) in pages {
+        let path = dir.join(&file);
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        let at = lines
+            .iter()
+            .position(|l| l == ".SH SYNOPSIS")
+            .expect("a synopsis")
+            + 1;
+        for arg in cmd
+            .get_arguments()
+            .filter(|a| !a.is_positional() && !a.is_hide_set())
+        {
+            let takes_value = arg.get_action().takes_values();
+            let Some(names) = arg.get_value_names().filter(|_| takes_value) else {
+                continue;
+            };
+            let value = names.join(" ");
+            let flag = match (arg.get_long(), arg.get_short()) {
+                (Some(long), _) => format!("\\fB\\-\\-{}\\fR]", long.replace('-', "\\-")),
+                (None, Some(short)) => format!("\\fB\\-{short} \\fR]"),
+                (None, None) => continue,
+            };
+            let with = format!("{} \\fI{value}\\fR]", flag.trim_end_matches(']'));
+            assert!(
+                lines[at].contains(&flag),
+                "{file}: {flag} not in {}",
+                lines[at]
+            );
+            lines[at] = lines[at].replace(&flag, &with);
+        }
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
     }
 }
 
@@ -228,9 +284,10 @@ fn prompt_segment_for_live_near_expiry_expired_and_none() {
     let f = Fixture::new();
     let now = crate::support::fake_sts::now();
     let cases = [
-        (Some(now + 5_000), "[work 1h23m]"),
-        (Some(now + 299), "[work 4m]"),
-        (Some(now - 5), "[work expired]"),
+        // Minutes rounded up, and the segment carries its own trailing space.
+        (Some(now + 5_000), "[work 1h24m] "),
+        (Some(now + 299), "[work 5m] "),
+        (Some(now - 5), "[work expired] "),
         (None, ""),
     ];
     for (exp, want) in cases {
@@ -410,4 +467,61 @@ fn profiles_complete_in_bash_and_fish() {
             out.stdout
         );
     }
+}
+
+/// bash completion as a user meets it: the subcommands (`unset` by its name), and after
+/// `exec PROFILE --` a command from PATH, then files; nothing offered for a command without `--`.
+#[test]
+fn bash_completes_subcommands_and_commands_after_the_double_dash() {
+    let f = Fixture::new();
+    let bin = f.root.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let tool = bin.join("zzmfatool");
+    std::fs::write(&tool, "#!/bin/sh\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(f.root.path().join("zzdata.txt"), "").unwrap();
+    let complete = |words: &[&str]| -> Vec<String> {
+        let script =
+            format!(
+            "eval \"$(mfa-env completions bash)\"; COMP_WORDS=({}); COMP_CWORD={}; COMP_TYPE=9; \
+             _clap_complete_mfa_env mfa-env '{}' 2>/dev/null; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            words.iter().map(|w| format!("'{w}'")).collect::<Vec<_>>().join(" "),
+            words.len() - 1,
+            words[words.len() - 1],
+        );
+        let dir = std::path::Path::new(BIN)
+            .parent()
+            .unwrap()
+            .display()
+            .to_string();
+        let path = format!("{dir}:{}:{}", bin.display(), std::env::var("PATH").unwrap());
+        let mut c = f.command("bash");
+        c.args(["--norc", "-c", &script])
+            .env("PATH", path)
+            .current_dir(f.root.path());
+        let out = Out::from(c.output().unwrap());
+        out.stdout
+            .lines()
+            .map(|l| l.trim().to_string())
+            .filter(|l| !l.is_empty())
+            .collect()
+    };
+    let subcommands = complete(&["mfa-env", ""]);
+    for name in ["export", "exec", "shell", "status", "unset"] {
+        assert!(
+            subcommands.contains(&name.to_string()),
+            "{name}: {subcommands:?}"
+        );
+    }
+    assert_eq!(
+        complete(&["mfa-env", "exec", "dev", "--", "zzmfa"]),
+        ["zzmfatool"]
+    );
+    assert_eq!(complete(&["mfa-env", "exec", "--", "zzmfa"]), ["zzmfatool"]);
+    assert_eq!(
+        complete(&["mfa-env", "exec", "dev", "--", "zzmfatool", "zzda"]),
+        ["zzdata.txt"]
+    );
+    assert!(complete(&["mfa-env", "exec", "dev", "zzmfa"]).is_empty());
 }

@@ -169,7 +169,10 @@ fn moto_end_to_end() {
         5,
         "AWS rejected the long-term keys (InvalidClientTokenId)",
     );
-    let out = f.run_with(&["wrongsecret", "-t", "100006"], &env);
+    // Same key id and device as `moto`, so its cached MFA session would serve this profile (the
+    // session is keyed on the key id, not the secret, so a cache hit never needs the secret):
+    // --no-cache makes moto check the signature.
+    let out = f.run_with(&["wrongsecret", "--no-cache", "-t", "100006"], &env);
     f.assert_failure(
         &out,
         5,

@@ -148,7 +148,7 @@ fn a_session_that_expires_shows_expired() {
         );
         // The first prompt shows the last minute, or already `expired` if the shell was slow
         // to start; either way the next prompt after the expiry must say `expired`.
-        p.exp_regex(r"\[dev (0m|expired)\]").unwrap();
+        p.exp_regex(r"\[dev (1m|expired)\]").unwrap();
         while now() <= expires {
             std::thread::sleep(std::time::Duration::from_millis(200));
         }
@@ -294,11 +294,8 @@ fn status_and_unset_in_real_shells() {
         out.stderr
     );
     assert!(out.stdout.contains("kind:       session-token"));
-    assert!(
-        out.stdout.contains("time left:  11h59m") || out.stdout.contains("time left:  12h00m"),
-        "{}",
-        out.stdout
-    );
+    // Minutes round up everywhere: a 12-hour session shows 12h00m for its first minute.
+    assert!(out.stdout.contains("time left:  12h00m"), "{}", out.stdout);
     assert!(out.stdout.contains("st=0"));
     assert!(out.stdout.contains("\"active\":true") && out.stdout.contains("\"profile\":\"dev\""));
     assert!(
@@ -451,4 +448,322 @@ fn ctrl_c_in_the_subshell_belongs_to_the_shell() {
         .unwrap();
     let status = wait_exit(&p, std::time::Duration::from_secs(20));
     assert!(status.ends_with(", 4)"), "{status}");
+}
+
+/// Runs `mfa-env shell dev` for `shell` in a pty with the given rc text, and returns the session
+/// at its first prompt (a 2-hour session: the segment reads `[dev 2h00m] `).
+fn shell_with_rc(f: &Fixture, shell: &str, rc: &str) -> PtySession {
+    match shell {
+        "bash" => std::fs::write(f.home.join(".bashrc"), rc).unwrap(),
+        "zsh" => std::fs::write(f.home.join(".zshrc"), rc).unwrap(),
+        _ => {
+            let fish = f.home.join(".config/fish");
+            std::fs::create_dir_all(&fish).unwrap();
+            std::fs::write(fish.join("config.fish"), rc).unwrap();
+        }
+    }
+    let bin_dir = std::path::Path::new(BIN)
+        .parent()
+        .unwrap()
+        .display()
+        .to_string();
+    let path = format!("{bin_dir}:{}", std::env::var("PATH").unwrap_or_default());
+    pty(
+        f,
+        &[
+            "shell",
+            "dev",
+            "--shell",
+            shell,
+            "--duration",
+            "2h",
+            "-t",
+            &f.code(),
+        ],
+        &[("PATH", &path)],
+    )
+}
+
+/// The next prompt's text, up to `marker` (the user's own prompt): the segment must be there
+/// exactly once, in front of it.
+fn assert_one_segment(p: &mut PtySession, marker: &str, what: &str) {
+    p.send_line("").unwrap();
+    let before = p.exp_string(marker).unwrap();
+    let line = before.rsplit(['\n', '\r']).next().unwrap_or("");
+    assert!(
+        line.ends_with("[dev 2h00m] "),
+        "{what}: no segment before {marker:?}: {before:?}"
+    );
+    assert_eq!(line.matches("[dev ").count(), 1, "{what}: {before:?}");
+}
+
+/// Prompts rebuilt at every prompt (starship, themes, PROMPT_COMMAND='PS1=…') keep the
+/// countdown: bash re-applies it after the user's prompt code, once, with PROMPT_COMMAND as a
+/// string, as an array (bash 5.1+), or a starship-style function; zsh after a precmd.
+#[test]
+fn prompts_rebuilt_at_every_prompt_keep_the_countdown() {
+    let cases = [
+        (
+            "bash",
+            "PROMPT_COMMAND='PS1=\"dyn-bash \\w\\$ \"'\n",
+            "dyn-bash ",
+        ),
+        (
+            "bash",
+            "PROMPT_COMMAND=('PS1=\"arr-bash$ \"')\n",
+            "arr-bash$ ",
+        ),
+        (
+            "bash",
+            "starship_precmd() { PS1=\"star$ \"; }\nPROMPT_COMMAND=starship_precmd\n",
+            "star$ ",
+        ),
+        ("zsh", "precmd() { PROMPT=\"dyn-zsh%% \" }\n", "dyn-zsh% "),
+    ];
+    for (shell, rc, marker) in cases {
+        if !require(shell) {
+            continue;
+        }
+        let f = Fixture::new();
+        let mut p = shell_with_rc(&f, shell, rc);
+        p.exp_string(marker).unwrap();
+        for round in 0..2 {
+            assert_one_segment(&mut p, marker, &format!("{shell} {rc:?} prompt {round}"));
+        }
+        p.send_line("exit").unwrap();
+        wait_exit(&p, std::time::Duration::from_secs(20));
+    }
+}
+
+/// A prompt that shows the segment already (init's mfa_env_prompt in the user's rc) gets no
+/// second one in `mfa-env shell`.
+#[test]
+fn a_prompt_that_shows_the_segment_gets_no_second_one() {
+    let cases = [
+        (
+            "bash",
+            "eval \"$(mfa-env init bash)\"\nPS1='$(mfa_env_prompt)user$ '\n",
+            "user$ ",
+        ),
+        (
+            "zsh",
+            "eval \"$(mfa-env init zsh)\"\nsetopt prompt_subst\nPROMPT='$(mfa_env_prompt)user%% '\n",
+            "user% ",
+        ),
+        (
+            "fish",
+            "mfa-env init fish | source\nfunction fish_prompt; mfa_env_prompt; printf 'user> '; end\n",
+            "user> ",
+        ),
+    ];
+    for (shell, rc, marker) in cases {
+        if !require(shell) {
+            continue;
+        }
+        let f = Fixture::new();
+        let mut p = shell_with_rc(&f, shell, rc);
+        p.exp_string(marker).unwrap();
+        assert_one_segment(&mut p, marker, shell);
+        p.send_line("exit").unwrap();
+        wait_exit(&p, std::time::Duration::from_secs(20));
+    }
+}
+
+/// mfa-env-refresh in fish ends with mfa-env's own status: 130 after Ctrl-C at the prompt.
+#[test]
+fn fish_refresh_reports_ctrl_c() {
+    if !require("fish") {
+        return;
+    }
+    let f = Fixture::new();
+    let mut p = shell_with_rc(&f, "fish", "function fish_prompt; printf 'user> '; end\n");
+    p.exp_string("user> ").unwrap();
+    p.send_line("mfa-env-refresh; echo st=$status").unwrap();
+    p.exp_string("Enter MFA code").unwrap();
+    p.send_control('c').unwrap();
+    p.exp_string("st=130").unwrap();
+    p.send_line("exit").unwrap();
+    wait_exit(&p, std::time::Duration::from_secs(20));
+}
+
+/// `mfa-env shell` starts the shell the user is typing in (as export detects it), not `$SHELL`.
+#[test]
+fn shell_starts_the_calling_shell_before_dollar_shell() {
+    if !require("zsh") {
+        return;
+    }
+    let f = Fixture::new();
+    std::fs::write(f.home.join(".zshrc"), "PROMPT='zsh-user%% '\n").unwrap();
+    let script = format!("{BIN} shell dev -t {}; echo after", f.code());
+    let mut cmd = f.command("zsh");
+    cmd.args(["-f", "-c", &script])
+        .env("SHELL", "/bin/bash")
+        .env("TERM", "dumb");
+    let mut p = spawn_command(cmd, Some(20_000)).unwrap();
+    p.exp_string("zsh-user% ").unwrap();
+    p.send_line("echo \"version=$ZSH_VERSION\"").unwrap();
+    p.exp_regex(r"version=\d").unwrap();
+    p.send_line("exit").unwrap();
+    p.exp_string("after").unwrap();
+}
+
+/// Hints are written in the caller's shell, and as `mfa …` through the init wrapper; `shell`
+/// inside an applied session says how to drop it (exit would close the terminal), inside a
+/// subshell to type exit.
+#[test]
+fn hints_speak_the_callers_shell() {
+    let f = Fixture::new();
+    let later = (crate::support::fake_sts::now() + 3600).to_string();
+    let live = [
+        ("MFA_ENV_PROFILE", "dev"),
+        ("MFA_ENV_EXPIRATION", later.as_str()),
+    ];
+    let out = f.run_with(&["shell", "admin"], &live);
+    f.assert_failure(&out, 3, "drop it first with: eval \"$(mfa-env unset)\"");
+    let mut in_subshell = live.to_vec();
+    in_subshell.push(("MFA_ENV_SUBSHELL", "1"));
+    let out = f.run_with(&["shell", "admin"], &in_subshell);
+    f.assert_failure(&out, 3, "type exit to leave it first");
+    let mut wrapped = live.to_vec();
+    wrapped.push(("MFA_ENV_WRAPPER", "mfa"));
+    let out = f.run_with(&["shell", "admin"], &wrapped);
+    f.assert_failure(&out, 3, "drop it first with: mfa off");
+
+    let bin_dir = std::path::Path::new(BIN)
+        .parent()
+        .unwrap()
+        .display()
+        .to_string();
+    let path = format!("{bin_dir}:{}", std::env::var("PATH").unwrap_or_default());
+    let out = f.sh(
+        "bash",
+        &["-c", "eval \"$(mfa-env init bash)\"; mfa status"],
+        &[("PATH", &path)],
+    );
+    assert!(
+        out.stderr.contains("start one with: mfa PROFILE"),
+        "{}",
+        out.stderr
+    );
+    let out = f.sh("bash", &["-c", "mfa-env status"], &[("PATH", &path)]);
+    assert!(
+        out.stderr
+            .contains("start one with: eval \"$(mfa-env PROFILE)\""),
+        "{}",
+        out.stderr
+    );
+    if require("fish") {
+        let out = f.sh("fish", &["-c", "mfa-env status"], &[("PATH", &path)]);
+        assert!(
+            out.stderr
+                .contains("start one with: mfa-env PROFILE | source"),
+            "{}",
+            out.stderr
+        );
+        let out = f.sh(
+            "fish",
+            &["-c", "mfa-env init fish | source; mfa status"],
+            &[("PATH", &path)],
+        );
+        assert!(
+            out.stderr.contains("start one with: mfa PROFILE"),
+            "{}",
+            out.stderr
+        );
+    }
+    // The wrapper's marker is for its own call: a command run under exec does not inherit it.
+    let out = f.run_with(
+        &[
+            "exec",
+            "dev",
+            "-t",
+            &f.code(),
+            "--",
+            "sh",
+            "-c",
+            "echo w=${MFA_ENV_WRAPPER-none}",
+        ],
+        &[("MFA_ENV_WRAPPER", "mfa")],
+    );
+    assert_eq!(out.stdout, "w=none\n", "{}", out.stderr);
+}
+
+#[test]
+fn exec_without_the_double_dash_says_where_the_command_goes() {
+    let f = Fixture::new();
+    let out = f.run(&["exec", "dev", "env", "-0"]);
+    f.assert_failure(
+        &out,
+        2,
+        "the command goes after --: mfa-env exec dev -- env -0",
+    );
+    assert!(f.sts.requests().is_empty());
+}
+
+/// --duration starts sessions; a cached one is used as it is, and mfa-env says so.
+#[test]
+fn duration_with_a_cached_session_is_pointed_out() {
+    let f = Fixture::new();
+    assert_eq!(
+        f.run(&["dev", "--shell", "bash", "-t", &f.code()]).status,
+        0
+    );
+    let out = f.run(&["dev", "--shell", "bash", "--duration", "2h"]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "using the cached session of 'dev' (12h00m left); --duration 2h applies to a new \
+             session: add --refresh to start one"
+        ),
+        "{}",
+        out.stderr
+    );
+    let out = f.run(&["dev", "--shell", "bash"]);
+    assert!(!out.stderr.contains("--duration"), "{}", out.stderr);
+}
+
+#[test]
+fn logout_words_an_empty_cache_one_way() {
+    let f = Fixture::new();
+    assert_eq!(
+        f.run(&["dev", "--shell", "bash", "-t", &f.code()]).status,
+        0
+    );
+    let out = f.run(&["logout", "admin"]);
+    assert!(
+        out.stderr.contains("forgot 1 cached session for 'admin'"),
+        "{}",
+        out.stderr
+    );
+    let out = f.run(&["logout", "admin"]);
+    assert!(
+        out.stderr.contains("no cached sessions for 'admin'"),
+        "{}",
+        out.stderr
+    );
+    let out = f.run(&["logout", "--all"]);
+    assert!(
+        out.stderr.contains("no cached sessions\n"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// `init zsh` loaded before compinit (a common .zshrc order) still registers completions for
+/// mfa-env and the wrapper: at the first prompt, once compinit has run.
+#[test]
+fn zsh_completions_register_when_init_comes_before_compinit() {
+    if !require("zsh") {
+        return;
+    }
+    let f = Fixture::new();
+    let rc = "eval \"$(mfa-env init zsh)\"\nautoload -Uz compinit\ncompinit -u -d \"$HOME/.zcompdump\"\nPROMPT='user%% '\n";
+    let mut p = shell_with_rc(&f, "zsh", rc);
+    p.exp_string("user% ").unwrap();
+    p.send_line("print -r -- \"c1=${_comps[mfa-env]} c2=${_comps[mfa]}\"")
+        .unwrap();
+    p.exp_string("c1=_clap_dynamic_completer_mfa_env c2=_clap_dynamic_completer_mfa")
+        .unwrap();
+    p.send_line("exit").unwrap();
+    wait_exit(&p, std::time::Duration::from_secs(20));
 }

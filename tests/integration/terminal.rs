@@ -64,7 +64,10 @@ fn a_rejected_code_is_asked_again() {
     p.exp_string("try again (2 left)").unwrap();
     p.exp_string("Enter MFA code").unwrap();
     p.send_line("12ab").unwrap();
-    p.exp_string("must be exactly 6 digits").unwrap();
+    p.exp_string(
+        "must be exactly 6 digits (got 4 characters); nothing was sent; try again (1 left)",
+    )
+    .unwrap();
     p.exp_string("Enter MFA code").unwrap();
     p.send_line(&good).unwrap();
     p.exp_string("DONE:0").unwrap();
@@ -90,6 +93,34 @@ fn three_rejections_give_up() {
     }
     p.exp_string("DONE:4").unwrap();
     assert_eq!(std::fs::read_to_string(out).unwrap(), "");
+}
+
+/// One budget of three codes, whatever is wrong with each, and the last failure said once.
+#[test]
+fn three_unusable_codes_give_up_with_one_message() {
+    let f = Fixture::new();
+    let (mut p, out, _) = in_pty(&f, "dev --shell bash");
+    for (typed, left) in [("1", "2"), ("12345678", "1")] {
+        p.exp_string("Enter MFA code").unwrap();
+        p.send_line(typed).unwrap();
+        p.exp_string(&format!("nothing was sent; try again ({left} left)"))
+            .unwrap();
+    }
+    p.exp_string("Enter MFA code").unwrap();
+    p.send_line("abc").unwrap();
+    let rest = p.exp_string("DONE:4").unwrap();
+    assert_eq!(
+        rest.matches("must be exactly 6 digits (got 3 characters)")
+            .count(),
+        1,
+        "{rest}"
+    );
+    assert!(
+        !rest.contains("Enter MFA code") && !rest.contains("try again"),
+        "{rest}"
+    );
+    assert_eq!(std::fs::read_to_string(out).unwrap(), "");
+    assert!(f.sts.requests().is_empty());
 }
 
 #[test]

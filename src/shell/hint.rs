@@ -1,0 +1,65 @@
+//! The commands mfa-env suggests, written for the shell that will read them: `eval "$(…)"` in
+//! bash, `| source` in fish, `| Invoke-Expression` in PowerShell, and `mfa PROFILE` / `mfa off`
+//! when the call came through the init wrapper (which says so in `MFA_ENV_WRAPPER`).
+
+use super::Shell;
+
+/// The variable the init wrappers set for the one call they make: the function's name.
+pub const WRAPPER_VAR: &str = "MFA_ENV_WRAPPER";
+
+/// The wrapper function's name, when this run was started by it (a plain function name only).
+pub fn wrapper() -> Option<String> {
+    let name = std::env::var(WRAPPER_VAR).ok()?;
+    let plain = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    plain.then_some(name)
+}
+
+/// How to apply a session of `profile` in this shell (`None`: the word PROFILE).
+pub fn apply(shell: Shell, profile: Option<&str>) -> String {
+    let p = profile.map_or_else(|| "PROFILE".to_string(), |p| shell.quote(p));
+    if let Some(wrapper) = wrapper() {
+        return format!("{wrapper} {p}");
+    }
+    match shell {
+        Shell::Bash | Shell::Zsh | Shell::Sh => format!("eval \"$(mfa-env {p})\""),
+        Shell::Fish => format!("mfa-env {p} | source"),
+        Shell::Powershell => format!("mfa-env {p} | Out-String | Invoke-Expression"),
+    }
+}
+
+/// How to drop the session applied to this shell.
+pub fn drop_session(shell: Shell) -> String {
+    if let Some(wrapper) = wrapper() {
+        return format!("{wrapper} off");
+    }
+    match shell {
+        Shell::Bash | Shell::Zsh | Shell::Sh => "eval \"$(mfa-env unset)\"".to_string(),
+        Shell::Fish => "mfa-env unset | source".to_string(),
+        Shell::Powershell => "mfa-env unset | Out-String | Invoke-Expression".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hints_per_shell() {
+        // The unit tests do not run under the wrapper.
+        assert!(std::env::var_os(WRAPPER_VAR).is_none());
+        assert_eq!(
+            apply(Shell::Bash, Some("it's")),
+            "eval \"$(mfa-env 'it'\\''s')\""
+        );
+        assert_eq!(apply(Shell::Fish, None), "mfa-env PROFILE | source");
+        assert_eq!(
+            drop_session(Shell::Powershell),
+            "mfa-env unset | Out-String | Invoke-Expression"
+        );
+        assert_eq!(drop_session(Shell::Zsh), "eval \"$(mfa-env unset)\"");
+    }
+}
