@@ -422,7 +422,8 @@ fn credential_process_fixture(name: &str) -> Fixture {
     f.write_config(&format!(
         "[profile dev]\nmfa_serial = {SERIAL}\nregion = eu-west-1\n\
          [profile admin]\nrole_arn = {ADMIN_ARN}\nsource_profile = dev\n\
-         [profile {name}]\ncredential_process = {BIN} credential-process admin\nregion = eu-west-1\n"
+         [profile {name}]\ncredential_process = {} credential-process admin\nregion = eu-west-1\n",
+        bin()
     ));
     let out = f.run(&["admin", "--shell", "bash", "-t", &f.code()]);
     assert_eq!(out.status, 0, "{}", out.stderr);

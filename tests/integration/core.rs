@@ -704,7 +704,7 @@ fn fish_and_powershell_output() {
 fn shell_is_detected_from_the_parent_process() {
     let f = Fixture::new();
     let code = f.code();
-    let script = format!("{BIN} dev -t {code}");
+    let script = format!("{} dev -t {code}", bin());
     let out = f.sh("bash", &["-c", &script], &[]);
     assert!(
         out.stdout.starts_with("export AWS_ACCESS_KEY_ID="),
@@ -713,7 +713,7 @@ fn shell_is_detected_from_the_parent_process() {
         out.stderr
     );
     if require("fish") {
-        let out = f.sh("fish", &["-c", &format!("{BIN} dev")], &[]);
+        let out = f.sh("fish", &["-c", &format!("{} dev", bin())], &[]);
         assert!(
             out.stdout.starts_with("set -gx AWS_ACCESS_KEY_ID "),
             "{}{}",

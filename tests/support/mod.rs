@@ -14,6 +14,12 @@ use fake_sts::FakeSts;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_mfa-env");
 
+/// The binary the fixture runs: `MFA_ENV_TEST_BIN` (a release build, e.g. the static one from
+/// scripts/release, checked by scripts/check-release), else the one cargo built for the tests.
+pub fn bin() -> String {
+    std::env::var("MFA_ENV_TEST_BIN").unwrap_or_else(|_| BIN.to_string())
+}
+
 /// The AWS CLI v2 asking `url` who it is, printing just the ARN.
 pub fn aws_whoami(url: &str) -> Vec<&str> {
     vec![
@@ -138,7 +144,7 @@ impl Fixture {
 
     /// A clean environment: only what the test gives, pointed at the fake STS.
     pub fn cmd(&self) -> Command {
-        let mut c = Command::new(BIN);
+        let mut c = Command::new(bin());
         c.env_clear()
             .env("HOME", &self.home)
             .env("PATH", std::env::var("PATH").unwrap_or_default())
