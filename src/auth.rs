@@ -131,6 +131,7 @@ pub fn authenticate(req: &Request) -> anyhow::Result<Session> {
         limits: Limits::from_env()?,
         margin,
         ca_bundle: None,
+        http: std::cell::OnceCell::new(),
     };
     // A cached session needs no async runtime and no network: answer it first.
     if !req.refresh {
@@ -413,17 +414,24 @@ struct Run<'a> {
     margin: i64,
     /// Loaded only when STS is to be called: a cache hit does not read it.
     ca_bundle: Option<CaBundle>,
+    /// One HTTP client for every call of the run, built at the first: the calls share its
+    /// connection.
+    http: std::cell::OnceCell<aws_sdk_sts::config::SharedHttpClient>,
 }
 
 impl Run<'_> {
     fn sts(&self, signer: &Signer<'_>) -> Sts {
-        Sts::new(
-            signer,
+        let (region, endpoint_url) = (
             self.resolved.region.as_deref(),
             self.resolved.endpoint_url.as_deref(),
-            self.ca_bundle.as_ref(),
-            self.limits,
-        )
+        );
+        let http = self.http.get_or_init(|| {
+            crate::sts::http_client(
+                &crate::sts::endpoint(region, endpoint_url),
+                self.ca_bundle.as_ref(),
+            )
+        });
+        Sts::new(signer, region, endpoint_url, http, self.limits)
     }
 
     fn long_term_signer(&self) -> Signer<'_> {

@@ -208,14 +208,42 @@ fn https_client(ca_bundle: Option<&CaBundle>) -> aws_sdk_sts::config::SharedHttp
     })
 }
 
+/// Where the calls of a run go: the configured endpoint, else the region's.
+pub fn endpoint(region: Option<&str>, endpoint_url: Option<&str>) -> String {
+    match endpoint_url {
+        Some(url) => url.to_string(),
+        None => format!(
+            "https://sts.{}.amazonaws.com",
+            region.unwrap_or(FALLBACK_REGION)
+        ),
+    }
+}
+
+/// The one HTTP client of a run, shared by every STS call in it, so that calls made one after
+/// another (GetSessionToken, then AssumeRole for each role of a chain) reuse one connection:
+/// one TCP and one TLS handshake instead of one per call.
+pub fn http_client(
+    endpoint: &str,
+    ca_bundle: Option<&CaBundle>,
+) -> aws_sdk_sts::config::SharedHttpClient {
+    if endpoint.starts_with("http://") {
+        // A plain-HTTP endpoint (a local STS) needs no TLS stack: skip loading the system's
+        // root certificates, which costs more than the call itself.
+        aws_smithy_http_client::Builder::new().build_http()
+    } else {
+        https_client(ca_bundle)
+    }
+}
+
 impl Sts {
     pub fn new(
         signer: &Signer<'_>,
         region: Option<&str>,
         endpoint_url: Option<&str>,
-        ca_bundle: Option<&CaBundle>,
+        http: &aws_sdk_sts::config::SharedHttpClient,
         limits: Limits,
     ) -> Self {
+        let endpoint = endpoint(region, endpoint_url);
         let region = region.unwrap_or(FALLBACK_REGION).to_string();
         let creds = aws_sdk_sts::config::Credentials::new(
             signer.access_key_id,
@@ -241,20 +269,10 @@ impl Sts {
             .timeout_config(timeouts)
             .retry_config(retry)
             .interceptor(AnswerLimit);
-        let endpoint = match endpoint_url {
-            Some(url) => {
-                builder = builder.endpoint_url(url);
-                url.to_string()
-            }
-            None => format!("https://sts.{region}.amazonaws.com"),
-        };
-        builder = builder.http_client(if endpoint.starts_with("http://") {
-            // A plain-HTTP endpoint (a local STS) needs no TLS stack: skip loading the system's
-            // root certificates, which costs more than the call itself.
-            aws_smithy_http_client::Builder::new().build_http()
-        } else {
-            https_client(ca_bundle)
-        });
+        if let Some(url) = endpoint_url {
+            builder = builder.endpoint_url(url);
+        }
+        builder = builder.http_client(http.clone());
         Sts {
             client: aws_sdk_sts::Client::from_conf(builder.build()),
             endpoint,

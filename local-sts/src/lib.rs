@@ -161,6 +161,8 @@ pub struct Recorded {
     pub access_key_id: Option<String>,
     /// The region of the signature's credential scope.
     pub region: Option<String>,
+    /// Which connection it came on: 1 for the first the server accepted, and so on.
+    pub connection: u64,
     pub security_token: Option<String>,
 }
 
@@ -187,6 +189,7 @@ pub struct State {
     script: VecDeque<Scripted>,
     always: Option<Scripted>,
     counter: u64,
+    connections: u64,
 }
 
 pub struct FakeSts {
@@ -477,15 +480,33 @@ fn read_request(stream: &mut BufReader<impl Read>) -> Option<Request> {
     Some(Request { headers, body })
 }
 
+/// Serves one connection: requests one after another while the client keeps it open (HTTP/1.1
+/// keep-alive, as STS does), each recorded with the connection's number; a scripted fault ends it.
 fn handle(stream: impl Conn, state: &Arc<Mutex<State>>) {
-    let mut reader = BufReader::new(stream);
-    let Some(req) = read_request(&mut reader) else {
-        return;
+    let connection = {
+        let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
+        st.connections += 1;
+        st.connections
     };
-    let mut stream = reader.into_inner();
+    let mut reader = BufReader::new(stream);
+    while let Some(req) = read_request(&mut reader) {
+        if !answer_one(&mut reader, req, connection, state) {
+            return;
+        }
+    }
+}
+
+/// Answers one request; false when the connection is to end.
+fn answer_one<C: Conn>(
+    reader: &mut BufReader<C>,
+    req: Request,
+    connection: u64,
+    state: &Arc<Mutex<State>>,
+) -> bool {
     let (scripted, answer) = {
         let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
-        let rec = record(&req);
+        let mut rec = record(&req);
+        rec.connection = connection;
         st.requests.push(rec.clone());
         let scripted = st.script.pop_front().or_else(|| st.always.clone());
         let answer = match &scripted {
@@ -517,6 +538,7 @@ fn handle(stream: impl Conn, state: &Arc<Mutex<State>>) {
         (scripted, answer)
     };
     let (status, body) = answer;
+    let stream = reader.get_mut();
     match scripted {
         Some(Scripted::Hang) => {
             std::thread::sleep(Duration::from_secs(120));
@@ -530,7 +552,7 @@ fn handle(stream: impl Conn, state: &Arc<Mutex<State>>) {
             let _ = stream.write_all(head.as_bytes());
             for b in body.bytes().chain(std::iter::repeat(b' ')).take(2_000) {
                 if stream.write_all(&[b]).is_err() {
-                    return;
+                    return false;
                 }
                 std::thread::sleep(interval);
             }
@@ -557,7 +579,7 @@ fn handle(stream: impl Conn, state: &Arc<Mutex<State>>) {
                     &framed
                 };
                 if stream.write_all(piece).is_err() {
-                    return;
+                    return false;
                 }
             }
         }
@@ -582,13 +604,17 @@ fn handle(stream: impl Conn, state: &Arc<Mutex<State>>) {
         _ => {
             let reason = if status == 200 { "OK" } else { "Error" };
             let out = format!(
-                "HTTP/1.1 {status} {reason}\r\nContent-Type: text/xml\r\nx-amzn-RequestId: 00000000-0000-0000-0000-000000000000\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                "HTTP/1.1 {status} {reason}\r\nContent-Type: text/xml\r\nx-amzn-RequestId: 00000000-0000-0000-0000-000000000000\r\nContent-Length: {}\r\n\r\n{body}",
                 body.len()
             );
-            let _ = stream.write_all(out.as_bytes());
+            return stream
+                .write_all(out.as_bytes())
+                .and_then(|()| stream.flush())
+                .is_ok();
         }
     }
     stream.finish();
+    false
 }
 
 fn record(req: &Request) -> Recorded {
@@ -604,6 +630,7 @@ fn record(req: &Request) -> Recorded {
         params,
         access_key_id: scope(0),
         region: scope(2),
+        connection: 0,
         security_token: req.headers.get("x-amz-security-token").cloned(),
     }
 }

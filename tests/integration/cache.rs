@@ -93,6 +93,35 @@ fn one_code_serves_roles_in_other_regions() {
     f.assert_failure(&out, 4, "no terminal to ask for the MFA code");
 }
 
+/// A role through a new MFA session makes its two calls on one connection (one TCP handshake,
+/// and over HTTPS one TLS handshake: tls.rs), as does a chain of roles; a direct role is one call.
+#[test]
+fn a_fresh_role_session_makes_its_calls_on_one_connection() {
+    let mut f = Fixture::new();
+    f.sts.add_role(Role::new("Second"));
+    f.write_config(&format!(
+        "[profile dev]\nmfa_serial = {SERIAL}\nregion = eu-west-1\n\
+         [profile admin]\nrole_arn = {ADMIN_ARN}\nsource_profile = dev\n\
+         [profile chained]\nrole_arn = arn:aws:iam::123456789012:role/Second\nsource_profile = admin\n"
+    ));
+    let out = f.run(&["chained", "--shell", "bash", "-t", &f.code()]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let requests = f.sts.requests();
+    let calls: Vec<_> = requests
+        .iter()
+        .map(|r| (r.action.as_str(), r.connection))
+        .collect();
+    let first = requests[0].connection;
+    assert_eq!(
+        calls,
+        [
+            ("GetSessionToken", first),
+            ("AssumeRole", first),
+            ("AssumeRole", first)
+        ]
+    );
+}
+
 /// `--refresh` on a role starts a new MFA session (a new code) as well as a new role session:
 /// it is what the message for a rejected MFA session tells the user to do.
 #[test]

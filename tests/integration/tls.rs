@@ -28,8 +28,11 @@ fn https_endpoint_with_a_trusted_ca_gives_a_session_and_a_role() {
         &[trust(&pem)],
     );
     assert_eq!(out.status, 0, "{}", out.stderr);
-    let actions: Vec<_> = f.sts.requests().into_iter().map(|r| r.action).collect();
+    let requests = f.sts.requests();
+    let actions: Vec<_> = requests.iter().map(|r| r.action.as_str()).collect();
     assert_eq!(actions, ["GetSessionToken", "AssumeRole"]);
+    // One connection for the pair: TCP and TLS handshakes once, not twice.
+    assert_eq!(requests[0].connection, requests[1].connection);
     f.assert_no_secret(&out.stderr);
 
     // The cached session then serves exec without another call: the keys STS issued over TLS.
