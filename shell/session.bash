@@ -18,7 +18,12 @@ __mfa_env_prompt_command() {
   # shellcheck disable=SC2016,SC2154
   case $PS1 in
     *'${__mfa_env_seg}'* | *mfa_env_prompt*) ;;
-    *) PS1='\[${__mfa_env_color}\]${__mfa_env_seg}\[${__mfa_env_reset}\]'$PS1 ;;
+    *)
+      # Nor one where the segment was expanded when PS1 was assigned (PS1="$(mfa_env_prompt)…").
+      if [ -z "$__mfa_env_seg" ] || [[ $PS1 != *"$__mfa_env_seg"* ]]; then
+        PS1='\[${__mfa_env_color}\]${__mfa_env_seg}\[${__mfa_env_reset}\]'$PS1
+      fi
+      ;;
   esac
   return "$status"
 }

@@ -22,7 +22,12 @@ __mfa_env_precmd() {
   # shellcheck disable=SC2016
   case $PROMPT in
     *'${__mfa_env_seg}'* | *mfa_env_prompt*) ;;
-    *) PROMPT='%{${__mfa_env_color}%}${__mfa_env_seg}%{${__mfa_env_reset}%}'$PROMPT ;;
+    *)
+      # Nor one where the segment was expanded when PROMPT was set (PROMPT="$(mfa_env_prompt)…").
+      if [[ -z $__mfa_env_seg || $PROMPT != *"$__mfa_env_seg"* ]]; then
+        PROMPT='%{${__mfa_env_color}%}${__mfa_env_seg}%{${__mfa_env_reset}%}'$PROMPT
+      fi
+      ;;
   esac
 }
 add-zsh-hook precmd __mfa_env_precmd

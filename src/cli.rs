@@ -10,15 +10,17 @@ use clap_complete::engine::{
 
 use crate::shell::Shell;
 
+// One paragraph, no hard line breaks: clap wraps it to the terminal, and the man pages keep it a
+// paragraph (a hard-wrapped, indented text breaks at every line there).
 const ROLE_RULE: &str = "\
 ONE CODE, MANY ROLES:
-  A role profile whose MFA device belongs to its source profile is, by default, authenticated
-  with GetSessionToken + MFA on the source (cached for that session's life, 12h unless the
-  source sets duration_seconds), then AssumeRole with that session: no further code for any
-  role of the same source until the session ends. AWS caps roles assumed this way at 1h, so
-  when the role duration (--duration, or the profile's duration_seconds) is over 1h the role
-  is assumed directly with an MFA code instead (one code per role, up to 12h). --via-session
-  and --direct force either path.";
+A role profile whose MFA device belongs to its source profile is, by default, authenticated \
+with GetSessionToken + MFA on the source (cached for that session's life, 12h unless the \
+source sets duration_seconds), then AssumeRole with that session: no further code for any \
+role of the same source until the session ends. AWS caps roles assumed this way at 1h, so \
+when the role duration (--duration, or the profile's duration_seconds) is over 1h the role \
+is assumed directly with an MFA code instead (one code per role, up to 12h). --via-session \
+and --direct force either path.";
 
 /// Turn one MFA code into short-lived AWS credentials in your shell's environment.
 ///

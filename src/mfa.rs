@@ -96,12 +96,14 @@ pub fn normalize(raw: &str, what: &str) -> anyhow::Result<Zeroizing<String>> {
         return Ok(Zeroizing::new(code_trimmed.to_string()));
     }
     let n = code_trimmed.chars().count();
+    let got = if n == 6 {
+        "got something other than digits".to_string()
+    } else {
+        format!("got {n} character{}", if n == 1 { "" } else { "s" })
+    };
     Err(fail(
         Exit::Mfa,
-        format!(
-            "{what} must be exactly 6 digits (got {n} character{}); nothing was sent",
-            if n == 1 { "" } else { "s" }
-        ),
+        format!("{what} must be exactly 6 digits, 0-9 ({got}); nothing was sent"),
     ))
 }
 
@@ -574,8 +576,12 @@ mod tests {
         assert_eq!(normalize(" 123456\n", "x").unwrap().as_str(), "123456");
         for bad in ["12345", "1234567", "12345a", "", "１２３４５６"] {
             let err = normalize(bad, "the code").unwrap_err().to_string();
-            assert!(err.contains("exactly 6 digits"), "{bad}: {err}");
+            assert!(err.contains("exactly 6 digits, 0-9 (got "), "{bad}: {err}");
         }
+        let err = normalize("abcdef", "the code").unwrap_err().to_string();
+        assert!(err.contains("(got something other than digits)"), "{err}");
+        let err = normalize("123", "the code").unwrap_err().to_string();
+        assert!(err.contains("(got 3 characters)"), "{err}");
     }
 
     #[test]

@@ -256,6 +256,16 @@ impl Profiles {
                 .and_then(|p| p.get("credential_process"))
                 .and_then(wrapped_by_mfa_env)
             {
+                if wrapped == name {
+                    return Err(fail(
+                        Exit::Config,
+                        format!(
+                            "profile '{name}' has credential_process = mfa-env credential-process \
+                             {name}, which would run itself: point it at the profile that has \
+                             mfa_serial, and give mfa-env that profile"
+                        ),
+                    ));
+                }
                 return Err(fail(
                     Exit::Config,
                     format!(
@@ -881,6 +891,9 @@ mod tests {
         );
         assert_eq!(wrapped_by_mfa_env("op read op://x"), None);
         assert_eq!(wrapped_by_mfa_env("mfa-env export w"), None);
+        let config = "[profile self]\ncredential_process = mfa-env credential-process self\n";
+        let err = outcome(resolve_in(&env(), &files(config, ""), "self"));
+        assert!(err.contains("which would run itself"), "{err}");
         let config = "[profile tf]\ncredential_process = mfa-env credential-process work\n";
         let err = outcome(resolve_in(&env(), &files(config, ""), "tf"));
         assert!(

@@ -24,16 +24,17 @@ pub fn run(args: ShellArgs) -> anyhow::Result<i32> {
         if current != req.profile && left > 0 && !args.force {
             // In a subshell of ours `exit` leaves it; in a shell where the session was applied
             // (eval), `exit` would close the terminal: drop the session instead.
+            // The command to type goes last, where it cannot be read as part of the sentence.
             let leave = if std::env::var_os(SUBSHELL_VAR).is_some() {
-                "type exit to leave it first".to_string()
+                "or type exit to leave it first".to_string()
             } else {
-                format!("drop it first with: {}", hint::drop_session(detect()))
+                format!("or drop it first with: {}", hint::drop_session(detect()))
             };
             return Err(fail(
                 Exit::Config,
                 format!(
-                    "already inside an mfa-env session of '{current}' ({} left): {leave}; or \
-                     pass --force to start '{}' inside it",
+                    "already inside an mfa-env session of '{current}' ({} left): pass --force \
+                     to start '{}' inside it, {leave}",
                     time_left(left),
                     req.profile
                 ),

@@ -64,7 +64,9 @@ impl Shell {
             }
             (Shell::Bash | Shell::Zsh | Shell::Sh, Change::Unset(n)) => format!("unset {n}\n"),
             (Shell::Fish, Change::Set(n, v)) => format!("set -gx {n} {}\n", quote_fish(v)),
-            (Shell::Fish, Change::Unset(n)) => format!("set -e {n}\n"),
+            // `set -e` of a variable that is not set fails (status 4), which would make
+            // `mfa-env … | source; and …` take a success for a failure.
+            (Shell::Fish, Change::Unset(n)) => format!("if set -q {n}; set -e {n}; end\n"),
             (Shell::Powershell, Change::Set(n, v)) => {
                 format!("$Env:{n} = {}\n", quote_powershell(v))
             }
@@ -108,7 +110,7 @@ mod tests {
         );
         assert_eq!(
             Shell::Fish.render(&changes).unwrap(),
-            "set -gx A 'it\\'s'\nset -e B\n"
+            "set -gx A 'it\\'s'\nif set -q B; set -e B; end\n"
         );
         assert_eq!(
             Shell::Powershell.render(&changes).unwrap(),

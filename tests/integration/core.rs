@@ -688,7 +688,9 @@ fn fish_and_powershell_output() {
         "{}",
         out.stdout
     );
-    assert!(out.stdout.contains("set -e AWS_PROFILE\n"));
+    assert!(out
+        .stdout
+        .contains("if set -q AWS_PROFILE; set -e AWS_PROFILE; end\n"));
     let out = f.run(&["dev", "--shell", "powershell"]);
     assert!(
         out.stdout.starts_with("$Env:AWS_ACCESS_KEY_ID = '"),

@@ -35,7 +35,18 @@ fn committed_man_pages_are_fresh_and_render() {
     use clap::CommandFactory;
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("completions/man");
     let fresh = tempfile::tempdir().unwrap();
-    clap_mangen::generate_to(mfa_env::cli::Cli::command(), fresh.path()).unwrap();
+    // clap_mangen::generate_to, with the version in every page's footer (subcommands have none).
+    fn generate(cmd: &clap::Command, dir: &std::path::Path) {
+        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+            generate(sub, dir);
+        }
+        clap_mangen::Man::new(cmd.clone().version(env!("CARGO_PKG_VERSION")))
+            .generate_to(dir)
+            .unwrap();
+    }
+    let mut cli = mfa_env::cli::Cli::command().disable_help_subcommand(true);
+    cli.build();
+    generate(&cli, fresh.path());
     add_value_names_to_synopses(fresh.path());
     if std::env::var_os("MFA_ENV_UPDATE_COMPLETIONS").is_some() {
         let _ = std::fs::remove_dir_all(&dir);
@@ -108,11 +119,32 @@ fn add_value_names_to_synopses(dir: &std::path::Path) {
             continue;
         };
         let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        // The one-code-many-roles text under its own name rather than clap's "EXTRA".
+        if let Some(extra) = lines.iter().position(|l| l == ".SH EXTRA") {
+            if lines.get(extra + 1).map(String::as_str) == Some("ONE CODE, MANY ROLES:") {
+                lines[extra] = ".SH \"ONE CODE, MANY ROLES\"".to_string();
+                lines.remove(extra + 1);
+            }
+        }
         let at = lines
             .iter()
             .position(|l| l == ".SH SYNOPSIS")
             .expect("a synopsis")
             + 1;
+        // A command after `--` (exec's CMD) is written so: `[-- CMD...]`.
+        for arg in cmd.get_positionals().filter(|a| a.is_last_set()) {
+            let names = arg
+                .get_value_names()
+                .map(|n| n.join(" "))
+                .unwrap_or_default();
+            let bare = format!("[\\fI{names}\\fR]");
+            assert!(
+                lines[at].contains(&bare),
+                "{file}: {bare} not in {}",
+                lines[at]
+            );
+            lines[at] = lines[at].replace(&bare, &format!("[\\fB\\-\\-\\fR \\fI{names}\\fR...]"));
+        }
         for arg in cmd
             .get_arguments()
             .filter(|a| !a.is_positional() && !a.is_hide_set())

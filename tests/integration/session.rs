@@ -546,9 +546,19 @@ fn a_prompt_that_shows_the_segment_gets_no_second_one() {
             "user$ ",
         ),
         (
+            "bash",
+            "eval \"$(mfa-env init bash)\"\nPROMPT_COMMAND='PS1=\"$(mfa_env_prompt)dyn$ \"'\n",
+            "dyn$ ",
+        ),
+        (
             "zsh",
             "eval \"$(mfa-env init zsh)\"\nsetopt prompt_subst\nPROMPT='$(mfa_env_prompt)user%% '\n",
             "user% ",
+        ),
+        (
+            "zsh",
+            "eval \"$(mfa-env init zsh)\"\nprecmd() { PROMPT=\"$(mfa_env_prompt)dyn%% \" }\n",
+            "dyn% ",
         ),
         (
             "fish",
@@ -766,4 +776,21 @@ fn zsh_completions_register_when_init_comes_before_compinit() {
         .unwrap();
     p.send_line("exit").unwrap();
     wait_exit(&p, std::time::Duration::from_secs(20));
+}
+
+/// `mfa-env … | source` in fish ends with status 0 when it worked, so `; and …` chains hold:
+/// unsetting a variable that is not set is not a failure.
+#[test]
+fn fish_source_succeeds_with_status_zero() {
+    if !require("fish") {
+        return;
+    }
+    let f = Fixture::new();
+    let script = format!(
+        "{BIN} dev -t {} | source; and echo applied; {BIN} unset | source; and echo dropped; \
+         {BIN} unset | source; and echo again",
+        f.code()
+    );
+    let out = f.sh("fish", &["-c", &script], &[]);
+    assert_eq!(out.stdout, "applied\ndropped\nagain\n", "{}", out.stderr);
 }

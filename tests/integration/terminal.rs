@@ -65,7 +65,7 @@ fn a_rejected_code_is_asked_again() {
     p.exp_string("Enter MFA code").unwrap();
     p.send_line("12ab").unwrap();
     p.exp_string(
-        "must be exactly 6 digits (got 4 characters); nothing was sent; try again (1 left)",
+        "must be exactly 6 digits, 0-9 (got 4 characters); nothing was sent; try again (1 left)",
     )
     .unwrap();
     p.exp_string("Enter MFA code").unwrap();
@@ -110,7 +110,7 @@ fn three_unusable_codes_give_up_with_one_message() {
     p.send_line("abc").unwrap();
     let rest = p.exp_string("DONE:4").unwrap();
     assert_eq!(
-        rest.matches("must be exactly 6 digits (got 3 characters)")
+        rest.matches("must be exactly 6 digits, 0-9 (got 3 characters)")
             .count(),
         1,
         "{rest}"
