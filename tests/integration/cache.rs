@@ -47,28 +47,20 @@ fn one_code_serves_roles_in_other_regions() {
          source_profile = my-project\nregion = ap-southeast-2\n"
     ));
     f.write_credentials(&f.sts.alice().credentials_section("my-project"));
-    let out = f.run(&["admin", "--shell", "bash", "-t", &f.code()]);
-    assert_eq!(out.status, 0, "{}", out.stderr);
-    assert!(
-        out.stdout.contains("export AWS_REGION='us-west-2'"),
-        "{}",
-        out.stdout
-    );
-    // No code and no terminal from here on: only the one MFA session can serve these.
-    let out = f.run(&["readonly", "--shell", "bash"]);
-    assert_eq!(out.status, 0, "{}", out.stderr);
-    assert!(
-        out.stdout.contains("export AWS_REGION='ap-southeast-2'"),
-        "{}",
-        out.stdout
-    );
-    let out = f.run(&["my-project", "--shell", "bash"]);
-    assert_eq!(out.status, 0, "{}", out.stderr);
-    assert!(
-        out.stdout.contains("export AWS_REGION='eu-west-2'"),
-        "{}",
-        out.stdout
-    );
+    // A code for the first; then no code and no terminal: only the one MFA session can serve.
+    let code = f.code();
+    for (profile, region, args) in [
+        ("admin", "us-west-2", vec!["-t", code.as_str()]),
+        ("readonly", "ap-southeast-2", vec![]),
+        ("my-project", "eu-west-2", vec![]),
+    ] {
+        let mut all = vec![profile, "--shell", "bash"];
+        all.extend(args);
+        let out = f.run(&all);
+        assert_eq!(out.status, 0, "{profile}: {}", out.stderr);
+        let want = format!("export AWS_REGION='{region}'");
+        assert!(out.stdout.contains(&want), "{profile}: {}", out.stdout);
+    }
     assert_eq!(f.sts.count("GetSessionToken"), 1);
     let regions: Vec<_> = f
         .sts

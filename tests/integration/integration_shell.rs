@@ -174,12 +174,7 @@ fn add_value_names_to_synopses(dir: &std::path::Path) {
 /// Runs a shell in the fixture's environment with the binary's directory first on PATH (the
 /// scripts call `mfa-env` by name).
 fn run_shell(f: &Fixture, shell: &str, args: &[&str]) -> Out {
-    let bin_dir = std::path::Path::new(BIN)
-        .parent()
-        .unwrap()
-        .display()
-        .to_string();
-    let path = format!("{bin_dir}:{}", std::env::var("PATH").unwrap_or_default());
+    let path = path_with_bin();
     f.sh(shell, args, &[("PATH", &path)])
 }
 
@@ -522,12 +517,7 @@ fn bash_completes_subcommands_and_commands_after_the_double_dash() {
             words.len() - 1,
             words[words.len() - 1],
         );
-        let dir = std::path::Path::new(BIN)
-            .parent()
-            .unwrap()
-            .display()
-            .to_string();
-        let path = format!("{dir}:{}:{}", bin.display(), std::env::var("PATH").unwrap());
+        let path = format!("{}:{}", bin.display(), path_with_bin());
         let mut c = f.command("bash");
         c.args(["--norc", "-c", &script])
             .env("PATH", path)

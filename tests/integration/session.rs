@@ -154,8 +154,7 @@ fn a_session_that_expires_shows_expired() {
         }
         p.send_line("").unwrap();
         p.exp_string("[dev expired]").unwrap();
-        p.send_line("exit").unwrap();
-        wait_exit(&p, std::time::Duration::from_secs(20));
+        leave(&mut p);
     }
 }
 
@@ -404,20 +403,12 @@ fn shell_inside_a_live_session_of_another_profile_is_refused() {
         &["shell", "admin", "--shell", "bash", "-t", &f.code()],
         &[("MFA_ENV_PROFILE", "dev"), ("MFA_ENV_EXPIRATION", "1000")],
     );
-    assert!(
-        out.stderr.contains("left the shell of session 'admin'"),
-        "{}",
-        out.stderr
-    );
+    out.assert_says("left the shell of session 'admin'");
     let out = f.run_with(
         &["shell", "admin", "--force", "--shell", "bash"],
         &[("MFA_ENV_PROFILE", "dev"), ("MFA_ENV_EXPIRATION", &later)],
     );
-    assert!(
-        out.stderr.contains("left the shell of session 'admin'"),
-        "{}",
-        out.stderr
-    );
+    out.assert_says("left the shell of session 'admin'");
 }
 
 /// Ctrl-C at the subshell interrupts the shell's command, not the session: the shell and
@@ -462,12 +453,7 @@ fn shell_with_rc(f: &Fixture, shell: &str, rc: &str) -> PtySession {
             std::fs::write(fish.join("config.fish"), rc).unwrap();
         }
     }
-    let bin_dir = std::path::Path::new(BIN)
-        .parent()
-        .unwrap()
-        .display()
-        .to_string();
-    let path = format!("{bin_dir}:{}", std::env::var("PATH").unwrap_or_default());
+    let path = path_with_bin();
     pty(
         f,
         &[
@@ -482,6 +468,12 @@ fn shell_with_rc(f: &Fixture, shell: &str, rc: &str) -> PtySession {
         ],
         &[("PATH", &path)],
     )
+}
+
+/// Types `exit` at the shell and waits for mfa-env to end.
+fn leave(p: &mut PtySession) {
+    p.send_line("exit").unwrap();
+    wait_exit(p, std::time::Duration::from_secs(20));
 }
 
 /// The next prompt's text, up to `marker` (the user's own prompt): the segment must be there
@@ -530,8 +522,7 @@ fn prompts_rebuilt_at_every_prompt_keep_the_countdown() {
         for round in 0..2 {
             assert_one_segment(&mut p, marker, &format!("{shell} {rc:?} prompt {round}"));
         }
-        p.send_line("exit").unwrap();
-        wait_exit(&p, std::time::Duration::from_secs(20));
+        leave(&mut p);
     }
 }
 
@@ -574,8 +565,7 @@ fn a_prompt_that_shows_the_segment_gets_no_second_one() {
         let mut p = shell_with_rc(&f, shell, rc);
         p.exp_string(marker).unwrap();
         assert_one_segment(&mut p, marker, shell);
-        p.send_line("exit").unwrap();
-        wait_exit(&p, std::time::Duration::from_secs(20));
+        leave(&mut p);
     }
 }
 
@@ -592,8 +582,7 @@ fn fish_refresh_reports_ctrl_c() {
     p.exp_string("Enter MFA code").unwrap();
     p.send_control('c').unwrap();
     p.exp_string("st=130").unwrap();
-    p.send_line("exit").unwrap();
-    wait_exit(&p, std::time::Duration::from_secs(20));
+    leave(&mut p);
 }
 
 /// `mfa-env shell` starts the shell the user is typing in (as export detects it), not `$SHELL`.
@@ -639,22 +628,13 @@ fn hints_speak_the_callers_shell() {
     let out = f.run_with(&["shell", "admin"], &wrapped);
     f.assert_failure(&out, 3, "drop it first with: mfa off");
 
-    let bin_dir = std::path::Path::new(BIN)
-        .parent()
-        .unwrap()
-        .display()
-        .to_string();
-    let path = format!("{bin_dir}:{}", std::env::var("PATH").unwrap_or_default());
+    let path = path_with_bin();
     let out = f.sh(
         "bash",
         &["-c", "eval \"$(mfa-env init bash)\"; mfa status"],
         &[("PATH", &path)],
     );
-    assert!(
-        out.stderr.contains("start one with: mfa PROFILE"),
-        "{}",
-        out.stderr
-    );
+    out.assert_says("start one with: mfa PROFILE");
     let out = f.sh("bash", &["-c", "mfa-env status"], &[("PATH", &path)]);
     assert!(
         out.stderr
@@ -740,23 +720,11 @@ fn logout_words_an_empty_cache_one_way() {
         0
     );
     let out = f.run(&["logout", "admin"]);
-    assert!(
-        out.stderr.contains("forgot 1 cached session for 'admin'"),
-        "{}",
-        out.stderr
-    );
+    out.assert_says("forgot 1 cached session for 'admin'");
     let out = f.run(&["logout", "admin"]);
-    assert!(
-        out.stderr.contains("no cached sessions for 'admin'"),
-        "{}",
-        out.stderr
-    );
+    out.assert_says("no cached sessions for 'admin'");
     let out = f.run(&["logout", "--all"]);
-    assert!(
-        out.stderr.contains("no cached sessions\n"),
-        "{}",
-        out.stderr
-    );
+    out.assert_says("no cached sessions\n");
 }
 
 /// `init zsh` loaded before compinit (a common .zshrc order) still registers completions for
@@ -774,8 +742,7 @@ fn zsh_completions_register_when_init_comes_before_compinit() {
         .unwrap();
     p.exp_string("c1=_clap_dynamic_completer_mfa_env c2=_clap_dynamic_completer_mfa")
         .unwrap();
-    p.send_line("exit").unwrap();
-    wait_exit(&p, std::time::Duration::from_secs(20));
+    leave(&mut p);
 }
 
 /// `mfa-env … | source` in fish ends with status 0 when it worked, so `; and …` chains hold:

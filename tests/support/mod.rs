@@ -52,6 +52,15 @@ pub struct Out {
 }
 
 impl Out {
+    /// Asserts that stderr says `text`, showing all of stderr when it does not.
+    pub fn assert_says(&self, text: &str) {
+        assert!(
+            self.stderr.contains(text),
+            "stderr should say {text:?}: {}",
+            self.stderr
+        );
+    }
+
     pub fn from(o: Output) -> Out {
         use std::os::unix::process::ExitStatusExt;
         Out {
@@ -287,6 +296,20 @@ pub fn exported_names(code: &str) -> Vec<String> {
         .filter_map(|l| l.split('=').next())
         .map(str::to_string)
         .collect()
+}
+
+/// PATH with the tested binary's directory first, for scripts that call `mfa-env` by name.
+pub fn path_with_bin() -> String {
+    let bin = bin();
+    let dir = Path::new(&bin)
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    format!(
+        "{}:{}",
+        dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
 }
 
 /// Whether a program is on PATH.
