@@ -3,62 +3,43 @@
 
 use clap::CommandFactory;
 
-use crate::cli::{Cli, CompletionShell, InitArgs};
+use crate::cli::{Cli, InitArgs};
 use crate::cmd::completions::script_for;
 use crate::error::{fail, Exit};
-use crate::shell::scripts::*;
-use crate::shell::Shell;
+use crate::shell::{Shell, CMD_PLACEHOLDER, PASSTHROUGH_PLACEHOLDER};
 
 pub fn script(shell: Shell, cmd: &str) -> anyhow::Result<String> {
-    let (prompt, init, completion) = match shell {
-        Shell::Bash => (PROMPT_SH, INIT_SH, CompletionShell::Bash),
-        Shell::Zsh => (PROMPT_SH, INIT_SH, CompletionShell::Zsh),
-        Shell::Fish => (PROMPT_FISH, INIT_FISH, CompletionShell::Fish),
-        Shell::Powershell => (PROMPT_PS1, INIT_PS1, CompletionShell::Powershell),
-        Shell::Sh => return Err(fail(
+    let Some(parts) = shell.init_parts() else {
+        return Err(fail(
             Exit::Config,
             "init supports bash, zsh, fish and powershell; with sh use eval \"$(mfa-env PROFILE)\" and eval \"$(mfa-env unset)\"",
-        )),
+        ));
     };
     let mut out = String::new();
-    out.push_str(prompt);
+    out.push_str(parts.prompt);
     out.push('\n');
     out.push_str(
-        &init
+        &parts
+            .script
             .replace(CMD_PLACEHOLDER, cmd)
             .replace(PASSTHROUGH_PLACEHOLDER, &passthrough_pattern(shell)),
     );
     out.push('\n');
-    let registration = script_for(completion, "mfa-env")?;
-    let wrapper = script_for(completion, cmd)?;
-    if shell == Shell::Zsh {
-        // compdef exists only after compinit. Loaded before it (init first in .zshrc), the
-        // registration waits for the first prompt, by which time .zshrc has run compinit; if it
-        // never does, there is nothing to register with and nothing is said.
+    let registration = script_for(parts.completion, "mfa-env")?;
+    let wrapper = script_for(parts.completion, cmd)?;
+    if let Some(register) = parts.register_later {
+        // The registration goes into a function that `register` calls, now or later.
         out.push_str("__mfa_env_complete() {\n");
         out.push_str(&registration);
         out.push_str(&wrapper);
         out.push_str("}\n");
-        out.push_str(ZSH_COMPLETION_LATER);
+        out.push_str(register);
     } else {
         out.push_str(&registration);
         out.push_str(&wrapper);
     }
     Ok(out)
 }
-
-/// Registers the zsh completions now if compinit has run, else at the first prompt.
-const ZSH_COMPLETION_LATER: &str = r#"if (( $+functions[compdef] )); then
-  __mfa_env_complete
-else
-  __mfa_env_complete_later() {
-    (( $+functions[compdef] )) && __mfa_env_complete
-    add-zsh-hook -d precmd __mfa_env_complete_later
-  }
-  autoload -Uz add-zsh-hook
-  add-zsh-hook precmd __mfa_env_complete_later
-fi
-"#;
 
 /// The subcommands whose output the wrapper applies to the shell instead of passing it on.
 pub const APPLIED: [&str; 2] = ["export", "unset"];

@@ -2,7 +2,6 @@
 //! startup files and prompt, a countdown in front of it and `mfa-env-refresh` inside.
 
 use std::ffi::OsString;
-use std::path::Path;
 use std::process::Command;
 
 use crate::auth::authenticate;
@@ -11,8 +10,7 @@ use crate::cmd::exec::{exit_code, launch_error, run_to_end, user_shell};
 use crate::env::{apply_to_command, session_changes, EnvSession, SessionVars};
 use crate::error::{fail, Exit};
 use crate::shell::prompt::time_left;
-use crate::shell::scripts::*;
-use crate::shell::{calling_shell, detect, hint, quote_fish, quote_powershell, Shell};
+use crate::shell::{calling_shell, detect, hint, Shell};
 
 /// Set in the environment of the shells `mfa-env shell` starts: `exit` leaves them.
 pub const SUBSHELL_VAR: &str = "MFA_ENV_SUBSHELL";
@@ -43,7 +41,7 @@ pub fn run(args: ShellArgs) -> anyhow::Result<i32> {
     }
     // The shell asked for, else the one the user is typing in (as export decides), else $SHELL.
     let (program, kind): (OsString, Option<Shell>) = match args.shell {
-        Some(s) => (OsString::from(default_program(s)), Some(s)),
+        Some(s) => (OsString::from(s.program()), Some(s)),
         None => match calling_shell() {
             Some((shell, program)) => (program, Some(shell)),
             None => {
@@ -71,7 +69,7 @@ pub fn run(args: ShellArgs) -> anyhow::Result<i32> {
             )
         })?;
     let mut cmd = Command::new(&program);
-    prepare(&mut cmd, kind, dir.path())?;
+    Shell::prepare_subshell(kind, &mut cmd, dir.path())?;
     crate::env::validate(&changes)?;
     apply_to_command(&mut cmd, &changes);
     if let Ok(exe) = std::env::current_exe() {
@@ -87,61 +85,4 @@ pub fn run(args: ShellArgs) -> anyhow::Result<i32> {
         session.profile
     );
     Ok(code)
-}
-
-fn default_program(shell: Shell) -> &'static str {
-    match shell {
-        Shell::Bash => "bash",
-        Shell::Zsh => "zsh",
-        Shell::Sh => "sh",
-        Shell::Fish => "fish",
-        Shell::Powershell => "pwsh",
-    }
-}
-
-fn write(path: &Path, text: &str) -> anyhow::Result<()> {
-    std::fs::write(path, text)
-        .map_err(|e| fail(Exit::Other, format!("cannot write {}: {e}", path.display())))
-}
-
-/// Writes the startup code for `kind` into `dir` and points the shell at it.
-fn prepare(cmd: &mut Command, kind: Option<Shell>, dir: &Path) -> anyhow::Result<()> {
-    match kind {
-        Some(Shell::Bash) => {
-            let rc = dir.join("bashrc");
-            write(&rc, &format!("{PROMPT_SH}\n{SESSION_BASH}"))?;
-            cmd.arg("--rcfile").arg(&rc).arg("-i");
-        }
-        Some(Shell::Zsh) => {
-            write(&dir.join(".zshenv"), SESSION_ZSHENV)?;
-            write(&dir.join(".zshrc"), &format!("{PROMPT_SH}\n{SESSION_ZSH}"))?;
-            let user = std::env::var_os("ZDOTDIR")
-                .or_else(|| std::env::var_os("HOME"))
-                .unwrap_or_default();
-            cmd.env("MFA_ENV_USER_ZDOTDIR", user)
-                .env("ZDOTDIR", dir)
-                .arg("-i");
-        }
-        Some(Shell::Fish) => {
-            let rc = dir.join("session.fish");
-            write(&rc, &format!("{PROMPT_FISH}\n{SESSION_FISH}"))?;
-            let init = format!("source {}", quote_fish(&rc.to_string_lossy()));
-            cmd.arg("-i").arg("-C").arg(init);
-        }
-        Some(Shell::Powershell) => {
-            let rc = dir.join("session.ps1");
-            write(&rc, &format!("{PROMPT_PS1}\n{SESSION_PS1}"))?;
-            let init = format!(". {}", quote_powershell(&rc.to_string_lossy()));
-            cmd.args(["-NoExit", "-NoLogo", "-Command"]).arg(init);
-        }
-        Some(Shell::Sh) | None => {
-            let rc = dir.join("env.sh");
-            write(&rc, SESSION_SH)?;
-            if let Some(user) = std::env::var_os("ENV") {
-                cmd.env("MFA_ENV_USER_ENV", user);
-            }
-            cmd.env("ENV", &rc).arg("-i");
-        }
-    }
-    Ok(())
 }

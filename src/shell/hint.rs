@@ -21,25 +21,17 @@ pub fn wrapper() -> Option<String> {
 /// How to apply a session of `profile` in this shell (`None`: the word PROFILE).
 pub fn apply(shell: Shell, profile: Option<&str>) -> String {
     let p = profile.map_or_else(|| "PROFILE".to_string(), |p| shell.quote(p));
-    if let Some(wrapper) = wrapper() {
-        return format!("{wrapper} {p}");
-    }
-    match shell {
-        Shell::Bash | Shell::Zsh | Shell::Sh => format!("eval \"$(mfa-env {p})\""),
-        Shell::Fish => format!("mfa-env {p} | source"),
-        Shell::Powershell => format!("mfa-env {p} | Out-String | Invoke-Expression"),
+    match wrapper() {
+        Some(wrapper) => format!("{wrapper} {p}"),
+        None => shell.apply_hint(&p),
     }
 }
 
 /// How to drop the session applied to this shell.
 pub fn drop_session(shell: Shell) -> String {
-    if let Some(wrapper) = wrapper() {
-        return format!("{wrapper} off");
-    }
-    match shell {
-        Shell::Bash | Shell::Zsh | Shell::Sh => "eval \"$(mfa-env unset)\"".to_string(),
-        Shell::Fish => "mfa-env unset | source".to_string(),
-        Shell::Powershell => "mfa-env unset | Out-String | Invoke-Expression".to_string(),
+    match wrapper() {
+        Some(wrapper) => format!("{wrapper} off"),
+        None => shell.drop_hint(),
     }
 }
 

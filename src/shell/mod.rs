@@ -1,14 +1,29 @@
-//! The shells mfa-env speaks: rendering, quoting, detection and prompt text.
+//! The shells mfa-env speaks. `Shell` is a closed set; each shell's code lives in its own
+//! module (quoting, set/unset rendering, hints, the subshell's startup, the init scripts), and
+//! the methods here only dispatch to it: adding a shell means adding a module and a variant.
+//! bash, zsh and sh share POSIX quoting and rendering (`posix`).
 
+mod bash;
 mod detect;
+mod fish;
 pub mod hint;
+mod posix;
+mod powershell;
 pub mod prompt;
-mod quote;
+mod sh;
+mod zsh;
+
+use std::path::Path;
+use std::process::Command;
 
 pub use detect::{calling_shell, detect};
-pub use quote::{quote_fish, quote_posix, quote_powershell};
+pub use fish::quote as quote_fish;
+pub use posix::quote as quote_posix;
+pub use powershell::quote as quote_powershell;
 
+use crate::cli::CompletionShell;
 use crate::env::Change;
+use crate::error::{fail, Exit};
 
 /// A closed set: adding a shell means handling it in every `match` below.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -20,6 +35,29 @@ pub enum Shell {
     Fish,
     #[value(alias = "pwsh")]
     Powershell,
+}
+
+/// What `mfa-env init SHELL` prints for a shell: its prompt segment, its wrapper (with
+/// `__mfa_env_cmd` and `__mfa_env_passthrough` filled in) and the completion registration.
+pub struct Init {
+    pub prompt: &'static str,
+    pub script: &'static str,
+    pub completion: CompletionShell,
+    /// Code that calls `__mfa_env_complete` (the registration, wrapped in that function) when
+    /// the shell's completion system is ready, where it may not be yet when init runs.
+    pub register_later: Option<&'static str>,
+}
+
+/// The function name the init scripts use, replaced by `--cmd`.
+pub const CMD_PLACEHOLDER: &str = "__mfa_env_cmd";
+/// Where the init scripts list the subcommands they pass to mfa-env as they are.
+pub const PASSTHROUGH_PLACEHOLDER: &str = "__mfa_env_passthrough";
+
+/// Writes one of a subshell's startup files (code only: the credentials live in the
+/// environment).
+fn write_startup(path: &Path, text: &str) -> anyhow::Result<()> {
+    std::fs::write(path, text)
+        .map_err(|e| fail(Exit::Other, format!("cannot write {}: {e}", path.display())))
 }
 
 impl Shell {
@@ -48,31 +86,31 @@ impl Shell {
         }
     }
 
+    /// The program `shell --shell NAME` starts.
+    pub fn program(self) -> &'static str {
+        match self {
+            Shell::Bash => bash::PROGRAM,
+            Shell::Zsh => zsh::PROGRAM,
+            Shell::Sh => sh::PROGRAM,
+            Shell::Fish => fish::PROGRAM,
+            Shell::Powershell => powershell::PROGRAM,
+        }
+    }
+
     /// Quotes one value so this shell reads it back byte for byte.
     pub fn quote(self, value: &str) -> String {
         match self {
-            Shell::Bash | Shell::Zsh | Shell::Sh => quote_posix(value),
-            Shell::Fish => quote_fish(value),
-            Shell::Powershell => quote_powershell(value),
+            Shell::Bash | Shell::Zsh | Shell::Sh => posix::quote(value),
+            Shell::Fish => fish::quote(value),
+            Shell::Powershell => powershell::quote(value),
         }
     }
 
     fn render_one(self, change: &Change) -> String {
-        match (self, change) {
-            (Shell::Bash | Shell::Zsh | Shell::Sh, Change::Set(n, v)) => {
-                format!("export {n}={}\n", quote_posix(v))
-            }
-            (Shell::Bash | Shell::Zsh | Shell::Sh, Change::Unset(n)) => format!("unset {n}\n"),
-            (Shell::Fish, Change::Set(n, v)) => format!("set -gx {n} {}\n", quote_fish(v)),
-            // `set -e` of a variable that is not set fails (status 4), which would make
-            // `mfa-env … | source; and …` take a success for a failure.
-            (Shell::Fish, Change::Unset(n)) => format!("if set -q {n}; set -e {n}; end\n"),
-            (Shell::Powershell, Change::Set(n, v)) => {
-                format!("$Env:{n} = {}\n", quote_powershell(v))
-            }
-            (Shell::Powershell, Change::Unset(n)) => {
-                format!("Remove-Item -LiteralPath Env:{n} -ErrorAction SilentlyContinue\n")
-            }
+        match self {
+            Shell::Bash | Shell::Zsh | Shell::Sh => posix::render(change),
+            Shell::Fish => fish::render(change),
+            Shell::Powershell => powershell::render(change),
         }
     }
 
@@ -81,6 +119,51 @@ impl Shell {
     pub fn render(self, changes: &[Change]) -> anyhow::Result<String> {
         crate::env::validate(changes)?;
         Ok(changes.iter().map(|c| self.render_one(c)).collect())
+    }
+
+    /// The line that applies a session of `profile` (already quoted) in this shell.
+    pub fn apply_hint(self, profile: &str) -> String {
+        match self {
+            Shell::Bash | Shell::Zsh | Shell::Sh => posix::apply_hint(profile),
+            Shell::Fish => fish::apply_hint(profile),
+            Shell::Powershell => powershell::apply_hint(profile),
+        }
+    }
+
+    /// The line that drops the session applied to this shell.
+    pub fn drop_hint(self) -> String {
+        match self {
+            Shell::Bash | Shell::Zsh | Shell::Sh => posix::drop_hint(),
+            Shell::Fish => fish::drop_hint(),
+            Shell::Powershell => powershell::drop_hint(),
+        }
+    }
+
+    /// What `init` prints for this shell; none for sh.
+    pub fn init_parts(self) -> Option<&'static Init> {
+        match self {
+            Shell::Bash => Some(&bash::INIT_PARTS),
+            Shell::Zsh => Some(&zsh::INIT_PARTS),
+            Shell::Fish => Some(&fish::INIT_PARTS),
+            Shell::Powershell => Some(&powershell::INIT_PARTS),
+            Shell::Sh => None,
+        }
+    }
+
+    /// Writes the startup code of `mfa-env shell` into `dir` (private, removed afterwards)
+    /// and points the shell at it. An unknown program gets sh's way (`$ENV`).
+    pub fn prepare_subshell(
+        shell: Option<Shell>,
+        cmd: &mut Command,
+        dir: &Path,
+    ) -> anyhow::Result<()> {
+        match shell {
+            Some(Shell::Bash) => bash::prepare_subshell(cmd, dir),
+            Some(Shell::Zsh) => zsh::prepare_subshell(cmd, dir),
+            Some(Shell::Fish) => fish::prepare_subshell(cmd, dir),
+            Some(Shell::Powershell) => powershell::prepare_subshell(cmd, dir),
+            Some(Shell::Sh) | None => sh::prepare_subshell(cmd, dir),
+        }
     }
 }
 
@@ -129,24 +212,4 @@ mod tests {
             assert!(err.contains("NUL"), "{err}");
         }
     }
-}
-
-/// The shell snippets under `shell/`, compiled in.
-pub mod scripts {
-    pub const PROMPT_SH: &str = include_str!("../../shell/prompt.sh");
-    pub const PROMPT_FISH: &str = include_str!("../../shell/prompt.fish");
-    pub const PROMPT_PS1: &str = include_str!("../../shell/prompt.ps1");
-    pub const INIT_SH: &str = include_str!("../../shell/init.sh");
-    pub const INIT_FISH: &str = include_str!("../../shell/init.fish");
-    pub const INIT_PS1: &str = include_str!("../../shell/init.ps1");
-    pub const SESSION_BASH: &str = include_str!("../../shell/session.bash");
-    pub const SESSION_ZSHENV: &str = include_str!("../../shell/session.zshenv");
-    pub const SESSION_ZSH: &str = include_str!("../../shell/session.zsh");
-    pub const SESSION_FISH: &str = include_str!("../../shell/session.fish");
-    pub const SESSION_PS1: &str = include_str!("../../shell/session.ps1");
-    pub const SESSION_SH: &str = include_str!("../../shell/session.sh");
-    /// The function name the init scripts use, replaced by `--cmd`.
-    pub const CMD_PLACEHOLDER: &str = "__mfa_env_cmd";
-    /// Where the init scripts list the subcommands they pass to mfa-env as they are.
-    pub const PASSTHROUGH_PLACEHOLDER: &str = "__mfa_env_passthrough";
 }
