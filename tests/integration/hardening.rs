@@ -363,10 +363,11 @@ mod properties {
             }
             let values: Vec<String> = values.into_iter().map(|v| v.replace('\0', "")).collect();
             let dir = tempfile::tempdir().unwrap();
-            for (program, shell) in [("bash", Shell::Bash), ("zsh", Shell::Zsh), ("dash", Shell::Sh), ("fish", Shell::Fish)] {
+            for (program, flag) in crate::shells::INTERPRETERS {
                 if !require(program) {
                     continue;
                 }
+                let shell = <Shell as clap::ValueEnum>::from_str(flag, false).unwrap();
                 let code = shell.render(&changes(&values)).unwrap();
                 let env = crate::shells::eval_in(program, &code, dir.path());
                 for (v, n) in values.iter().zip(NAMES) {

@@ -1,5 +1,6 @@
-//! Round trips through the real shells: the printed code is evaluated by bash, zsh, dash and
-//! fish, and every variable must come back byte for byte, with nothing executed.
+//! Round trips through the real shells: the printed code is evaluated by bash, zsh, fish and
+//! the POSIX family (dash, ksh93, mksh, yash, busybox sh, all reading `--shell sh`), and every
+//! variable must come back byte for byte, with nothing executed.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -30,6 +31,18 @@ pub const HOSTILE: &[&str] = &[
     "",
 ];
 
+/// Every interpreter the output is run through, and the `--shell` it reads.
+pub const INTERPRETERS: [(&str, &str); 8] = [
+    ("bash", "bash"),
+    ("zsh", "zsh"),
+    ("fish", "fish"),
+    ("dash", "sh"),
+    ("ksh", "sh"),
+    ("mksh", "sh"),
+    ("yash", "sh"),
+    ("busybox", "sh"),
+];
+
 /// The environment a shell ends with after evaluating `code`, read with `env -0`.
 pub fn eval_in(shell: &str, code: &str, dir: &Path) -> BTreeMap<String, String> {
     let code_file = dir.join(format!("code.{shell}"));
@@ -49,9 +62,14 @@ pub fn eval_in(shell: &str, code: &str, dir: &Path) -> BTreeMap<String, String> 
             o = dump.display()
         ),
     };
+    // busybox is every tool in one program: its sh is `busybox sh`.
+    let args: Vec<&str> = match shell {
+        "busybox" => vec!["sh", "-c", &script],
+        _ => vec!["-c", &script],
+    };
     let out = sh(
         shell,
-        &["-c", &script],
+        &args,
         &[
             ("HOME", &dir.display().to_string()),
             ("AWS_PROFILE", "stale"),
@@ -92,7 +110,7 @@ fn hostile_fixture() -> (Fixture, String, String, String) {
 fn hostile_values_round_trip_in_every_shell() {
     let (f, secret, token, region) = hostile_fixture();
     let key = "ASIA'$(touch PWNED)\"";
-    for shell in ["bash", "zsh", "dash", "fish"] {
+    for (shell, flag) in INTERPRETERS {
         if !require(shell) {
             continue;
         }
@@ -102,7 +120,6 @@ fn hostile_values_round_trip_in_every_shell() {
             token: token.clone(),
             expiration: "2099-01-01T00:00:00Z".into(),
         });
-        let flag = if shell == "dash" { "sh" } else { shell };
         let out = f.run(&[PROFILE, "--no-cache", "--shell", flag, "-t", &f.code()]);
         assert_eq!(out.status, 0, "{}", out.stderr);
         let env = eval_in(shell, &out.stdout, f.root.path());
@@ -139,7 +156,7 @@ fn every_hostile_value_alone_round_trips() {
         if value.is_empty() {
             continue; // STS never returns an empty secret; mfa-env refuses one (tested elsewhere).
         }
-        for shell in ["bash", "zsh", "dash", "fish"] {
+        for (shell, flag) in INTERPRETERS {
             if !require(shell) {
                 continue;
             }
@@ -149,7 +166,6 @@ fn every_hostile_value_alone_round_trips() {
                 token: format!("t{value}"),
                 expiration: "2099-01-01T00:00:00Z".into(),
             });
-            let flag = if shell == "dash" { "sh" } else { shell };
             let out = f.run(&[PROFILE, "--no-cache", "--shell", flag, "-t", "123456"]);
             assert_eq!(out.status, 0, "{}", out.stderr);
             let env = eval_in(shell, &out.stdout, f.root.path());
