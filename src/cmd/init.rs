@@ -6,13 +6,15 @@ use clap::CommandFactory;
 use crate::cli::{Cli, InitArgs};
 use crate::cmd::completions::script_for;
 use crate::error::{fail, Exit};
-use crate::shell::{Shell, CMD_PLACEHOLDER, PASSTHROUGH_PLACEHOLDER};
+use crate::shell::{Init, Shell, CMD_PLACEHOLDER, PASSTHROUGH_PLACEHOLDER};
 
 pub fn script(shell: Shell, cmd: &str) -> anyhow::Result<String> {
     let Some(parts) = shell.init_parts() else {
         return Err(fail(
             Exit::Config,
-            "init supports bash, zsh, fish and powershell; with sh use eval \"$(mfa-env PROFILE)\" and eval \"$(mfa-env unset)\"",
+            "init supports bash, zsh, fish and powershell (sh has no completion system; json and \
+             dotenv are output formats); with sh use eval \"$(mfa-env PROFILE)\" and \
+             eval \"$(mfa-env unset)\"",
         ));
     };
     let mut out = String::new();
@@ -22,7 +24,7 @@ pub fn script(shell: Shell, cmd: &str) -> anyhow::Result<String> {
         &parts
             .script
             .replace(CMD_PLACEHOLDER, cmd)
-            .replace(PASSTHROUGH_PLACEHOLDER, &passthrough_pattern(shell)),
+            .replace(PASSTHROUGH_PLACEHOLDER, &passthrough_pattern(parts)),
     );
     out.push('\n');
     let registration = script_for(parts.completion, "mfa-env")?;
@@ -62,14 +64,8 @@ pub fn passthrough_words() -> Vec<String> {
 }
 
 /// `passthrough_words` as the pattern each shell's script has in place of the placeholder.
-fn passthrough_pattern(shell: Shell) -> String {
-    let words = passthrough_words();
-    match shell {
-        Shell::Bash | Shell::Zsh | Shell::Sh => words.join(" | "),
-        Shell::Fish => words.join(" "),
-        // The placeholder stands inside quotes there: '__mfa_env_passthrough'.
-        Shell::Powershell => words.join("', '"),
-    }
+fn passthrough_pattern(parts: &Init) -> String {
+    passthrough_words().join(parts.passthrough_separator)
 }
 
 pub fn run(args: &InitArgs) -> anyhow::Result<i32> {
@@ -104,7 +100,8 @@ mod tests {
         for shell in [Shell::Bash, Shell::Zsh, Shell::Fish, Shell::Powershell] {
             let text = script(shell, "mfa").unwrap();
             assert!(!text.contains(PASSTHROUGH_PLACEHOLDER), "{shell:?}");
-            assert!(text.contains(&passthrough_pattern(shell)), "{shell:?}");
+            let parts = shell.init_parts().unwrap();
+            assert!(text.contains(&passthrough_pattern(parts)), "{shell:?}");
         }
     }
 }

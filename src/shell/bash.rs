@@ -14,6 +14,7 @@ const SESSION: &str = include_str!("../../shell/session.bash");
 pub const INIT_PARTS: Init = Init {
     prompt: PROMPT,
     script: INIT,
+    passthrough_separator: " | ",
     completion: crate::cli::CompletionShell::Bash,
     register_later: None,
 };

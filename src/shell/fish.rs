@@ -14,6 +14,7 @@ const SESSION: &str = include_str!("../../shell/session.fish");
 pub const INIT_PARTS: Init = Init {
     prompt: PROMPT,
     script: INIT,
+    passthrough_separator: " ",
     completion: crate::cli::CompletionShell::Fish,
     register_later: None,
 };

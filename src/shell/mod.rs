@@ -5,8 +5,10 @@
 
 mod bash;
 mod detect;
+mod dotenv;
 mod fish;
 pub mod hint;
+mod json;
 mod posix;
 mod powershell;
 pub mod prompt;
@@ -35,6 +37,10 @@ pub enum Shell {
     Fish,
     #[value(alias = "pwsh")]
     Powershell,
+    /// Not a shell: the changes as one JSON object (null removes a variable).
+    Json,
+    /// Not a shell: NAME=value lines for docker --env-file and systemd EnvironmentFile=.
+    Dotenv,
 }
 
 /// What `mfa-env init SHELL` prints for a shell: its prompt segment, its wrapper (with
@@ -42,6 +48,8 @@ pub enum Shell {
 pub struct Init {
     pub prompt: &'static str,
     pub script: &'static str,
+    /// How the wrapper's list of subcommands is written in place of the placeholder.
+    pub passthrough_separator: &'static str,
     pub completion: CompletionShell,
     /// Code that calls `__mfa_env_complete` (the registration, wrapped in that function) when
     /// the shell's completion system is ready, where it may not be yet when init runs.
@@ -68,7 +76,14 @@ impl Shell {
             Shell::Sh => "sh",
             Shell::Fish => "fish",
             Shell::Powershell => "powershell",
+            Shell::Json => "json",
+            Shell::Dotenv => "dotenv",
         }
+    }
+
+    /// Whether this is a shell one can start (json and dotenv are output formats).
+    pub fn is_interactive(self) -> bool {
+        !matches!(self, Shell::Json | Shell::Dotenv)
     }
 
     /// The shell for a program name such as `bash`, `-zsh`, `/usr/bin/fish` or `pwsh.exe`.
@@ -94,6 +109,7 @@ impl Shell {
             Shell::Sh => sh::PROGRAM,
             Shell::Fish => fish::PROGRAM,
             Shell::Powershell => powershell::PROGRAM,
+            Shell::Json | Shell::Dotenv => sh::PROGRAM,
         }
     }
 
@@ -103,22 +119,24 @@ impl Shell {
             Shell::Bash | Shell::Zsh | Shell::Sh => posix::quote(value),
             Shell::Fish => fish::quote(value),
             Shell::Powershell => powershell::quote(value),
+            // Profile names in hints: the POSIX way reads plainly.
+            Shell::Json | Shell::Dotenv => posix::quote(value),
         }
     }
 
-    fn render_one(self, change: &Change) -> String {
-        match self {
-            Shell::Bash | Shell::Zsh | Shell::Sh => posix::render(change),
-            Shell::Fish => fish::render(change),
-            Shell::Powershell => powershell::render(change),
-        }
-    }
-
-    /// Renders the changes as code for this shell. A value no environment can hold is refused
-    /// before anything is produced, so the caller prints all or nothing.
+    /// Renders the changes as code for this shell. A value no environment can hold (or this
+    /// format cannot) is refused before anything is produced, so the caller prints all or
+    /// nothing.
     pub fn render(self, changes: &[Change]) -> anyhow::Result<String> {
         crate::env::validate(changes)?;
-        Ok(changes.iter().map(|c| self.render_one(c)).collect())
+        let each = |one: fn(&Change) -> String| changes.iter().map(one).collect();
+        Ok(match self {
+            Shell::Bash | Shell::Zsh | Shell::Sh => each(posix::render),
+            Shell::Fish => each(fish::render),
+            Shell::Powershell => each(powershell::render),
+            Shell::Json => json::render_all(changes),
+            Shell::Dotenv => dotenv::render_all(changes)?,
+        })
     }
 
     /// The line that applies a session of `profile` (already quoted) in this shell.
@@ -127,6 +145,8 @@ impl Shell {
             Shell::Bash | Shell::Zsh | Shell::Sh => posix::apply_hint(profile),
             Shell::Fish => fish::apply_hint(profile),
             Shell::Powershell => powershell::apply_hint(profile),
+            Shell::Json => json::apply_hint(profile),
+            Shell::Dotenv => dotenv::apply_hint(profile),
         }
     }
 
@@ -136,6 +156,8 @@ impl Shell {
             Shell::Bash | Shell::Zsh | Shell::Sh => posix::drop_hint(),
             Shell::Fish => fish::drop_hint(),
             Shell::Powershell => powershell::drop_hint(),
+            Shell::Json => json::drop_hint(),
+            Shell::Dotenv => dotenv::drop_hint(),
         }
     }
 
@@ -146,7 +168,7 @@ impl Shell {
             Shell::Zsh => Some(&zsh::INIT_PARTS),
             Shell::Fish => Some(&fish::INIT_PARTS),
             Shell::Powershell => Some(&powershell::INIT_PARTS),
-            Shell::Sh => None,
+            Shell::Sh | Shell::Json | Shell::Dotenv => None,
         }
     }
 
@@ -163,6 +185,10 @@ impl Shell {
             Some(Shell::Fish) => fish::prepare_subshell(cmd, dir),
             Some(Shell::Powershell) => powershell::prepare_subshell(cmd, dir),
             Some(Shell::Sh) | None => sh::prepare_subshell(cmd, dir),
+            Some(Shell::Json | Shell::Dotenv) => Err(fail(
+                Exit::Usage,
+                "json and dotenv are output formats, not shells: pick a shell for mfa-env shell",
+            )),
         }
     }
 }

@@ -14,6 +14,8 @@ const SESSION: &str = include_str!("../../shell/session.ps1");
 pub const INIT_PARTS: Init = Init {
     prompt: PROMPT,
     script: INIT,
+    // The placeholder stands inside quotes there: @('__mfa_env_passthrough').
+    passthrough_separator: "', '",
     completion: crate::cli::CompletionShell::Powershell,
     register_later: None,
 };

@@ -12,6 +12,7 @@ const SESSION: &str = include_str!("../../shell/session.zsh");
 pub const INIT_PARTS: Init = Init {
     prompt: super::bash::PROMPT,
     script: super::bash::INIT,
+    passthrough_separator: " | ",
     completion: crate::cli::CompletionShell::Zsh,
     register_later: Some(REGISTER_LATER),
 };

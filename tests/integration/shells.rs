@@ -179,6 +179,89 @@ fn every_hostile_value_alone_round_trips() {
     }
 }
 
+/// `--shell json`: one object, in order, that a real JSON reader (Python's) reads back byte for
+/// byte; removals are null.
+#[test]
+fn json_output_round_trips_hostile_values() {
+    let (f, secret, token, region) = hostile_fixture();
+    f.sts.push(Scripted::Credentials {
+        access_key_id: "ASIA\"\\\u{1}".into(),
+        secret: secret.clone(),
+        token: token.clone(),
+        expiration: "2099-01-01T00:00:00Z".into(),
+    });
+    let out = f.run(&[PROFILE, "--no-cache", "--shell", "json", "-t", &f.code()]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let script = "import json,sys; d=json.load(sys.stdin); print(json.dumps([list(d), d]))";
+    let mut py = f.command("python3");
+    py.args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped());
+    let mut child = py.spawn().unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(out.stdout.as_bytes())
+        .unwrap();
+    let read = child.wait_with_output().unwrap();
+    assert!(
+        read.status.success(),
+        "{}",
+        String::from_utf8_lossy(&read.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&read.stdout).unwrap();
+    let (order, d) = (&v[0], &v[1]);
+    assert_eq!(
+        order[0], "AWS_ACCESS_KEY_ID",
+        "in the changes' order: {order}"
+    );
+    assert_eq!(d["AWS_ACCESS_KEY_ID"], "ASIA\"\\\u{1}");
+    assert_eq!(d["AWS_SECRET_ACCESS_KEY"], secret.as_str());
+    assert_eq!(d["AWS_SESSION_TOKEN"], token.as_str());
+    assert_eq!(d["AWS_REGION"], region.as_str());
+    assert_eq!(d["MFA_ENV_PROFILE"], PROFILE);
+    assert!(
+        d["AWS_PROFILE"].is_null() && d["AWS_SECURITY_TOKEN"].is_null(),
+        "{d}"
+    );
+}
+
+/// `--shell dotenv`: plain NAME=value lines for docker and systemd; a value they would read
+/// differently is refused with nothing printed.
+#[test]
+fn dotenv_output_is_plain_or_refused() {
+    let f = Fixture::new();
+    let out = f.run(&["dev", "--shell", "dotenv", "-t", &f.code()]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("AWS_ACCESS_KEY_ID=ASIAFAKE"),
+        "{}",
+        out.stdout
+    );
+    assert!(lines.contains(&"AWS_REGION=eu-west-1"), "{}", out.stdout);
+    assert!(
+        lines.iter().all(|l| l.contains('=') && !l.contains('\'')),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("AWS_PROFILE"), "removals are left out");
+    let (f, secret, token, _) = hostile_fixture();
+    f.sts.push(Scripted::Credentials {
+        access_key_id: "ASIAKEY".into(),
+        secret,
+        token,
+        expiration: "2099-01-01T00:00:00Z".into(),
+    });
+    let out = f.run(&[PROFILE, "--no-cache", "--shell", "dotenv", "-t", &f.code()]);
+    f.assert_failure(&out, 1, "which a dotenv file cannot hold the same way");
+    // Formats are not shells to start.
+    let out = f.run(&["shell", "dev", "--shell", "json"]);
+    f.assert_failure(&out, 2, "json is an output format, not a shell");
+}
+
 #[test]
 fn hostile_values_pass_the_powershell_grammar_check() {
     let (f, secret, token, region) = hostile_fixture();
