@@ -37,9 +37,11 @@ else
   PROMPT_COMMAND="${PROMPT_COMMAND:+$PROMPT_COMMAND;}__mfa_env_prompt_command"
 fi
 
-# Re-authenticates in place, so an expiring session does not force you out.
+# Re-authenticates in place, so an expiring session does not force you out. Served by the
+# endpoint (shell --server), it renews the MFA session the endpoint renews from, and the
+# countdown: the keys stay out of the environment.
 mfa-env-refresh() {
   local code
-  code=$(command "${MFA_ENV_BIN:-mfa-env}" export "${MFA_ENV_PROFILE:?no mfa-env session}" --refresh --shell bash "$@") || return
+  code=$(command "${MFA_ENV_BIN:-mfa-env}" export "${MFA_ENV_PROFILE:?no mfa-env session}" --refresh --shell bash ${MFA_ENV_ENDPOINT:+--expiry-only} "$@") || return
   eval "$code"
 }

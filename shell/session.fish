@@ -28,13 +28,17 @@ else
     end
 end
 
-# Re-authenticates in place, so an expiring session does not force you out.
+# Re-authenticates in place, so an expiring session does not force you out. Served by the
+# endpoint (shell --server), it renews the MFA session the endpoint renews from, and the
+# countdown: the keys stay out of the environment.
 function mfa-env-refresh
     set -q MFA_ENV_PROFILE; or return 1
     set -l bin mfa-env
     set -q MFA_ENV_BIN; and set bin $MFA_ENV_BIN
+    set -l only
+    set -q MFA_ENV_ENDPOINT; and set only --expiry-only
     # On failure mfa-env prints nothing on stdout, so nothing is sourced.
-    command $bin export $MFA_ENV_PROFILE --refresh --shell fish $argv | source
+    command $bin export $MFA_ENV_PROFILE --refresh --shell fish $only $argv | source
     # mfa-env's status (130 after Ctrl-C at the prompt), not source's.
     return $pipestatus[1]
 end

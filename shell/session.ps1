@@ -8,6 +8,8 @@ function global:prompt {
 }
 function global:mfa-env-refresh {
     $bin = if ($Env:MFA_ENV_BIN) { $Env:MFA_ENV_BIN } else { 'mfa-env' }
-    $code = & $bin export $Env:MFA_ENV_PROFILE --refresh --shell powershell @args | Out-String
+    # Served by the endpoint (shell --server): renew the MFA session and the countdown only.
+    $only = @(if ($Env:MFA_ENV_ENDPOINT) { '--expiry-only' })
+    $code = & $bin export $Env:MFA_ENV_PROFILE --refresh --shell powershell @only @args | Out-String
     if ($LASTEXITCODE -eq 0) { Invoke-Expression $code }
 }

@@ -32,9 +32,11 @@ __mfa_env_precmd() {
 }
 add-zsh-hook precmd __mfa_env_precmd
 
-# Re-authenticates in place, so an expiring session does not force you out.
+# Re-authenticates in place, so an expiring session does not force you out. Served by the
+# endpoint (shell --server), it renews the MFA session the endpoint renews from, and the
+# countdown: the keys stay out of the environment.
 mfa-env-refresh() {
   local code
-  code=$(command "${MFA_ENV_BIN:-mfa-env}" export "${MFA_ENV_PROFILE:?no mfa-env session}" --refresh --shell zsh "$@") || return
+  code=$(command "${MFA_ENV_BIN:-mfa-env}" export "${MFA_ENV_PROFILE:?no mfa-env session}" --refresh --shell zsh ${MFA_ENV_ENDPOINT:+--expiry-only} "$@") || return
   eval "$code"
 }

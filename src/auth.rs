@@ -1,6 +1,9 @@
 //! From a profile name to temporary credentials: the live session in the environment, the
 //! cache, or STS — with one MFA code serving every role of a source for the session's life.
 
+use std::cell::{OnceCell, RefCell};
+use std::collections::HashMap;
+
 use crate::cache::{digest, Cache};
 use crate::debug;
 use crate::duration::human;
@@ -55,6 +58,9 @@ pub struct Session {
     pub profile: String,
     pub credentials: Credentials,
     pub region: Option<String>,
+    /// Until when it can be renewed without a code: the end of the MFA session behind a role
+    /// assumed through it, else the credentials' own expiry.
+    pub renewable_until: i64,
 }
 
 /// PROFILE defaults to `$AWS_PROFILE`, then the live session's profile, then `default`.
@@ -92,77 +98,20 @@ pub fn authenticate(req: &Request) -> anyhow::Result<Session> {
                 duration_not_applied(req, &creds);
                 return Ok(Session {
                     profile: req.profile.clone(),
+                    renewable_until: creds.expiration,
                     credentials: creds,
                     region: live.region,
                 });
             }
         }
     }
-
-    let resolved = crate::profile::resolve(&req.profile)?;
-    debug!(
-        "profile '{}': keys {} from '{}', MFA device {}, roles [{}], region {}, endpoint {}",
-        resolved.name,
-        mask_key(&resolved.keys.access_key_id),
-        resolved.source_profile,
-        resolved.mfa_serial,
-        resolved
-            .roles
-            .iter()
-            .map(|r| r.role_arn.as_str())
-            .collect::<Vec<_>>()
-            .join(" -> "),
-        resolved.region.as_deref().unwrap_or("(none)"),
-        resolved.endpoint_url.as_deref().unwrap_or("(SDK default)"),
-    );
-    let plan = Plan::new(req, &resolved)?;
-    let cache = if req.no_cache {
-        None
-    } else {
-        Some(Cache::open()?)
-    };
-    let mut run = Run {
-        req,
-        resolved: &resolved,
-        plan,
-        guard: Guard::new(cache.as_ref().map(Cache::dir)),
-        cache,
-        code: CodeSource::new(req.token_code.as_deref(), resolved.mfa_process.as_deref()),
-        limits: Limits::from_env()?,
-        margin,
-        ca_bundle: None,
-        http: std::cell::OnceCell::new(),
-    };
-    // A cached session needs no async runtime and no network: answer it first.
-    if !req.refresh {
-        if let Some(credentials) = run.cached(&run.session_key(), "the session") {
-            duration_not_applied(req, &credentials);
-            return Ok(Session {
-                profile: req.profile.clone(),
-                credentials,
-                region: resolved.region.clone(),
-            });
-        }
-    }
-    run.ca_bundle = resolved
-        .ca_bundle
-        .as_deref()
-        .map(CaBundle::load)
-        .transpose()?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| fail(Exit::Other, format!("cannot start the async runtime: {e}")))?;
-    let (credentials, origin) = rt.block_on(run.execute())?;
+    let mut auth = Authenticator::new(req.clone(), margin)?;
+    let (credentials, origin) = auth.credentials(0)?;
     debug!("credentials from {origin:?}");
     if origin == Origin::Cache {
         duration_not_applied(req, &credentials);
     }
-    Ok(Session {
-        profile: req.profile.clone(),
-        credentials,
-        region: resolved.region.clone(),
-    })
+    Ok(auth.session(credentials))
 }
 
 /// `--duration` sets the length of a session that starts now; a live one is used as it is.
@@ -392,34 +341,144 @@ pub fn role_key(r: &Resolved, direct: bool) -> String {
     digest(&parts)
 }
 
-/// How `source_session` consults the cache for the MFA session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Lookup {
-    /// Not at all (--refresh, or a cached session STS just rejected).
-    Ignore,
-    /// Only under the lock: the caller looked before.
-    AfterLock,
-    /// Before taking the lock, and again under it.
-    BeforeAndAfterLock,
-}
-
-struct Run<'a> {
-    req: &'a Request,
-    resolved: &'a Resolved,
+/// Authenticates one profile, as often as its caller needs: `export`/`exec` once, the
+/// credentials endpoint at every renewal. The cache is consulted in one place, `through_cache`
+/// (and in the look before any network in `credentials`); the runtime and the HTTP client
+/// are built at the first STS call and kept, so renewals reuse the connection.
+pub struct Authenticator {
+    req: Request,
+    resolved: Resolved,
     plan: Plan,
     cache: Option<Cache>,
+    /// With `--no-cache`, what this process obtained, so a long-lived caller renews roles
+    /// from the MFA session it holds.
+    memory: RefCell<HashMap<String, Credentials>>,
     guard: Guard,
     code: CodeSource,
     limits: Limits,
     margin: i64,
     /// Loaded only when STS is to be called: a cache hit does not read it.
     ca_bundle: Option<CaBundle>,
-    /// One HTTP client for every call of the run, built at the first: the calls share its
-    /// connection.
-    http: std::cell::OnceCell<aws_sdk_sts::config::SharedHttpClient>,
+    rt: Option<tokio::runtime::Runtime>,
+    /// One HTTP client for every call, built at the first: the calls share its connection.
+    http: OnceCell<aws_sdk_sts::config::SharedHttpClient>,
 }
 
-impl Run<'_> {
+impl Authenticator {
+    pub fn new(req: Request, margin: i64) -> anyhow::Result<Authenticator> {
+        let resolved = crate::profile::resolve(&req.profile)?;
+        debug!(
+            "profile '{}': keys {} from '{}', MFA device {}, roles [{}], region {}, endpoint {}",
+            resolved.name,
+            mask_key(&resolved.keys.access_key_id),
+            resolved.source_profile,
+            resolved.mfa_serial,
+            resolved
+                .roles
+                .iter()
+                .map(|r| r.role_arn.as_str())
+                .collect::<Vec<_>>()
+                .join(" -> "),
+            resolved.region.as_deref().unwrap_or("(none)"),
+            resolved.endpoint_url.as_deref().unwrap_or("(SDK default)"),
+        );
+        let plan = Plan::new(&req, &resolved)?;
+        let cache = if req.no_cache {
+            None
+        } else {
+            Some(Cache::open()?)
+        };
+        Ok(Authenticator {
+            guard: Guard::new(cache.as_ref().map(Cache::dir)),
+            code: CodeSource::new(req.token_code.as_deref(), resolved.mfa_process.as_deref()),
+            limits: Limits::from_env()?,
+            req,
+            resolved,
+            plan,
+            cache,
+            memory: RefCell::new(HashMap::new()),
+            margin,
+            ca_bundle: None,
+            rt: None,
+            http: OnceCell::new(),
+        })
+    }
+
+    pub fn profile(&self) -> &str {
+        &self.req.profile
+    }
+
+    pub fn region(&self) -> Option<&str> {
+        self.resolved.region.as_deref()
+    }
+
+    /// From here on, renewals for a caller that cannot ask the terminal: the cache is
+    /// consulted again (a `--refresh` applied to the first session only), and a code comes
+    /// from `mfa_process` or not at all, `no_code` being the error.
+    pub fn renew_without_prompt(&mut self, no_code: String) {
+        self.req.refresh = false;
+        self.req.duration = None;
+        self.code = match &self.resolved.mfa_process {
+            Some(cmd) if !cmd.trim().is_empty() => CodeSource::Process(cmd.clone()),
+            _ => CodeSource::Unavailable(no_code),
+        };
+    }
+
+    /// Credentials with more than `fresh_for` seconds left (and at least the margin): cached,
+    /// else from STS.
+    pub fn credentials(&mut self, fresh_for: i64) -> anyhow::Result<(Credentials, Origin)> {
+        let keep = self.margin.max(fresh_for);
+        // A cached session needs no async runtime and no network: look first.
+        if !self.req.refresh {
+            if let Some(c) = self.cached(&self.session_key(), "the session", keep) {
+                return Ok((c, Origin::Cache));
+            }
+        }
+        let rt = match self.rt.take() {
+            Some(rt) => rt,
+            None => {
+                self.ca_bundle = self
+                    .resolved
+                    .ca_bundle
+                    .as_deref()
+                    .map(CaBundle::load)
+                    .transpose()?;
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| {
+                        fail(Exit::Other, format!("cannot start the async runtime: {e}"))
+                    })?
+            }
+        };
+        let result = rt.block_on(self.execute(keep));
+        self.rt = Some(rt);
+        result
+    }
+
+    /// The cached session of this profile with more than `fresh_for` seconds left, if any:
+    /// no network, no code.
+    pub fn cached_session(&self, fresh_for: i64) -> Option<Credentials> {
+        self.cached(
+            &self.session_key(),
+            "the session",
+            self.margin.max(fresh_for),
+        )
+    }
+
+    /// The session for `credentials`, with how long it can be renewed without a code.
+    pub fn session(&self, credentials: Credentials) -> Session {
+        let mfa_session = (self.resolved.is_role() && self.plan.path != RolePath::Direct)
+            .then(|| self.cached(&self.source_key(), "the MFA session", 0))
+            .flatten();
+        Session {
+            profile: self.req.profile.clone(),
+            renewable_until: mfa_session.map_or(credentials.expiration, |s| s.expiration),
+            credentials,
+            region: self.resolved.region.clone(),
+        }
+    }
+
     fn sts(&self, signer: &Signer<'_>) -> Sts {
         let (region, endpoint_url) = (
             self.resolved.region.as_deref(),
@@ -443,11 +502,11 @@ impl Run<'_> {
     }
 
     fn source_key(&self) -> String {
-        source_key(self.resolved)
+        source_key(&self.resolved)
     }
 
     fn role_key(&self) -> String {
-        role_key(self.resolved, self.plan.path == RolePath::Direct)
+        role_key(&self.resolved, self.plan.path == RolePath::Direct)
     }
 
     /// The cache key of what this profile ends with: its role session, or its session token.
@@ -467,8 +526,18 @@ impl Run<'_> {
         ])
     }
 
-    fn cached(&self, key: &str, what: &str) -> Option<Credentials> {
-        let hit = self.cache.as_ref()?.get(key, self.margin);
+    /// Credentials under `key` with more than `keep` seconds left: from the cache, or from
+    /// this process's memory when there is no cache.
+    fn cached(&self, key: &str, what: &str, keep: i64) -> Option<Credentials> {
+        let hit = match &self.cache {
+            Some(cache) => cache.get(key, keep),
+            None => self
+                .memory
+                .borrow()
+                .get(key)
+                .filter(|c| c.seconds_left() > keep)
+                .cloned(),
+        };
         debug!(
             "cache {} for {what}",
             if hit.is_some() { "hit" } else { "miss" }
@@ -477,103 +546,159 @@ impl Run<'_> {
     }
 
     fn store(&self, key: &str, kind: &str, creds: &Credentials) {
-        if let Some(cache) = &self.cache {
-            if let Err(e) = cache.put(key, &self.resolved.name, kind, creds) {
-                eprintln!("mfa-env: warning: {e:#}");
+        match &self.cache {
+            Some(cache) => {
+                if let Err(e) = cache.put(key, &self.resolved.name, kind, creds) {
+                    eprintln!("mfa-env: warning: {e:#}");
+                }
+            }
+            None => {
+                self.memory
+                    .borrow_mut()
+                    .insert(key.to_string(), creds.clone());
             }
         }
     }
 
-    /// Authenticates after `authenticate` found no cached session for the profile.
-    async fn execute(&self) -> anyhow::Result<(Credentials, Origin)> {
-        let r = self.resolved;
+    fn forget(&self, key: &str) {
+        match &self.cache {
+            Some(cache) => {
+                cache.remove(key);
+            }
+            None => {
+                self.memory.borrow_mut().remove(key);
+            }
+        }
+    }
+
+    /// The one rule for the cache: look (unless told not to), take the device lock, look
+    /// again (a parallel run may have just typed a code), else fetch and store.
+    async fn through_cache(
+        &self,
+        key: &str,
+        kind: &str,
+        look: bool,
+        keep: i64,
+        fetch: impl AsyncFnOnce() -> anyhow::Result<Credentials>,
+    ) -> anyhow::Result<(Credentials, Origin)> {
+        if look {
+            if let Some(c) = self.cached(key, kind, keep) {
+                return Ok((c, Origin::Cache));
+            }
+        }
+        let _lock = self.lock()?;
+        if look {
+            if let Some(c) = self.cached(key, &format!("{kind} (under the lock)"), keep) {
+                return Ok((c, Origin::Cache));
+            }
+        }
+        let creds = fetch().await?;
+        self.store(key, kind, &creds);
+        Ok((creds, Origin::Sts))
+    }
+
+    /// Authenticates after `credentials` found no cached session for the profile.
+    async fn execute(&self, keep: i64) -> anyhow::Result<(Credentials, Origin)> {
+        let r = &self.resolved;
+        let look = !self.req.refresh;
         if !r.is_role() {
-            let lookup = if self.req.refresh {
-                Lookup::Ignore
-            } else {
-                Lookup::AfterLock
-            };
             return self
-                .source_session(lookup, self.plan.session_duration)
+                .through_cache(
+                    &self.source_key(),
+                    "session-token",
+                    look,
+                    keep,
+                    async || self.get_session_token().await,
+                )
                 .await;
         }
-        let role_key = self.role_key();
-        let creds = match self.plan.path {
-            RolePath::Direct => {
-                let _lock = self.lock()?;
-                if !self.req.refresh {
-                    if let Some(c) = self.cached(&role_key, "the role session") {
-                        return Ok((c, Origin::Cache));
-                    }
-                }
-                if self.plan.direct_by_duration {
-                    eprintln!(
-                        "mfa-env: {} asks for {}, more than the 1h AWS allows for roles assumed \
-                         with session credentials: assuming it directly with an MFA code (one \
-                         code for this role)",
-                        r.name,
-                        human(self.plan.role_duration)
-                    );
-                }
-                let first = &r.roles[0];
-                let session_name = self.session_name(first);
-                let duration = if r.roles.len() == 1 {
-                    self.plan.role_duration
-                } else {
-                    CHAINED_ROLE_MAX
-                };
-                let sts = self.sts(&self.long_term_signer());
-                debug!(
-                    "AssumeRole {} with MFA at {} ({}s)",
-                    first.role_arn,
-                    sts.endpoint(),
-                    duration
+        if self.plan.path == RolePath::Direct {
+            return self
+                .through_cache(&self.role_key(), "role", look, keep, async || {
+                    self.assume_directly().await
+                })
+                .await;
+        }
+        // Through the MFA session. --refresh renews that session too: it is what the user is
+        // told to do when it is rejected.
+        let source_key = self.source_key();
+        let mfa_session = async |look: bool| {
+            self.through_cache(&source_key, "mfa-session", look, self.margin, async || {
+                self.get_session_token().await
+            })
+            .await
+        };
+        let (source, origin) = mfa_session(look).await?;
+        let creds = match self.assume_rest(source, 0).await {
+            Ok(creds) => creds,
+            // A cached MFA session that STS no longer accepts (revoked, clock skew): forget
+            // it and start a new one, once.
+            Err(e @ (StsError::InvalidKeys { .. } | StsError::Expired))
+                if origin == Origin::Cache =>
+            {
+                eprintln!(
+                    "mfa-env: the cached MFA session was not accepted ({e}); starting a new one"
                 );
-                let creds = self
-                    .with_code(async |code: &str| {
-                        sts.assume_role(first, &session_name, Some((&r.mfa_serial, code)), duration)
-                            .await
-                    })
-                    .await?;
-                self.assume_rest(creds, 1)
+                self.forget(&source_key);
+                let (source, _) = mfa_session(false).await?;
+                self.assume_rest(source, 0)
                     .await
                     .map_err(StsError::into_failure)?
             }
-            RolePath::Auto | RolePath::ViaSession => {
-                // --refresh renews the MFA session behind the role too: it is what the user
-                // is told to do when that session is rejected.
-                let lookup = if self.req.refresh {
-                    Lookup::Ignore
-                } else {
-                    Lookup::BeforeAndAfterLock
-                };
-                let (source, origin) = self
-                    .source_session(lookup, self.plan.session_duration)
-                    .await?;
-                match self.assume_rest(source, 0).await {
-                    Ok(creds) => creds,
-                    // A cached MFA session that STS no longer accepts (revoked, clock skew):
-                    // forget it and start a new one, once.
-                    Err(e @ (StsError::InvalidKeys { .. } | StsError::Expired))
-                        if origin == Origin::Cache =>
-                    {
-                        eprintln!("mfa-env: the cached MFA session was not accepted ({e}); starting a new one");
-                        if let Some(cache) = &self.cache {
-                            cache.remove(&self.source_key());
-                        }
-                        let (source, _) = self
-                            .source_session(Lookup::Ignore, self.plan.session_duration)
-                            .await?;
-                        self.assume_rest(source, 0)
-                            .await
-                            .map_err(StsError::into_failure)?
-                    }
-                    Err(e) => return Err(e.into_failure()),
-                }
-            }
+            Err(e) => return Err(e.into_failure()),
         };
-        self.store(&role_key, "role", &creds);
+        self.store(&self.role_key(), "role", &creds);
         Ok((creds, Origin::Sts))
+    }
+
+    /// GetSessionToken with a code.
+    async fn get_session_token(&self) -> anyhow::Result<Credentials> {
+        let sts = self.sts(&self.long_term_signer());
+        let serial = &self.resolved.mfa_serial;
+        let duration = self.plan.session_duration;
+        debug!(
+            "GetSessionToken for {serial} at {} ({duration}s)",
+            sts.endpoint()
+        );
+        self.with_code(async |code: &str| sts.get_session_token(serial, code, duration).await)
+            .await
+    }
+
+    /// AssumeRole on the first role with a code, then the rest of the chain.
+    async fn assume_directly(&self) -> anyhow::Result<Credentials> {
+        let r = &self.resolved;
+        if self.plan.direct_by_duration {
+            eprintln!(
+                "mfa-env: {} asks for {}, more than the 1h AWS allows for roles assumed with \
+                 session credentials: assuming it directly with an MFA code (one code for this \
+                 role)",
+                r.name,
+                human(self.plan.role_duration)
+            );
+        }
+        let first = &r.roles[0];
+        let session_name = self.session_name(first);
+        let duration = if r.roles.len() == 1 {
+            self.plan.role_duration
+        } else {
+            CHAINED_ROLE_MAX
+        };
+        let sts = self.sts(&self.long_term_signer());
+        debug!(
+            "AssumeRole {} with MFA at {} ({}s)",
+            first.role_arn,
+            sts.endpoint(),
+            duration
+        );
+        let creds = self
+            .with_code(async |code: &str| {
+                sts.assume_role(first, &session_name, Some((&r.mfa_serial, code)), duration)
+                    .await
+            })
+            .await?;
+        self.assume_rest(creds, 1)
+            .await
+            .map_err(StsError::into_failure)
     }
 
     /// Assumes `roles[from..]`, each with the credentials of the step before.
@@ -622,46 +747,6 @@ impl Run<'_> {
             )?)),
             None => Ok(None),
         }
-    }
-
-    /// The MFA session of the source: cached, or GetSessionToken with a code, under the
-    /// device lock so parallel runs ask for one code.
-    async fn source_session(
-        &self,
-        lookup: Lookup,
-        duration: u32,
-    ) -> anyhow::Result<(Credentials, Origin)> {
-        let key = self.source_key();
-        if lookup == Lookup::BeforeAndAfterLock {
-            if let Some(c) = self.cached(&key, "the MFA session") {
-                return Ok((c, Origin::Cache));
-            }
-        }
-        let _lock = self.lock()?;
-        if lookup != Lookup::Ignore {
-            if let Some(c) = self.cached(&key, "the MFA session (under the lock)") {
-                return Ok((c, Origin::Cache));
-            }
-        }
-        let sts = self.sts(&self.long_term_signer());
-        let serial = &self.resolved.mfa_serial;
-        debug!(
-            "GetSessionToken for {serial} at {} ({duration}s)",
-            sts.endpoint()
-        );
-        let creds = self
-            .with_code(async |code: &str| sts.get_session_token(serial, code, duration).await)
-            .await?;
-        self.store(
-            &key,
-            if self.resolved.is_role() {
-                "mfa-session"
-            } else {
-                "session-token"
-            },
-            &creds,
-        );
-        Ok((creds, Origin::Sts))
     }
 
     /// Gets a code and makes the call. At the prompt, three codes in all: one that cannot be

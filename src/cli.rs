@@ -214,6 +214,12 @@ pub struct ExportArgs {
     /// Print the credentials even when stdout is a terminal.
     #[arg(long)]
     pub reveal: bool,
+
+    /// Print only MFA_ENV_EXPIRATION, the end of what can be renewed without a code: how
+    /// `mfa-env-refresh` updates the countdown of a `shell --server`, whose credentials come
+    /// from the endpoint.
+    #[arg(long, hide = true)]
+    pub expiry_only: bool,
 }
 
 #[derive(Debug, Args)]
@@ -234,6 +240,11 @@ pub struct ExecArgs {
     /// The command and its arguments, after `--` [default: $SHELL].
     #[arg(last = true, value_name = "CMD", add = ArgValueCompleter::new(CommandCompleter))]
     pub command: Vec<OsString>,
+
+    /// Serve the credentials from a local endpoint that renews them (roles: from the MFA
+    /// session, without a code) instead of putting keys in the environment [env: MFA_ENV_SERVER=1].
+    #[arg(long)]
+    pub server: bool,
 }
 
 #[derive(Debug, Args)]
@@ -248,6 +259,11 @@ pub struct ShellArgs {
     /// Start even inside a live session of another profile.
     #[arg(long)]
     pub force: bool,
+
+    /// Serve the credentials from a local endpoint that renews them (roles: from the MFA
+    /// session, without a code) instead of putting keys in the environment [env: MFA_ENV_SERVER=1].
+    #[arg(long)]
+    pub server: bool,
 }
 
 #[derive(Debug, Args)]

@@ -18,6 +18,34 @@ pub const MFA_ENV_IDENTITY: &str = "MFA_ENV_IDENTITY";
 /// Set only when mfa-env set the region, so `unset` removes a region it set and no other.
 pub const MFA_ENV_REGION: &str = "MFA_ENV_REGION";
 
+/// The container credentials provider's variables, which `--server` sets.
+pub const CONTAINER_FULL_URI: &str = "AWS_CONTAINER_CREDENTIALS_FULL_URI";
+pub const CONTAINER_TOKEN: &str = "AWS_CONTAINER_AUTHORIZATION_TOKEN";
+/// The endpoint's URL (no token), set beside them: `status`, `unset` and `mfa-env-refresh`
+/// know the session is served, not in the environment.
+pub const MFA_ENV_ENDPOINT: &str = "MFA_ENV_ENDPOINT";
+
+/// What SDKs read before the container provider, or in place of its token: keys under any
+/// name an SDK knows (the Java SDK's `AWS_ACCESS_KEY`/`AWS_SECRET_KEY` too), a profile
+/// selection, web identity, the other container variables.
+pub const SHADOWING_ENDPOINT: [&str; 15] = [
+    ACCESS_KEY_ID,
+    SECRET_ACCESS_KEY,
+    SESSION_TOKEN,
+    CREDENTIAL_EXPIRATION,
+    "AWS_SECURITY_TOKEN",
+    "AWS_ACCESS_KEY",
+    "AWS_SECRET_KEY",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    MFA_ENV_IDENTITY,
+];
+
 /// Variables that would shadow the new credentials: a profile selection makes boto3 and the
 /// CLI skip the environment keys, and botocore reads `AWS_SECURITY_TOKEN` before
 /// `AWS_SESSION_TOKEN`.
@@ -53,7 +81,19 @@ pub fn session_changes(s: &SessionVars<'_>) -> Vec<Change> {
         Change::Set(SESSION_TOKEN, c.session_token.to_string()),
         Change::Set(CREDENTIAL_EXPIRATION, c.expiration_rfc3339()),
     ];
-    match s.region {
+    push_region_and_markers(&mut changes, s.profile, s.region, c.expiration);
+    changes.push(Change::Set(MFA_ENV_IDENTITY, c.identity.clone()));
+    changes.extend(SHADOWING.iter().map(|n| Change::Unset(n)));
+    changes
+}
+
+fn push_region_and_markers(
+    changes: &mut Vec<Change>,
+    profile: &str,
+    region: Option<&str>,
+    expiration: i64,
+) {
+    match region {
         Some(region) => {
             changes.push(Change::Set(REGION, region.to_string()));
             changes.push(Change::Set(DEFAULT_REGION, region.to_string()));
@@ -61,16 +101,53 @@ pub fn session_changes(s: &SessionVars<'_>) -> Vec<Change> {
         }
         None => changes.push(Change::Unset(MFA_ENV_REGION)),
     }
-    changes.push(Change::Set(MFA_ENV_PROFILE, s.profile.to_string()));
-    changes.push(Change::Set(MFA_ENV_EXPIRATION, c.expiration.to_string()));
-    changes.push(Change::Set(MFA_ENV_IDENTITY, c.identity.clone()));
-    changes.extend(SHADOWING.iter().map(|n| Change::Unset(n)));
+    changes.push(Change::Set(MFA_ENV_PROFILE, profile.to_string()));
+    changes.push(Change::Set(MFA_ENV_EXPIRATION, expiration.to_string()));
+}
+
+/// What a child served by the credentials endpoint needs.
+pub struct EndpointVars<'a> {
+    pub profile: &'a str,
+    pub url: &'a str,
+    pub token: &'a str,
+    pub region: Option<&'a str>,
+    /// The end of what the endpoint can renew without a code: the prompt counts down to it.
+    pub renewable_until: i64,
+    /// Config files to hide from the child (`AWS_CONFIG_FILE` or `AWS_SHARED_CREDENTIALS_FILE`):
+    /// their `[default]` profile has credentials SDKs would use before the endpoint.
+    pub hide_files: &'a [&'static str],
+}
+
+/// The null device, where a hidden config file points.
+pub const NULL_DEVICE: &str = if cfg!(windows) { "NUL" } else { "/dev/null" };
+
+/// The changes for a child of `--server`: the endpoint instead of keys, and nothing that an
+/// SDK would read before it.
+pub fn endpoint_changes(s: &EndpointVars<'_>) -> Vec<Change> {
+    let mut changes = vec![
+        Change::Set(CONTAINER_FULL_URI, s.url.to_string()),
+        Change::Set(CONTAINER_TOKEN, s.token.to_string()),
+        Change::Set(MFA_ENV_ENDPOINT, s.url.to_string()),
+    ];
+    push_region_and_markers(&mut changes, s.profile, s.region, s.renewable_until);
+    changes.extend(
+        s.hide_files
+            .iter()
+            .map(|n| Change::Set(n, NULL_DEVICE.to_string())),
+    );
+    changes.extend(SHADOWING_ENDPOINT.iter().map(|n| Change::Unset(n)));
     changes
 }
 
 /// The changes that remove a session. `region_set_by_us` is the region mfa-env exported, if
 /// any: the region variables are removed only when they still hold it.
-pub fn unset_changes(region_set_by_us: Option<&str>, current_region: Option<&str>) -> Vec<Change> {
+/// `served`: the session is served by mfa-env's endpoint (`shell --server`), so the container
+/// variables are ours to remove; elsewhere they may be a container's own and stay.
+pub fn unset_changes(
+    region_set_by_us: Option<&str>,
+    current_region: Option<&str>,
+    served: bool,
+) -> Vec<Change> {
     let mut changes: Vec<Change> = [
         ACCESS_KEY_ID,
         SECRET_ACCESS_KEY,
@@ -95,6 +172,13 @@ pub fn unset_changes(region_set_by_us: Option<&str>, current_region: Option<&str
         .iter()
         .map(|n| Change::Unset(n)),
     );
+    if served {
+        changes.extend(
+            [CONTAINER_FULL_URI, CONTAINER_TOKEN, MFA_ENV_ENDPOINT]
+                .iter()
+                .map(|n| Change::Unset(n)),
+        );
+    }
     changes
 }
 
@@ -220,11 +304,11 @@ mod tests {
 
     #[test]
     fn unset_removes_the_region_only_when_it_is_still_ours() {
-        let ours = unset_changes(Some("eu-west-1"), Some("eu-west-1"));
+        let ours = unset_changes(Some("eu-west-1"), Some("eu-west-1"), false);
         assert!(ours.contains(&Change::Unset(REGION)));
-        let changed = unset_changes(Some("eu-west-1"), Some("us-east-1"));
+        let changed = unset_changes(Some("eu-west-1"), Some("us-east-1"), false);
         assert!(!changed.contains(&Change::Unset(REGION)));
-        let none = unset_changes(None, Some("us-east-1"));
+        let none = unset_changes(None, Some("us-east-1"), false);
         assert!(!none.contains(&Change::Unset(REGION)));
     }
 }
@@ -238,6 +322,8 @@ pub struct EnvSession {
     pub region: Option<String>,
     /// Present only when all three credential variables are set.
     pub credentials: Option<Credentials>,
+    /// The credentials endpoint serving it (`shell --server`).
+    pub endpoint: Option<String>,
 }
 
 impl EnvSession {
@@ -268,6 +354,7 @@ impl EnvSession {
             identity,
             region: var(MFA_ENV_REGION),
             credentials,
+            endpoint: var(MFA_ENV_ENDPOINT),
         }
     }
 

@@ -14,6 +14,7 @@ pub mod error;
 pub mod log;
 pub mod mfa;
 pub mod profile;
+pub mod server;
 pub mod shell;
 pub mod sts;
 
@@ -57,7 +58,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
 }
 
 /// The error chain on one line: the failure's own words, then the contexts around it.
-fn one_line(err: &anyhow::Error) -> String {
+pub(crate) fn one_line(err: &anyhow::Error) -> String {
     let text = format!("{err:#}");
     text.replace(['\n', '\r'], " ")
 }

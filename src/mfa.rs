@@ -34,6 +34,9 @@ pub enum CodeSource {
     Flag(Zeroizing<String>),
     Process(String),
     Prompt,
+    /// No way to get a code now (the credentials endpoint renewing with no `mfa_process`):
+    /// the message says what to do instead.
+    Unavailable(String),
 }
 
 impl CodeSource {
@@ -75,6 +78,7 @@ impl CodeSource {
                 }
                 Ok(Attempt::Code(code))
             }
+            CodeSource::Unavailable(message) => Err(fail(Exit::Mfa, message.clone())),
             CodeSource::Prompt => {
                 let typed = prompt_tty(&format!("Enter MFA code for {serial}: "))?;
                 let checked = normalize(&typed, "the code")

@@ -471,21 +471,63 @@ struct ConfigFile {
     bytes: Vec<u8>,
 }
 
+/// Keys of a `[default]` profile that make SDKs take credentials from it before a container
+/// credentials endpoint.
+const DEFAULT_CREDENTIAL_KEYS: [&str; 7] = [
+    "aws_access_key_id",
+    "role_arn",
+    "credential_process",
+    "sso_session",
+    "sso_start_url",
+    "web_identity_token_file",
+    "credential_source",
+];
+
+/// For the config and credentials files whose `[default]` profile gives SDKs credentials
+/// (SDKs with no profile selected use it before a container endpoint): the variable that
+/// names the file, its path, and the key found. Each file is parsed alone, with the SDK's
+/// parser, to tell which one it is.
+pub fn default_credentials_in_files() -> Vec<(&'static str, PathBuf, &'static str)> {
+    let env = Env::real();
+    let wanted: BTreeSet<String> = ["default".to_string()].into();
+    SDK_FILES
+        .into_iter()
+        .filter_map(|(var, default)| {
+            let path = sdk_path(&env, &env.get(var).unwrap_or_else(|_| default.to_string()));
+            let bytes = std::fs::read(&path).ok()?;
+            let file = ConfigFile {
+                path: path.clone(),
+                bytes,
+            };
+            let profiles =
+                Profiles::parse(&env, std::slice::from_ref(&file), Some(&wanted)).ok()?;
+            let default = profiles.profile("default")?;
+            let key = DEFAULT_CREDENTIAL_KEYS
+                .into_iter()
+                .find(|k| default.get(k).is_some())?;
+            Some((var, path, key))
+        })
+        .collect()
+}
+
+/// The files SDKs read, by the variable that moves each and its default place.
+const SDK_FILES: [(&str, &str); 2] = [
+    ("AWS_CONFIG_FILE", "~/.aws/config"),
+    ("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials"),
+];
+
 /// Reads the config and credentials files at the SDK's paths: `AWS_CONFIG_FILE` /
 /// `AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/...`, with `~` expanded as the SDK does. A file
 /// that cannot be read is left out: the parser then treats it as it treats a missing one.
 fn read_files(env: &Env) -> Vec<ConfigFile> {
-    [
-        ("AWS_CONFIG_FILE", "~/.aws/config"),
-        ("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials"),
-    ]
-    .into_iter()
-    .filter_map(|(var, default)| {
-        let path = sdk_path(env, &env.get(var).unwrap_or_else(|_| default.to_string()));
-        let bytes = std::fs::read(&path).ok()?;
-        Some(ConfigFile { path, bytes })
-    })
-    .collect()
+    SDK_FILES
+        .into_iter()
+        .filter_map(|(var, default)| {
+            let path = sdk_path(env, &env.get(var).unwrap_or_else(|_| default.to_string()));
+            let bytes = std::fs::read(&path).ok()?;
+            Some(ConfigFile { path, bytes })
+        })
+        .collect()
 }
 
 /// `path` with a leading `~` expanded to the home directory the SDK finds in `env`.

@@ -190,6 +190,10 @@ pub struct State {
     always: Option<Scripted>,
     counter: u64,
     connections: u64,
+    /// Credentials issued by GetSessionToken / AssumeRole live at most this many seconds,
+    /// whatever was asked (renewal tests).
+    pub session_lifetime: Option<u64>,
+    pub role_lifetime: Option<u64>,
 }
 
 pub struct FakeSts {
@@ -844,8 +848,13 @@ impl State {
                     (None, None) => false,
                     _ => return Err(validation("SerialNumber and TokenCode go together")),
                 };
-                let (id, secret, token, exp) =
-                    self.issue(&user.access_key_id, d, mfa, user.arn(), user.user_id());
+                let (id, secret, token, exp) = self.issue(
+                    &user.access_key_id,
+                    self.session_lifetime.map_or(d, |cap| d.min(cap)),
+                    mfa,
+                    user.arn(),
+                    user.user_id(),
+                );
                 Ok(credentials_xml(
                     "GetSessionToken",
                     &id,
@@ -909,8 +918,13 @@ impl State {
                 let role_name = arn.rsplit('/').next().unwrap_or("role");
                 let assumed = format!("arn:aws:sts::{ACCOUNT}:assumed-role/{role_name}/{name}");
                 let role_user_id = format!("{}:{name}", role.id());
-                let (id, secret, token, exp) =
-                    self.issue(&user_key, d, mfa, assumed.clone(), role_user_id.clone());
+                let (id, secret, token, exp) = self.issue(
+                    &user_key,
+                    self.role_lifetime.map_or(d, |cap| d.min(cap)),
+                    mfa,
+                    assumed.clone(),
+                    role_user_id.clone(),
+                );
                 Ok(credentials_xml(
                     "AssumeRole",
                     &id,
@@ -967,6 +981,14 @@ impl FakeSts {
         st.issued
             .get(access_key_id)
             .map(|i| (i.secret.clone(), i.token.clone()))
+    }
+
+    /// The ARN of whoever this server issued `access_key_id` to (a user, or an assumed role).
+    pub fn arn_of(&self, access_key_id: &str) -> Option<String> {
+        self.state()
+            .issued
+            .get(access_key_id)
+            .map(|i| i.arn.clone())
     }
 
     /// Forgets every session it issued, as if AWS had revoked them.

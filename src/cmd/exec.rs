@@ -7,6 +7,7 @@ use crate::auth::authenticate;
 use crate::cli::ExecArgs;
 use crate::env::{apply_to_command, session_changes, SessionVars};
 use crate::error::{fail, Exit};
+use crate::server::Endpoint;
 
 pub fn run(args: ExecArgs) -> anyhow::Result<i32> {
     if !args.stray.is_empty() {
@@ -25,12 +26,7 @@ pub fn run(args: ExecArgs) -> anyhow::Result<i32> {
         ));
     }
     let req = super::request(&args.auth);
-    let session = authenticate(&req)?;
-    let changes = session_changes(&SessionVars {
-        profile: &session.profile,
-        credentials: &session.credentials,
-        region: session.region.as_deref(),
-    });
+    let served = crate::server::wanted(args.server)?;
     let mut argv = args.command.into_iter();
     let program = match argv.next() {
         Some(p) => p,
@@ -38,6 +34,27 @@ pub fn run(args: ExecArgs) -> anyhow::Result<i32> {
     };
     let mut cmd = Command::new(&program);
     cmd.args(argv);
+    if served {
+        // mfa-env stays as the parent and serves the credentials while CMD runs.
+        let (endpoint, session) = Endpoint::start(
+            &req,
+            &format!(
+                "run `mfa-env {} --refresh` in another terminal and this endpoint picks it up",
+                req.profile
+            ),
+        )?;
+        let changes = endpoint.changes(&session);
+        crate::env::validate(&changes)?;
+        apply_to_command(&mut cmd, &changes);
+        let status = run_to_end(&mut cmd).map_err(|e| launch_error(&program, &e))?;
+        return Ok(exit_code(&status));
+    }
+    let session = authenticate(&req)?;
+    let changes = session_changes(&SessionVars {
+        profile: &session.profile,
+        credentials: &session.credentials,
+        region: session.region.as_deref(),
+    });
     crate::env::validate(&changes)?;
     apply_to_command(&mut cmd, &changes);
     run_replacing(cmd, &program)
@@ -93,26 +110,70 @@ pub fn exit_code(status: &std::process::ExitStatus) -> i32 {
     status.code().unwrap_or(1)
 }
 
-/// Runs a child to its end. Ctrl-C and Ctrl-\ belong to it: mfa-env catches them with a handler
-/// that does nothing (not SIG_IGN, which the child and its jobs would inherit).
+/// The child `run_to_end` waits for, for the signal handlers (0: none).
+#[cfg(unix)]
+static CHILD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+/// Runs a child to its end. Ctrl-C and Ctrl-\ belong to it (the terminal sends them to the
+/// whole foreground group): mfa-env catches them with a handler that does nothing (not
+/// SIG_IGN, which the child and its jobs would inherit) and lives to report the child's
+/// status. SIGTERM and SIGHUP sent to mfa-env alone are passed on to the child. Ctrl-Z stops
+/// both, as one job.
 #[cfg(unix)]
 pub fn run_to_end(cmd: &mut Command) -> std::io::Result<std::process::ExitStatus> {
+    use std::sync::atomic::Ordering;
     extern "C" fn nothing(_: libc::c_int) {}
-    let handler = nothing as extern "C" fn(libc::c_int) as libc::sighandler_t;
-    // SAFETY: installing a handler that touches nothing; the previous ones are restored below.
-    let (old_int, old_quit) = unsafe {
-        (
-            libc::signal(libc::SIGINT, handler),
-            libc::signal(libc::SIGQUIT, handler),
-        )
-    };
-    let status = cmd.status();
-    // SAFETY: restoring what was there before.
-    unsafe {
-        libc::signal(libc::SIGINT, old_int);
-        libc::signal(libc::SIGQUIT, old_quit);
+    extern "C" fn forward(signal: libc::c_int) {
+        let pid = CHILD.load(Ordering::SeqCst);
+        if pid > 0 {
+            // SAFETY: kill is async-signal-safe.
+            unsafe {
+                libc::kill(pid, signal);
+            }
+        }
     }
-    status
+    let quiet: Vec<_> = [libc::SIGINT, libc::SIGQUIT]
+        .into_iter()
+        .map(|s| (s, install(s, nothing)))
+        .collect();
+    let result = cmd.spawn().and_then(|mut child| {
+        CHILD.store(child.id() as i32, Ordering::SeqCst);
+        let passed: Vec<_> = [libc::SIGTERM, libc::SIGHUP]
+            .into_iter()
+            .map(|s| (s, install(s, forward)))
+            .collect();
+        let status = child.wait();
+        restore(&passed);
+        CHILD.store(0, Ordering::SeqCst);
+        status
+    });
+    restore(&quiet);
+    result
+}
+
+/// Installs `handler` for `signal`, returning what was there.
+#[cfg(unix)]
+fn install(signal: libc::c_int, handler: extern "C" fn(libc::c_int)) -> libc::sigaction {
+    // SAFETY: zeroed sigactions are valid; SA_RESTART keeps waitpid going.
+    unsafe {
+        let mut new: libc::sigaction = std::mem::zeroed();
+        new.sa_sigaction = handler as libc::sighandler_t;
+        new.sa_flags = libc::SA_RESTART;
+        libc::sigemptyset(&mut new.sa_mask);
+        let mut old: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(signal, &new, &mut old);
+        old
+    }
+}
+
+#[cfg(unix)]
+fn restore(saved: &[(libc::c_int, libc::sigaction)]) {
+    for (signal, old) in saved {
+        // SAFETY: putting back what sigaction returned.
+        unsafe {
+            libc::sigaction(*signal, old, std::ptr::null_mut());
+        }
+    }
 }
 
 /// Runs a child to its end, leaving Ctrl-C to it (Windows: see `console`).

@@ -4,13 +4,21 @@ use std::io::IsTerminal;
 
 use crate::auth::authenticate;
 use crate::cli::ExportArgs;
-use crate::env::{session_changes, SessionVars};
+use crate::env::{session_changes, Change, SessionVars, MFA_ENV_EXPIRATION};
 use crate::shell::{detect, hint};
 
 pub fn run(args: &ExportArgs) -> anyhow::Result<i32> {
     let req = super::request(&args.auth);
     let shell = args.shell.unwrap_or_else(detect);
     let session = authenticate(&req)?;
+    if args.expiry_only {
+        // No secret in it: printed on a terminal too.
+        let changes = [Change::Set(
+            MFA_ENV_EXPIRATION,
+            session.renewable_until.to_string(),
+        )];
+        return super::print_stdout(&shell.render(&changes)?).map(|()| 0);
+    }
     let changes = session_changes(&SessionVars {
         profile: &session.profile,
         credentials: &session.credentials,

@@ -9,6 +9,7 @@ use crate::cli::ShellArgs;
 use crate::cmd::exec::{exit_code, launch_error, run_to_end, user_shell};
 use crate::env::{apply_to_command, session_changes, EnvSession, SessionVars};
 use crate::error::{fail, Exit};
+use crate::server::Endpoint;
 use crate::shell::prompt::time_left;
 use crate::shell::{calling_shell, detect, hint, Shell};
 
@@ -60,12 +61,27 @@ pub fn run(args: ShellArgs) -> anyhow::Result<i32> {
             }
         },
     };
-    let session = authenticate(&req)?;
-    let changes = session_changes(&SessionVars {
-        profile: &session.profile,
-        credentials: &session.credentials,
-        region: session.region.as_deref(),
-    });
+    // With --server the endpoint lives as long as this function: until the shell ends.
+    let (_endpoint, session, changes) = if crate::server::wanted(args.server)? {
+        let (endpoint, session) = Endpoint::start(
+            &req,
+            &format!(
+                "type mfa-env-refresh in the shell, or run `mfa-env {} --refresh` in another \
+                 terminal, and the endpoint picks it up",
+                req.profile
+            ),
+        )?;
+        let changes = endpoint.changes(&session);
+        (Some(endpoint), session, changes)
+    } else {
+        let session = authenticate(&req)?;
+        let changes = session_changes(&SessionVars {
+            profile: &session.profile,
+            credentials: &session.credentials,
+            region: session.region.as_deref(),
+        });
+        (None, session, changes)
+    };
 
     // A private directory (0700) for startup code; removed when the shell ends.
     let dir = tempfile::Builder::new()

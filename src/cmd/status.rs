@@ -41,6 +41,7 @@ pub fn run(args: &StatusArgs) -> anyhow::Result<i32> {
             "expiration_unix": expiration,
             "seconds_left": left.max(0),
             "expired": expired,
+            "endpoint": s.endpoint,
         });
         super::print_stdout(&format!("{json}\n"))?;
     } else {
@@ -52,6 +53,11 @@ pub fn run(args: &StatusArgs) -> anyhow::Result<i32> {
         }
         if let Some(key) = key {
             text.push_str(&format!("key:        {key}\n"));
+        }
+        if let Some(endpoint) = &s.endpoint {
+            text.push_str(&format!(
+                "served by:  {endpoint} (renews without a code until the time below)\n"
+            ));
         }
         if let Some(region) = &s.region {
             text.push_str(&format!("region:     {region}\n"));

@@ -12,7 +12,11 @@ pub fn run(args: &UnsetArgs) -> anyhow::Result<i32> {
         return Ok(0);
     }
     let current_region = std::env::var(REGION).ok();
-    let changes = unset_changes(live.region.as_deref(), current_region.as_deref());
+    let changes = unset_changes(
+        live.region.as_deref(),
+        current_region.as_deref(),
+        live.endpoint.is_some(),
+    );
     super::print_stdout(&shell.render(&changes)?)?;
     Ok(0)
 }

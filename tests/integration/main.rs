@@ -9,6 +9,7 @@ mod hardening;
 mod integration_shell;
 mod moto;
 mod powershell;
+mod server;
 mod session;
 mod shells;
 mod startup;

@@ -1,0 +1,553 @@
+//! `--server`: a credentials endpoint on the loopback interface for one child (exec, shell),
+//! in the protocol of the SDKs' container credentials provider
+//! (`AWS_CONTAINER_CREDENTIALS_FULL_URI` + `AWS_CONTAINER_AUTHORIZATION_TOKEN`).
+//!
+//! SDKs fetch credentials from it and fetch again before they expire; it renews them through
+//! the same `Authenticator` as export and exec — roles from the MFA session, with no code —
+//! so one code carries a role for the MFA session's whole life.
+//!
+//! The HTTP it speaks is the little the SDKs send: `GET path` with an `Authorization`
+//! header, one request per connection. Each connection has its own thread and a deadline, so
+//! a slow or idle client cannot hold up another; their number is capped.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+use crate::auth::{margin, Authenticator, Origin, Request, Session};
+use crate::debug;
+use crate::env::{endpoint_changes, Change, EndpointVars};
+use crate::error::{fail, mask_key, Exit};
+use crate::shell::prompt::time_left;
+use crate::sts::Credentials;
+
+/// Credentials with less than this left are renewed before they are served: botocore's
+/// advisory window (15 minutes, inside which SDKs fetch again) and one minute.
+pub const FRESH_FOR: i64 = 16 * 60;
+/// When renewal fails, credentials with more than this left are still served.
+const STILL_USABLE: i64 = 60;
+/// After a failed renewal, how long the endpoint serves what it has before trying again (an
+/// SDK may ask many times a second; an `mfa_process` must not run for each).
+const RETRY_AFTER: Duration = Duration::from_secs(30);
+/// The whole request head must arrive within this.
+const DEADLINE: Duration = Duration::from_secs(5);
+const MAX_HEAD: usize = 8 * 1024;
+const MAX_HEADERS: usize = 32;
+const MAX_CONNECTIONS: usize = 32;
+const PATH: &str = "/mfa-env/credentials";
+
+/// `--server` asked for by flag or by `MFA_ENV_SERVER`.
+pub fn wanted(flag: bool) -> anyhow::Result<bool> {
+    if flag {
+        return Ok(true);
+    }
+    match std::env::var("MFA_ENV_SERVER") {
+        Err(_) => Ok(false),
+        Ok(v) => match v.trim().to_ascii_lowercase().as_str() {
+            "" | "0" | "false" | "no" | "off" => Ok(false),
+            "1" | "true" | "yes" | "on" => Ok(true),
+            _ => Err(fail(
+                Exit::Config,
+                "MFA_ENV_SERVER must be 1 (serve the credentials from an endpoint) or 0",
+            )),
+        },
+    }
+}
+
+/// A running endpoint. It serves until the process ends (the caller returns right after its
+/// child does).
+pub struct Endpoint {
+    pub url: String,
+    token: Zeroizing<String>,
+}
+
+impl Endpoint {
+    /// Authenticates `req` (asking for a code now, if one is needed, while the terminal is
+    /// still ours) and starts serving. `how_to_renew` ends the message given when the MFA
+    /// session ends and no `mfa_process` can supply a code.
+    pub fn start(req: &Request, how_to_renew: &str) -> anyhow::Result<(Endpoint, Session)> {
+        let mut auth = Authenticator::new(req.clone(), margin()?)?;
+        let (credentials, origin) = auth.credentials(FRESH_FOR)?;
+        debug!("credentials from {origin:?}");
+        let profile = auth.profile().to_string();
+        let no_code = if req.no_cache {
+            format!(
+                "the MFA session for '{profile}' has ended (or ends within {}), and with \
+                 --no-cache a new one from another terminal cannot reach this endpoint: start \
+                 the command again",
+                time_left(FRESH_FOR)
+            )
+        } else {
+            format!(
+                "the MFA session for '{profile}' has ended (or ends within {}): {how_to_renew}",
+                time_left(FRESH_FOR)
+            )
+        };
+        auth.renew_without_prompt(no_code);
+        let session = auth.session(credentials.clone());
+
+        let listener = TcpListener::bind(("127.0.0.1", 0)).map_err(|e| {
+            fail(
+                Exit::Other,
+                format!("cannot open the credentials endpoint on 127.0.0.1: {e}"),
+            )
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| fail(Exit::Other, format!("cannot read the endpoint's port: {e}")))?
+            .port();
+        let token = new_token()?;
+        let provider = Arc::new(Mutex::new(Provider {
+            auth,
+            current: credentials,
+            quiet_until: None,
+            noticed: false,
+        }));
+        let secret = token.clone();
+        std::thread::Builder::new()
+            .name("endpoint".into())
+            .spawn(move || accept_loop(&listener, &secret, &provider))
+            .map_err(|e| fail(Exit::Other, format!("cannot start the endpoint: {e}")))?;
+        let url = format!("http://127.0.0.1:{port}{PATH}");
+        debug!("serving the credentials of '{profile}' at {url}");
+        Ok((Endpoint { url, token }, session))
+    }
+
+    /// The environment changes for the child.
+    pub fn changes(&self, session: &Session) -> Vec<Change> {
+        let hide: Vec<&'static str> = crate::profile::default_credentials_in_files()
+            .into_iter()
+            .map(|(var, path, key)| {
+                let say = format!(
+                    "the child sees no {} ({var}={}): its [default] profile has {key}, which \
+                     SDKs use before the endpoint",
+                    path.display(),
+                    crate::env::NULL_DEVICE
+                );
+                if var == "AWS_CONFIG_FILE" {
+                    eprintln!("mfa-env: {say}");
+                } else {
+                    debug!("{say}");
+                }
+                var
+            })
+            .collect();
+        endpoint_changes(&EndpointVars {
+            profile: &session.profile,
+            url: &self.url,
+            token: &self.token,
+            region: session.region.as_deref(),
+            renewable_until: session.renewable_until,
+            hide_files: &hide,
+        })
+    }
+}
+
+/// 256 bits from the operating system's generator, as hex (a header value needs no escaping).
+fn new_token() -> anyhow::Result<Zeroizing<String>> {
+    let mut bytes = Zeroizing::new([0u8; 32]);
+    getrandom::fill(&mut bytes[..]).map_err(|e| {
+        fail(
+            Exit::Other,
+            format!("cannot get random bytes for the endpoint's token: {e}"),
+        )
+    })?;
+    Ok(Zeroizing::new(crate::mfa::hex(&bytes[..])))
+}
+
+/// What the endpoint serves, renewing it when it nears its end.
+struct Provider {
+    auth: Authenticator,
+    current: Credentials,
+    /// After a failed renewal: serve `current` without trying again until then.
+    quiet_until: Option<Instant>,
+    /// The terminal was told that renewal needs the user; said once until a renewal works.
+    noticed: bool,
+}
+
+impl Provider {
+    fn renewed(&mut self, creds: Credentials, origin: Origin) {
+        debug!(
+            "renewed the credentials: {} ({} left, from {origin:?})",
+            mask_key(&creds.access_key_id),
+            time_left(creds.seconds_left())
+        );
+        self.current = creds;
+        self.quiet_until = None;
+        self.noticed = false;
+    }
+
+    fn credentials(&mut self) -> Result<Credentials, String> {
+        let left = self.current.seconds_left();
+        if left > FRESH_FOR {
+            return Ok(self.current.clone());
+        }
+        if self.quiet_until.is_some_and(|t| Instant::now() < t) && left > STILL_USABLE {
+            // Not STS nor mfa_process again yet; but a session started in another terminal
+            // lands in the cache, and is taken at once.
+            if let Some(creds) = self.auth.cached_session(FRESH_FOR) {
+                self.renewed(creds, Origin::Cache);
+            }
+            return Ok(self.current.clone());
+        }
+        match self.auth.credentials(FRESH_FOR) {
+            Ok((creds, origin)) => {
+                self.renewed(creds, origin);
+                Ok(self.current.clone())
+            }
+            Err(e) => {
+                let message = crate::one_line(&e);
+                self.quiet_until = Some(Instant::now() + RETRY_AFTER);
+                if !self.noticed {
+                    self.noticed = true;
+                    let now = if left > STILL_USABLE {
+                        format!(
+                            " (the credentials served now have {} left)",
+                            time_left(left)
+                        )
+                    } else {
+                        String::new()
+                    };
+                    tell_terminal(&format!("mfa-env: {message}{now}"));
+                }
+                if left > STILL_USABLE {
+                    Ok(self.current.clone())
+                } else {
+                    Err(message)
+                }
+            }
+        }
+    }
+}
+
+/// One line for the user, on the terminal even when stderr is redirected (the child's output
+/// may be); on stderr when there is no terminal.
+fn tell_terminal(line: &str) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        if let Ok(mut tty) = std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_NOCTTY)
+            .open("/dev/tty")
+        {
+            if writeln!(tty, "{line}").is_ok() {
+                return;
+            }
+        }
+    }
+    eprintln!("{line}");
+}
+
+fn accept_loop(listener: &TcpListener, token: &Zeroizing<String>, provider: &Arc<Mutex<Provider>>) {
+    let active = Arc::new(AtomicUsize::new(0));
+    for stream in listener.incoming() {
+        let Ok(stream) = stream else { continue };
+        if active.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
+            active.fetch_sub(1, Ordering::SeqCst);
+            continue;
+        }
+        let (token, provider, done) = (token.clone(), Arc::clone(provider), Arc::clone(&active));
+        let spawned = std::thread::Builder::new()
+            .name("endpoint-connection".into())
+            .spawn(move || {
+                serve(stream, token.as_bytes(), &provider);
+                done.fetch_sub(1, Ordering::SeqCst);
+            });
+        if spawned.is_err() {
+            active.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+}
+
+/// An answer: status, reason, extra header, body.
+struct Answer {
+    status: u16,
+    reason: &'static str,
+    allow: bool,
+    body: Zeroizing<String>,
+}
+
+impl Answer {
+    fn error(status: u16, reason: &'static str, code: &str, message: &str) -> Answer {
+        let body = serde_json::json!({ "Code": code, "Message": message }).to_string();
+        Answer {
+            status,
+            reason,
+            allow: status == 405,
+            body: Zeroizing::new(body),
+        }
+    }
+}
+
+fn serve(mut stream: TcpStream, token: &[u8], provider: &Mutex<Provider>) {
+    let _ = stream.set_write_timeout(Some(DEADLINE));
+    let answer = match read_head(&mut stream) {
+        Ok(head) => answer(&head, token, || match provider.lock() {
+            Ok(mut p) => p.credentials(),
+            Err(_) => Err("the endpoint failed earlier; start the command again".to_string()),
+        }),
+        Err(Some(a)) => a,
+        // Timed out or closed: nothing to say to it.
+        Err(None) => return,
+    };
+    let mut out = format!(
+        "HTTP/1.1 {} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+         Cache-Control: no-store\r\nConnection: close\r\n",
+        answer.status,
+        answer.reason,
+        answer.body.len()
+    );
+    if answer.allow {
+        out.push_str("Allow: GET\r\n");
+    }
+    out.push_str("\r\n");
+    let mut bytes = Zeroizing::new(out.into_bytes());
+    bytes.extend_from_slice(answer.body.as_bytes());
+    let _ = stream.write_all(&bytes).and_then(|()| stream.flush());
+}
+
+/// The request head (up to the blank line), read within `DEADLINE` and `MAX_HEAD` bytes.
+fn read_head(stream: &mut TcpStream) -> Result<String, Option<Answer>> {
+    let start = Instant::now();
+    let mut head = Vec::with_capacity(512);
+    let mut chunk = [0u8; 1024];
+    loop {
+        let left = DEADLINE.saturating_sub(start.elapsed());
+        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+            return Err(None);
+        }
+        let n = match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => return Err(None),
+            Ok(n) => n,
+        };
+        head.extend_from_slice(&chunk[..n]);
+        if let Some(end) = head.windows(4).position(|w| w == b"\r\n\r\n") {
+            head.truncate(end);
+            return String::from_utf8(head).map_err(|_| {
+                Some(Answer::error(
+                    400,
+                    "Bad Request",
+                    "BadRequest",
+                    "the request is not text",
+                ))
+            });
+        }
+        if head.len() > MAX_HEAD {
+            return Err(Some(Answer::error(
+                431,
+                "Request Header Fields Too Large",
+                "BadRequest",
+                "the request head is too large",
+            )));
+        }
+    }
+}
+
+/// The answer to a request head; `credentials` is asked only for an authorized request.
+fn answer(
+    head: &str,
+    token: &[u8],
+    credentials: impl FnOnce() -> Result<Credentials, String>,
+) -> Answer {
+    let mut lines = head.split("\r\n");
+    let request_line = lines.next().unwrap_or("");
+    let mut parts = request_line.split(' ');
+    let (Some(method), Some(target), Some(version), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Answer::error(400, "Bad Request", "BadRequest", "malformed request line");
+    };
+    if !version.starts_with("HTTP/1.") {
+        return Answer::error(400, "Bad Request", "BadRequest", "HTTP/1.x only");
+    }
+    let headers: Vec<&str> = lines.collect();
+    if headers.len() > MAX_HEADERS {
+        return Answer::error(
+            431,
+            "Request Header Fields Too Large",
+            "BadRequest",
+            "too many headers",
+        );
+    }
+    if method != "GET" {
+        return Answer::error(
+            405,
+            "Method Not Allowed",
+            "MethodNotAllowed",
+            "only GET is served",
+        );
+    }
+    if target.split('?').next() != Some(PATH) {
+        return Answer::error(404, "Not Found", "NotFound", "no such path");
+    }
+    let mut authorization = None;
+    for line in &headers {
+        let Some((name, value)) = line.split_once(':') else {
+            return Answer::error(400, "Bad Request", "BadRequest", "malformed header");
+        };
+        if name.eq_ignore_ascii_case("authorization") {
+            if authorization.is_some() {
+                return Answer::error(
+                    400,
+                    "Bad Request",
+                    "BadRequest",
+                    "more than one Authorization header",
+                );
+            }
+            authorization = Some(value.trim());
+        }
+    }
+    let Some(given) = authorization else {
+        return Answer::error(
+            401,
+            "Unauthorized",
+            "Unauthorized",
+            "no Authorization header: set AWS_CONTAINER_AUTHORIZATION_TOKEN",
+        );
+    };
+    if !bool::from(given.as_bytes().ct_eq(token)) {
+        debug!("the endpoint refused a request with a wrong token");
+        return Answer::error(403, "Forbidden", "Forbidden", "wrong authorization token");
+    }
+    match credentials() {
+        Ok(c) => {
+            debug!(
+                "served {} ({} left)",
+                mask_key(&c.access_key_id),
+                time_left(c.seconds_left())
+            );
+            let body = serde_json::json!({
+                "AccessKeyId": c.access_key_id,
+                "SecretAccessKey": c.secret_access_key.as_str(),
+                "Token": c.session_token.as_str(),
+                "Expiration": c.expiration_rfc3339(),
+            })
+            .to_string();
+            Answer {
+                status: 200,
+                reason: "OK",
+                allow: false,
+                body: Zeroizing::new(body),
+            }
+        }
+        Err(message) => Answer::error(
+            503,
+            "Service Unavailable",
+            "CredentialsUnavailable",
+            &message,
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOKEN: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+    fn creds() -> Result<Credentials, String> {
+        Ok(Credentials {
+            access_key_id: "ASIAEXAMPLEEXAMPLE12".into(),
+            secret_access_key: Zeroizing::new("secret/key".into()),
+            session_token: Zeroizing::new("token+value".into()),
+            expiration: 1_800_000_000,
+            identity: String::new(),
+        })
+    }
+
+    fn status(head: &str) -> u16 {
+        answer(head, TOKEN.as_bytes(), creds).status
+    }
+
+    fn get(auth: &str) -> String {
+        format!("GET {PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {auth}")
+    }
+
+    #[test]
+    fn only_the_exact_token_gets_credentials() {
+        let ok = answer(&get(TOKEN), TOKEN.as_bytes(), creds);
+        assert_eq!(ok.status, 200);
+        let body: serde_json::Value = serde_json::from_str(&ok.body).unwrap();
+        assert_eq!(body["AccessKeyId"], "ASIAEXAMPLEEXAMPLE12");
+        assert_eq!(body["SecretAccessKey"], "secret/key");
+        assert_eq!(body["Token"], "token+value");
+        assert_eq!(body["Expiration"], "2027-01-15T08:00:00Z");
+        let mut wrong = TOKEN.to_string();
+        wrong.replace_range(63.., "0");
+        for bad in [
+            wrong.as_str(),
+            &TOKEN[..63],
+            &format!("{TOKEN}0"),
+            "",
+            "Bearer x",
+        ] {
+            let a = answer(&get(bad), TOKEN.as_bytes(), || {
+                panic!("asked for credentials")
+            });
+            assert_eq!(a.status, 403, "{bad:?}");
+            assert!(!a.body.contains("secret"), "{}", a.body.as_str());
+        }
+        let none = format!("GET {PATH} HTTP/1.1\r\nHost: 127.0.0.1");
+        assert_eq!(
+            answer(&none, TOKEN.as_bytes(), || panic!("asked")).status,
+            401
+        );
+        // Header names are case-insensitive; two Authorization headers are refused.
+        assert_eq!(
+            status(&get(TOKEN).replace("Authorization", "authorization")),
+            200
+        );
+        assert_eq!(
+            status(&format!("{}\r\nAuthorization: {TOKEN}", get(TOKEN))),
+            400
+        );
+    }
+
+    #[test]
+    fn only_get_on_the_path_is_served() {
+        assert_eq!(status(&get(TOKEN).replacen("GET", "POST", 1)), 405);
+        assert!(
+            answer(
+                &get(TOKEN).replacen("GET", "PUT", 1),
+                TOKEN.as_bytes(),
+                creds
+            )
+            .allow
+        );
+        assert_eq!(status(&get(TOKEN).replacen(PATH, "/", 1)), 404);
+        assert_eq!(
+            status(&get(TOKEN).replacen(PATH, "/mfa-env/credentials/x", 1)),
+            404
+        );
+        assert_eq!(status(&get(TOKEN).replacen("HTTP/1.1", "HTTP/2", 1)), 400);
+        assert_eq!(status("GET\r\n"), 400);
+        assert_eq!(status(&format!("GET {PATH} HTTP/1.1 extra")), 400);
+        let many: String = (0..MAX_HEADERS).map(|i| format!("\r\nX-{i}: y")).collect();
+        assert_eq!(status(&format!("{}{many}", get(TOKEN))), 431);
+        assert_eq!(status(&format!("{}\r\nno colon", get(TOKEN))), 400);
+    }
+
+    #[test]
+    fn a_renewal_failure_is_an_error_answer_without_secrets() {
+        let a = answer(&get(TOKEN), TOKEN.as_bytes(), || {
+            Err("the MFA session for 'work' ended: run `mfa-env work --refresh`".into())
+        });
+        assert_eq!(a.status, 503);
+        let body: serde_json::Value = serde_json::from_str(&a.body).unwrap();
+        assert!(body["Message"].as_str().unwrap().contains("ended"));
+    }
+
+    #[test]
+    fn tokens_are_256_random_bits_in_hex() {
+        let (a, b) = (new_token().unwrap(), new_token().unwrap());
+        assert_eq!(a.len(), 64);
+        assert!(a.bytes().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(*a, *b);
+    }
+}

@@ -1,0 +1,627 @@
+//! `exec --server` and `shell --server`: the credentials endpoint, fed to consumers nobody
+//! here wrote (boto3, the AWS CLI v2), renewing roles from the MFA session without a code.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use rexpect::session::spawn_command;
+
+use crate::support::*;
+
+/// `mfa-env exec PROFILE --server ARGS -- sh -c 'env > FILE; SCRIPT'` in the background:
+/// the running mfa-env, the child's environment and the file mfa-env's stderr goes to.
+struct Served {
+    child: Child,
+    env: BTreeMap<String, String>,
+    stderr: PathBuf,
+}
+
+impl Served {
+    fn start(f: &Fixture, args: &[&str], script: &str, extra: &[(&str, &str)]) -> Served {
+        let dir = f.tmp_dir();
+        let env_file = dir.join(format!("env-{}", f.sts.requests().len()));
+        let stderr = dir.join("served.stderr");
+        let mut cmd = f.cmd();
+        cmd.arg("exec")
+            .args(args)
+            .arg("--server")
+            .args(["--", "sh", "-c"])
+            .arg(format!(
+                "env > '{}.tmp' && mv '{0}.tmp' '{0}'; {script}",
+                env_file.display()
+            ))
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&stderr).unwrap());
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("start mfa-env exec --server");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !env_file.exists() {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!(
+                    "mfa-env ended ({status}) before the child started: {}",
+                    std::fs::read_to_string(&stderr).unwrap_or_default()
+                );
+            }
+            assert!(Instant::now() < deadline, "the child never started");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let env = std::fs::read_to_string(&env_file)
+            .unwrap()
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Served { child, env, stderr }
+    }
+
+    fn url(&self) -> &str {
+        &self.env["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
+    }
+
+    fn token(&self) -> &str {
+        &self.env["AWS_CONTAINER_AUTHORIZATION_TOKEN"]
+    }
+
+    fn port(&self) -> u16 {
+        self.url()
+            .strip_prefix("http://127.0.0.1:")
+            .and_then(|rest| rest.split('/').next())
+            .and_then(|p| p.parse().ok())
+            .expect("a loopback URL with a port")
+    }
+
+    fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+
+    /// GET on the endpoint with `token` as the Authorization header (none: no header).
+    fn get(&self, token: Option<&str>) -> (u16, String) {
+        let auth = token.map_or(String::new(), |t| format!("Authorization: {t}\r\n"));
+        request(
+            self.port(),
+            &format!(
+                "GET /mfa-env/credentials HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}Connection: close\r\n\r\n"
+            ),
+        )
+    }
+
+    fn credentials(&self) -> serde_json::Value {
+        let (status, body) = self.get(Some(self.token()));
+        assert_eq!(status, 200, "{body}; stderr: {}", self.stderr());
+        serde_json::from_str(&body).expect("JSON credentials")
+    }
+
+    /// SIGTERM to mfa-env, which passes it on; the status mfa-env ends with.
+    fn terminate(mut self) -> i32 {
+        // SAFETY: signalling a child of this test.
+        unsafe {
+            libc::kill(self.child.id() as i32, libc::SIGTERM);
+        }
+        let status = self.wait(Duration::from_secs(20));
+        let port = self.port();
+        assert!(
+            TcpStream::connect(("127.0.0.1", port)).is_err(),
+            "the endpoint is still open after its child ended"
+        );
+        status
+    }
+
+    fn wait(&mut self, limit: Duration) -> i32 {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                use std::os::unix::process::ExitStatusExt;
+                return status
+                    .code()
+                    .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
+            }
+            assert!(Instant::now() < deadline, "mfa-env did not end");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// One raw HTTP exchange on 127.0.0.1:`port`: the status and the body.
+fn request(port: u16, raw: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect to the endpoint");
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s.write_all(raw.as_bytes()).unwrap();
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer);
+    let status = answer
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map_or(String::new(), |(_, b)| b.to_string());
+    (status, body)
+}
+
+fn python() -> Option<PathBuf> {
+    let python = crate::moto::venv_tool("MFA_ENV_PYTHON", "python");
+    if python.is_none() {
+        require_present(false, "the venv python with boto3");
+    }
+    python
+}
+
+/// Keys, a profile, web identity and the other container variables in the caller's
+/// environment, and long-term keys under `[default]` in the credentials file: none of it may
+/// reach the SDKs in the child ahead of the endpoint.
+const SHADOWS: [(&str, &str); 10] = [
+    ("AWS_ACCESS_KEY_ID", "AKIAPARENTPARENTPARE"),
+    (
+        "AWS_SECRET_ACCESS_KEY",
+        "parentSecretparentSecretparentSecret0000",
+    ),
+    ("AWS_SESSION_TOKEN", "parentToken"),
+    ("AWS_SECURITY_TOKEN", "parentToken"),
+    ("AWS_PROFILE", "admin"),
+    ("AWS_DEFAULT_PROFILE", "dev"),
+    (
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "/v2/credentials/x",
+    ),
+    ("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "/etc/hostname"),
+    ("AWS_WEB_IDENTITY_TOKEN_FILE", "/etc/hostname"),
+    ("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/Other"),
+];
+
+#[test]
+fn boto3_and_the_aws_cli_use_the_endpoint_and_nothing_shadows_it() {
+    let Some(python) = python() else { return };
+    let mut f = Fixture::new();
+    let alice = f.sts.alice();
+    f.write_credentials(&format!(
+        "{}\n{}",
+        alice.credentials_section("default"),
+        alice.credentials_section("dev")
+    ));
+    let url = f.sts.url();
+    let out = f.run_with(
+        &[
+            "exec",
+            "admin",
+            "--server",
+            "-t",
+            &f.code(),
+            "--",
+            "sh",
+            "-c",
+            r#"env | sort > "$TMPDIR/child-env"
+"$PY" -c 'import boto3,sys; print(boto3.client("sts", endpoint_url=sys.argv[1]).get_caller_identity()["Arn"])' "$STS"
+"$@""#,
+            "sh",
+        ]
+        .into_iter()
+        .chain(aws_whoami(&url))
+        .collect::<Vec<_>>(),
+        &[
+            SHADOWS.as_slice(),
+            &[
+                ("PY", python.to_str().unwrap()),
+                ("STS", &url),
+                ("AWS_REGION", "eu-west-1"),
+            ],
+        ]
+        .concat(),
+    );
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let arns: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(arns.len(), 2, "{}", out.stdout);
+    for arn in arns {
+        assert!(
+            arn.starts_with("arn:aws:sts::123456789012:assumed-role/Admin/mfa-env-alice"),
+            "a consumer did not get the role from the endpoint: {arn}"
+        );
+    }
+    let env = std::fs::read_to_string(f.tmp_dir().join("child-env")).unwrap();
+    for (name, _) in SHADOWS {
+        assert!(
+            !env.lines().any(|l| l.starts_with(&format!("{name}="))),
+            "{name} reached the child"
+        );
+    }
+    assert!(
+        env.contains("AWS_SHARED_CREDENTIALS_FILE=/dev/null\n"),
+        "{env}"
+    );
+    assert!(env.contains("MFA_ENV_PROFILE=admin\n"), "{env}");
+    assert!(env.contains("AWS_REGION=eu-west-1\n"), "{env}");
+    // The consumers' calls were signed with the role's keys; mfa-env's with one code.
+    let calls: Vec<_> = f
+        .sts
+        .requests()
+        .into_iter()
+        .filter(|r| r.action == "GetCallerIdentity")
+        .collect();
+    assert_eq!(calls.len(), 2);
+    assert!(calls.iter().all(|r| r
+        .access_key_id
+        .as_deref()
+        .unwrap_or("")
+        .starts_with("ASIAFAKE")));
+    assert_eq!(f.sts.count("GetSessionToken"), 1);
+    f.assert_no_secret(&out.stderr);
+    f.assert_no_secret_in_files();
+    f.assert_aws_untouched();
+}
+
+#[test]
+fn a_role_near_its_end_is_renewed_from_the_mfa_session_without_a_code() {
+    let Some(python) = python() else { return };
+    let f = Fixture::new();
+    // Roles live 10 minutes: inside the 15 minutes in which SDKs fetch again.
+    f.sts.state().role_lifetime = Some(600);
+    let script = r#"
+import boto3, sys
+session = boto3.Session()
+sts = session.client("sts", endpoint_url=sys.argv[1])
+for _ in range(3):
+    sts.get_caller_identity()
+    print(session.get_credentials().get_frozen_credentials().access_key)
+"#;
+    let out = f.run_with(
+        &[
+            "exec",
+            "admin",
+            "--server",
+            "-t",
+            &f.code(),
+            "--",
+            python.to_str().unwrap(),
+            "-c",
+            script,
+            &f.sts.url(),
+        ],
+        &[("AWS_REGION", "eu-west-1")],
+    );
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let keys: std::collections::BTreeSet<&str> = out.stdout.lines().collect();
+    assert!(keys.len() >= 2, "boto3 never saw new keys: {}", out.stdout);
+    // One code, one MFA session; the role assumed again for each renewal.
+    assert_eq!(f.sts.count("GetSessionToken"), 1);
+    assert!(
+        f.sts.count("AssumeRole") >= 3,
+        "{}",
+        f.sts.count("AssumeRole")
+    );
+    // Every key boto3 signed with came from AssumeRole.
+    let calls: Vec<_> = f
+        .sts
+        .requests()
+        .into_iter()
+        .filter(|r| r.action == "GetCallerIdentity")
+        .collect();
+    for call in &calls {
+        let key = call.access_key_id.clone().unwrap_or_default();
+        let arn = f.sts.arn_of(&key).expect("a key the fake STS issued");
+        assert!(arn.contains(":assumed-role/Admin/"), "{arn}");
+    }
+    // mfa-env's own calls, renewals included, share one connection.
+    let connections: std::collections::BTreeSet<u64> = f
+        .sts
+        .requests()
+        .iter()
+        .filter(|r| r.action == "GetSessionToken" || r.action == "AssumeRole")
+        .map(|r| r.connection)
+        .collect();
+    assert_eq!(connections.len(), 1, "one connection for every renewal");
+    f.assert_no_secret(&out.stderr);
+    f.assert_no_secret_in_files();
+}
+
+#[test]
+fn the_endpoint_answers_only_its_token_and_a_slow_client_holds_up_nobody() {
+    let f = Fixture::new();
+    let served = Served::start(&f, &["dev", "-t", &f.code()], "sleep 60", &[]);
+    let url = served.url().to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    assert_eq!(served.token().len(), 64);
+    assert!(!served.env.contains_key("AWS_ACCESS_KEY_ID"));
+    assert_eq!(served.env["MFA_ENV_ENDPOINT"], url);
+    let creds = served.credentials();
+    let key = creds["AccessKeyId"].as_str().unwrap();
+    assert!(key.starts_with("ASIAFAKE"), "{creds}");
+    assert!(creds["Expiration"].as_str().unwrap().ends_with('Z'));
+
+    // A client that connects and says nothing, another that trickles: neither delays others.
+    let idle = TcpStream::connect(("127.0.0.1", served.port())).unwrap();
+    let mut slow = TcpStream::connect(("127.0.0.1", served.port())).unwrap();
+    slow.write_all(b"GET /mfa-env/cred").unwrap();
+    let started = Instant::now();
+    let (status, _) = served.get(Some(served.token()));
+    assert_eq!(status, 200);
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "held up by a slow client"
+    );
+
+    let mut wrong = served.token().to_string();
+    let last = if wrong.ends_with('0') { "1" } else { "0" };
+    wrong.replace_range(63.., last);
+    for (token, want) in [
+        (None, 401),
+        (Some(wrong.as_str()), 403),
+        (Some(&served.token()[..32]), 403),
+        (Some(""), 403),
+    ] {
+        let (status, body) = served.get(token);
+        assert_eq!(status, want, "{token:?}: {body}");
+        assert!(!body.contains("ASIAFAKE"), "{body}");
+    }
+    let (status, _) = request(
+        served.port(),
+        &format!(
+            "POST /mfa-env/credentials HTTP/1.1\r\nAuthorization: {}\r\nContent-Length: 0\r\n\r\n",
+            served.token()
+        ),
+    );
+    assert_eq!(status, 405);
+    let (status, _) = request(
+        served.port(),
+        &format!(
+            "GET / HTTP/1.1\r\nAuthorization: {}\r\n\r\n",
+            served.token()
+        ),
+    );
+    assert_eq!(status, 404);
+    let huge = format!(
+        "GET /mfa-env/credentials HTTP/1.1\r\nX: {}\r\n\r\n",
+        "a".repeat(20_000)
+    );
+    assert_eq!(request(served.port(), &huge).0, 431);
+    // The idle connection is closed by the endpoint's deadline, not kept forever.
+    let mut idle = idle;
+    idle.set_read_timeout(Some(Duration::from_secs(15)))
+        .unwrap();
+    let mut buf = [0u8; 16];
+    assert!(
+        matches!(idle.read(&mut buf), Ok(0)),
+        "an idle connection was kept open"
+    );
+    drop(slow);
+
+    let stderr = served.stderr();
+    f.assert_no_secret(&stderr);
+    // SIGTERM to mfa-env reaches the child (sleep), which dies of it: 128 + 15.
+    assert_eq!(served.terminate(), 143);
+    f.assert_no_secret_in_files();
+}
+
+#[test]
+fn exit_statuses_and_signals_are_the_childs() {
+    let f = Fixture::new();
+    f.run(&["dev", "--shell", "bash", "-t", &f.code()]);
+    let code = |script: &str| {
+        f.run(&["exec", "dev", "--server", "--", "sh", "-c", script])
+            .status
+    };
+    assert_eq!(code("exit 7"), 7);
+    assert_eq!(code("kill -TERM $$"), 143);
+    assert_eq!(code("kill -HUP $$"), 129);
+    // SIGTERM to mfa-env goes to the child, whose own handling decides.
+    let served = Served::start(
+        &f,
+        &["dev"],
+        "trap 'exit 42' TERM; while :; do sleep 0.1; done",
+        &[],
+    );
+    assert_eq!(served.terminate(), 42);
+    let out = f.run(&["exec", "dev", "--server", "--", "no-such-command-here"]);
+    f.assert_failure(&out, 127, "command not found: no-such-command-here");
+}
+
+#[test]
+fn ctrl_c_reaches_the_child_and_mfa_env_reports_its_status() {
+    let f = Fixture::new();
+    f.run(&["dev", "--shell", "bash", "-t", &f.code()]);
+    let mut cmd = f.command(bin());
+    cmd.args([
+        "exec",
+        "dev",
+        "--server",
+        "--",
+        "sh",
+        "-c",
+        "echo ready; sleep 30; echo survived",
+    ]);
+    let mut p = spawn_command(cmd, Some(20_000)).unwrap();
+    p.exp_string("ready").unwrap();
+    p.send_control('c').unwrap();
+    let status = wait_exit(&p, Duration::from_secs(20));
+    assert!(status.ends_with(", 130)"), "{status}");
+}
+
+#[test]
+fn an_ended_mfa_session_is_said_once_and_a_new_one_is_picked_up() {
+    let f = Fixture::new();
+    // Roles live 30 s: every request renews, and a failed renewal cannot fall back on them.
+    f.sts.state().role_lifetime = Some(30);
+    let served = Served::start(&f, &["admin", "-t", &f.code()], "sleep 60", &[]);
+    let first = served.credentials()["AccessKeyId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The MFA session (and all it issued) is revoked, as when it ends: no code can come.
+    f.sts.revoke_sessions();
+    for _ in 0..3 {
+        let (status, body) = served.get(Some(served.token()));
+        assert_eq!(status, 503, "{body}");
+        assert!(
+            body.contains("the MFA session for 'admin' has ended")
+                && body.contains("run `mfa-env admin --refresh` in another terminal"),
+            "{body}"
+        );
+        f.assert_no_secret(&body);
+    }
+    let stderr = served.stderr();
+    assert_eq!(
+        stderr
+            .matches("the MFA session for 'admin' has ended")
+            .count(),
+        1,
+        "one notice: {stderr}"
+    );
+    // Another terminal starts a new MFA session; the endpoint takes it without a restart.
+    let other = f.run(&[
+        "admin",
+        "--refresh",
+        "--shell",
+        "bash",
+        "-t",
+        &f.sts.alice().next_code(),
+    ]);
+    assert_eq!(other.status, 0, "{}", other.stderr);
+    let renewed = served.credentials()["AccessKeyId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(renewed, first);
+    assert!(f.sts.session_of(&renewed).is_some());
+    assert_eq!(served.terminate(), 143);
+}
+
+#[test]
+fn a_session_token_profile_is_served_and_its_end_announced_ahead() {
+    let f = Fixture::new();
+    // 6m40s: more than the margin, less than the 16 minutes the endpoint renews ahead.
+    f.sts.state().session_lifetime = Some(400);
+    let served = Served::start(&f, &["dev", "-t", &f.code()], "sleep 60", &[]);
+    let first = served.credentials()["AccessKeyId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Still usable: served, with one notice that a code will be needed.
+    let again = served.credentials()["AccessKeyId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(again, first);
+    let stderr = served.stderr();
+    assert!(
+        stderr.contains("the MFA session for 'dev' has ended (or ends within 16m)")
+            && stderr.contains("the credentials served now have 7m left"),
+        "{stderr}"
+    );
+    f.sts.state().session_lifetime = None;
+    let other = f.run(&[
+        "dev",
+        "--refresh",
+        "--shell",
+        "bash",
+        "-t",
+        &f.sts.alice().next_code(),
+    ]);
+    assert_eq!(other.status, 0, "{}", other.stderr);
+    let renewed = served.credentials()["AccessKeyId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(renewed, first, "the new session was not picked up");
+    assert_eq!(f.sts.count("GetSessionToken"), 2);
+    assert_eq!(served.terminate(), 143);
+}
+
+#[test]
+fn server_from_the_environment_and_bad_values() {
+    let f = Fixture::new();
+    f.run(&["dev", "--shell", "bash", "-t", &f.code()]);
+    let out = f.run_with(
+        &[
+            "exec",
+            "dev",
+            "--",
+            "sh",
+            "-c",
+            "echo ${AWS_CONTAINER_CREDENTIALS_FULL_URI:-none}",
+        ],
+        &[("MFA_ENV_SERVER", "1")],
+    );
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.starts_with("http://127.0.0.1:"),
+        "{}",
+        out.stdout
+    );
+    let out = f.run_with(
+        &["exec", "dev", "--", "true"],
+        &[("MFA_ENV_SERVER", "maybe")],
+    );
+    f.assert_failure(&out, 3, "MFA_ENV_SERVER must be 1");
+}
+
+fn server_shell(shell: &str) {
+    if !require(shell) {
+        return;
+    }
+    let f = Fixture::new();
+    std::fs::write(f.home.join(".bashrc"), "PS1='user$ '\n").unwrap();
+    std::fs::write(f.home.join(".zshrc"), "PROMPT='user$ '\n").unwrap();
+    let fish = f.home.join(".config/fish");
+    std::fs::create_dir_all(&fish).unwrap();
+    std::fs::write(
+        fish.join("config.fish"),
+        "function fish_prompt; printf 'user$ '; end\n",
+    )
+    .unwrap();
+    let mut cmd = f.command(bin());
+    cmd.env("TERM", "dumb")
+        .env("PATH", path_with_bin())
+        .env("AWS_PAGER", "")
+        .args([
+            "shell",
+            "admin",
+            "--server",
+            "--shell",
+            shell,
+            "-t",
+            &f.code(),
+        ]);
+    let mut p = spawn_command(cmd, Some(20_000)).unwrap();
+    // The countdown is the MFA session's (12h), not the role's hour.
+    p.exp_regex(r"\[admin (12h00m|11h59m)\] user\$ ").unwrap();
+    p.send_line("printenv AWS_ACCESS_KEY_ID || echo no-keys-here")
+        .unwrap();
+    p.exp_string("no-keys-here").unwrap();
+    let whoami = aws_whoami(&f.sts.url()).join(" ");
+    p.send_line(&whoami).unwrap();
+    p.exp_string("assumed-role/Admin/mfa-env-alice").unwrap();
+    p.send_line("mfa-env status").unwrap();
+    p.exp_string("served by:  http://127.0.0.1:").unwrap();
+    // Refresh renews the MFA session behind the endpoint, and leaves keys out.
+    p.send_line(&format!("mfa-env-refresh -t {}", f.sts.alice().next_code()))
+        .unwrap();
+    p.send_line("printenv AWS_ACCESS_KEY_ID || echo still-no-keys")
+        .unwrap();
+    p.exp_string("still-no-keys").unwrap();
+    assert_eq!(f.sts.count("GetSessionToken"), 2);
+    p.send_line("exit 3").unwrap();
+    p.exp_string("left the shell of session 'admin' (exit status 3)")
+        .unwrap();
+    let status = wait_exit(&p, Duration::from_secs(20));
+    assert!(status.ends_with(", 3)"), "{status}");
+}
+
+#[test]
+fn bash_shell_with_server() {
+    server_shell("bash");
+}
+
+#[test]
+fn zsh_shell_with_server() {
+    server_shell("zsh");
+}
+
+#[test]
+fn fish_shell_with_server() {
+    server_shell("fish");
+}
