@@ -255,6 +255,54 @@ fn boto3_and_the_aws_cli_use_the_endpoint_and_nothing_shadows_it() {
     f.assert_aws_untouched();
 }
 
+/// The AWS SDK for JavaScript v3 (npm), through its default credential chain.
+#[test]
+fn the_javascript_sdk_uses_the_endpoint() {
+    let modules = std::env::var_os("MFA_ENV_NODE_SDK")
+        .map(PathBuf::from)
+        .or_else(|| Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".node-sdk/node_modules")))
+        .filter(|p| p.join("@aws-sdk/client-sts").is_dir());
+    let Some(modules) = modules else {
+        require_present(
+            false,
+            "@aws-sdk/client-sts from npm (scripts/test installs it)",
+        );
+        return;
+    };
+    if !require("node") {
+        return;
+    }
+    let f = Fixture::new();
+    let script = r#"
+const { STSClient, GetCallerIdentityCommand } = require("@aws-sdk/client-sts");
+new STSClient({ region: "eu-west-1", endpoint: process.argv[1] })
+  .send(new GetCallerIdentityCommand({}))
+  .then((r) => console.log(r.Arn), (e) => { console.error(String(e)); process.exit(1); });
+"#;
+    let out = f.run_with(
+        &[
+            "exec",
+            "admin",
+            "--server",
+            "-t",
+            &f.code(),
+            "--",
+            "node",
+            "-e",
+            script,
+            &f.sts.url(),
+        ],
+        &[("NODE_PATH", modules.to_str().unwrap())],
+    );
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert!(
+        out.stdout
+            .starts_with("arn:aws:sts::123456789012:assumed-role/Admin/mfa-env-alice"),
+        "{}",
+        out.stdout
+    );
+}
+
 #[test]
 fn a_role_near_its_end_is_renewed_from_the_mfa_session_without_a_code() {
     let Some(python) = python() else { return };
@@ -439,6 +487,36 @@ fn ctrl_c_reaches_the_child_and_mfa_env_reports_its_status() {
     p.send_control('c').unwrap();
     let status = wait_exit(&p, Duration::from_secs(20));
     assert!(status.ends_with(", 130)"), "{status}");
+}
+
+/// Ctrl-Z stops mfa-env and its child as one job of the user's shell; `fg` resumes both, and
+/// the endpoint still answers.
+#[test]
+fn ctrl_z_and_fg_suspend_and_resume_the_job() {
+    let f = Fixture::new();
+    f.run(&["dev", "--shell", "bash", "-t", &f.code()]);
+    std::fs::write(f.home.join(".bashrc"), "PS1='user$ '\n").unwrap();
+    let mut cmd = f.command("bash");
+    cmd.env("TERM", "dumb")
+        .env("PATH", path_with_bin())
+        .arg("-i");
+    let mut p = spawn_command(cmd, Some(20_000)).unwrap();
+    p.exp_string("user$ ").unwrap();
+    p.send_line(
+        r#"mfa-env exec dev --server -- sh -c 'echo started; read line; curl_ok=$(python3 -c "import os,urllib.request as u; r=u.Request(os.environ[\"AWS_CONTAINER_CREDENTIALS_FULL_URI\"], headers={\"Authorization\": os.environ[\"AWS_CONTAINER_AUTHORIZATION_TOKEN\"]}); print(u.urlopen(r).status)"); echo "after $line $curl_ok"; exit 5'"#,
+    )
+    .unwrap();
+    p.exp_string("started").unwrap();
+    p.send_control('z').unwrap();
+    p.exp_regex(r"Stopped").unwrap();
+    p.exp_string("user$ ").unwrap();
+    p.send_line("fg").unwrap();
+    p.send_line("resumed").unwrap();
+    p.exp_string("after resumed 200").unwrap();
+    p.send_line("echo status=$?").unwrap();
+    p.exp_string("status=5").unwrap();
+    p.send_line("exit").unwrap();
+    wait_exit(&p, Duration::from_secs(20));
 }
 
 #[test]
