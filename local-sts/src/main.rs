@@ -99,6 +99,9 @@ fn main() {
     println!("  mfa-env status");
     println!("  mfa-env exec demo-admin -- env | grep AWS_   # a role: no second code");
     println!("  mfa-env shell demo                           # countdown in the prompt");
+    println!(
+        "  mfa-env exec demo-admin --server -- env | grep AWS_CONTAINER   # an endpoint, no keys"
+    );
     println!("fish:");
     println!("  set -gx AWS_ENDPOINT_URL_STS {url}");
     println!("  set -gx AWS_CONFIG_FILE {config}");
