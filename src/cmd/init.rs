@@ -12,9 +12,13 @@ pub fn script(shell: Shell, cmd: &str) -> anyhow::Result<String> {
     let Some(parts) = shell.init_parts() else {
         return Err(fail(
             Exit::Config,
-            "init supports bash, zsh, fish and powershell (sh has no completion system; json and \
-             dotenv are output formats); with sh use eval \"$(mfa-env PROFILE)\" and \
-             eval \"$(mfa-env unset)\"",
+            format!(
+                "init supports bash, zsh, fish and powershell (json and dotenv are output \
+                 formats); with {} use {} and {}",
+                shell.name(),
+                shell.apply_hint("PROFILE"),
+                shell.drop_hint()
+            ),
         ));
     };
     let mut out = String::new();

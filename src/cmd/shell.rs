@@ -17,15 +17,6 @@ use crate::shell::{calling_shell, detect, hint, Shell};
 pub const SUBSHELL_VAR: &str = "MFA_ENV_SUBSHELL";
 
 pub fn run(args: ShellArgs) -> anyhow::Result<i32> {
-    if let Some(format) = args.shell.filter(|s| !s.is_interactive()) {
-        return Err(fail(
-            Exit::Usage,
-            format!(
-                "{} is an output format, not a shell: pick a shell for mfa-env shell",
-                format.name()
-            ),
-        ));
-    }
     let req = super::request(&args.auth);
     let live = EnvSession::read();
     if let (Some(current), Some(left)) = (live.profile.as_deref(), live.seconds_left()) {
@@ -61,6 +52,10 @@ pub fn run(args: ShellArgs) -> anyhow::Result<i32> {
             }
         },
     };
+    // Before any code is asked for.
+    if let Some(refusal) = Shell::subshell_refusal(kind) {
+        return Err(refusal);
+    }
     // With --server the endpoint lives as long as this function: until the shell ends.
     let (_endpoint, session, changes) = if crate::server::wanted(args.server)? {
         let (endpoint, session) = Endpoint::start(

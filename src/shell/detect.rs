@@ -25,9 +25,14 @@ pub fn calling_shell() -> Option<(Shell, OsString)> {
     let ppid = unsafe { libc::getppid() };
     let comm = std::fs::read_to_string(format!("/proc/{ppid}/comm")).ok()?;
     let shell = Shell::from_program(comm.trim())?;
+    // The executable, unless it is an interpreter running the shell (xonsh is python).
     let program = std::fs::read_link(format!("/proc/{ppid}/exe"))
-        .map(OsString::from)
-        .unwrap_or_else(|_| OsString::from(comm.trim().trim_start_matches('-')));
+        .ok()
+        .filter(|exe| Shell::from_program(&exe.to_string_lossy()) == Some(shell))
+        .map_or_else(
+            || OsString::from(comm.trim().trim_start_matches('-')),
+            OsString::from,
+        );
     Some((shell, program))
 }
 

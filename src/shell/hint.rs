@@ -53,5 +53,17 @@ mod tests {
             "mfa-env unset | Out-String | Invoke-Expression"
         );
         assert_eq!(drop_session(Shell::Zsh), "eval \"$(mfa-env unset)\"");
+        assert_eq!(
+            apply(Shell::Elvish, Some("work")),
+            "eval (mfa-env 'work' --shell elvish | slurp)"
+        );
+        assert_eq!(
+            apply(Shell::Tcsh, Some("work")),
+            "eval \"`mfa-env 'work' --shell tcsh`\""
+        );
+        assert_eq!(
+            drop_session(Shell::Xonsh),
+            "execx($(mfa-env unset --shell xonsh))"
+        );
     }
 }

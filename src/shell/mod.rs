@@ -6,6 +6,7 @@
 mod bash;
 mod detect;
 mod dotenv;
+mod elvish;
 mod fish;
 pub mod hint;
 mod json;
@@ -13,6 +14,8 @@ mod posix;
 mod powershell;
 pub mod prompt;
 mod sh;
+mod tcsh;
+mod xonsh;
 mod zsh;
 
 use std::path::Path;
@@ -37,6 +40,11 @@ pub enum Shell {
     Fish,
     #[value(alias = "pwsh")]
     Powershell,
+    Elvish,
+    /// tcsh and csh.
+    #[value(alias = "csh")]
+    Tcsh,
+    Xonsh,
     /// Not a shell: the changes as one JSON object (null removes a variable).
     Json,
     /// Not a shell: NAME=value lines for docker --env-file and systemd EnvironmentFile=.
@@ -76,6 +84,9 @@ impl Shell {
             Shell::Sh => "sh",
             Shell::Fish => "fish",
             Shell::Powershell => "powershell",
+            Shell::Elvish => "elvish",
+            Shell::Tcsh => "tcsh",
+            Shell::Xonsh => "xonsh",
             Shell::Json => "json",
             Shell::Dotenv => "dotenv",
         }
@@ -97,6 +108,9 @@ impl Shell {
             "sh" | "dash" | "ash" | "ksh" | "mksh" | "yash" | "posh" => Some(Shell::Sh),
             "fish" => Some(Shell::Fish),
             "pwsh" | "powershell" => Some(Shell::Powershell),
+            "elvish" => Some(Shell::Elvish),
+            "tcsh" | "csh" => Some(Shell::Tcsh),
+            "xonsh" => Some(Shell::Xonsh),
             _ => None,
         }
     }
@@ -109,6 +123,9 @@ impl Shell {
             Shell::Sh => sh::PROGRAM,
             Shell::Fish => fish::PROGRAM,
             Shell::Powershell => powershell::PROGRAM,
+            Shell::Elvish => elvish::PROGRAM,
+            Shell::Tcsh => tcsh::PROGRAM,
+            Shell::Xonsh => xonsh::PROGRAM,
             Shell::Json | Shell::Dotenv => sh::PROGRAM,
         }
     }
@@ -119,6 +136,9 @@ impl Shell {
             Shell::Bash | Shell::Zsh | Shell::Sh => posix::quote(value),
             Shell::Fish => fish::quote(value),
             Shell::Powershell => powershell::quote(value),
+            Shell::Elvish => elvish::quote(value),
+            Shell::Tcsh => tcsh::quote(value),
+            Shell::Xonsh => xonsh::quote(value),
             // Profile names in hints: the POSIX way reads plainly.
             Shell::Json | Shell::Dotenv => posix::quote(value),
         }
@@ -134,6 +154,9 @@ impl Shell {
             Shell::Bash | Shell::Zsh | Shell::Sh => each(posix::render),
             Shell::Fish => each(fish::render),
             Shell::Powershell => each(powershell::render),
+            Shell::Elvish => each(elvish::render),
+            Shell::Tcsh => tcsh::render_all(changes)?,
+            Shell::Xonsh => each(xonsh::render),
             Shell::Json => json::render_all(changes),
             Shell::Dotenv => dotenv::render_all(changes)?,
         })
@@ -145,6 +168,9 @@ impl Shell {
             Shell::Bash | Shell::Zsh | Shell::Sh => posix::apply_hint(profile),
             Shell::Fish => fish::apply_hint(profile),
             Shell::Powershell => powershell::apply_hint(profile),
+            Shell::Elvish => elvish::apply_hint(profile),
+            Shell::Tcsh => tcsh::apply_hint(profile),
+            Shell::Xonsh => xonsh::apply_hint(profile),
             Shell::Json => json::apply_hint(profile),
             Shell::Dotenv => dotenv::apply_hint(profile),
         }
@@ -156,6 +182,9 @@ impl Shell {
             Shell::Bash | Shell::Zsh | Shell::Sh => posix::drop_hint(),
             Shell::Fish => fish::drop_hint(),
             Shell::Powershell => powershell::drop_hint(),
+            Shell::Elvish => elvish::drop_hint(),
+            Shell::Tcsh => tcsh::drop_hint(),
+            Shell::Xonsh => xonsh::drop_hint(),
             Shell::Json => json::drop_hint(),
             Shell::Dotenv => dotenv::drop_hint(),
         }
@@ -168,7 +197,44 @@ impl Shell {
             Shell::Zsh => Some(&zsh::INIT_PARTS),
             Shell::Fish => Some(&fish::INIT_PARTS),
             Shell::Powershell => Some(&powershell::INIT_PARTS),
-            Shell::Sh | Shell::Json | Shell::Dotenv => None,
+            Shell::Sh
+            | Shell::Elvish
+            | Shell::Tcsh
+            | Shell::Xonsh
+            | Shell::Json
+            | Shell::Dotenv => None,
+        }
+    }
+
+    /// Why `mfa-env shell` cannot start this one (checked before a code is asked for), if so.
+    pub fn subshell_refusal(shell: Option<Shell>) -> Option<anyhow::Error> {
+        match shell? {
+            s @ (Shell::Elvish | Shell::Tcsh | Shell::Xonsh | Shell::Json | Shell::Dotenv) => {
+                Some(Shell::no_subshell(s))
+            }
+            Shell::Bash | Shell::Zsh | Shell::Sh | Shell::Fish | Shell::Powershell => None,
+        }
+    }
+
+    fn no_subshell(s: Shell) -> anyhow::Error {
+        if s.is_interactive() {
+            fail(
+                Exit::Usage,
+                format!(
+                    "mfa-env shell has no countdown for {name} yet: run `mfa-env exec PROFILE -- \
+                     {program}` for a {name} with the credentials",
+                    name = s.name(),
+                    program = s.program()
+                ),
+            )
+        } else {
+            fail(
+                Exit::Usage,
+                format!(
+                    "{} is an output format, not a shell: pick a shell for mfa-env shell",
+                    s.name()
+                ),
+            )
         }
     }
 
@@ -185,10 +251,9 @@ impl Shell {
             Some(Shell::Fish) => fish::prepare_subshell(cmd, dir),
             Some(Shell::Powershell) => powershell::prepare_subshell(cmd, dir),
             Some(Shell::Sh) | None => sh::prepare_subshell(cmd, dir),
-            Some(Shell::Json | Shell::Dotenv) => Err(fail(
-                Exit::Usage,
-                "json and dotenv are output formats, not shells: pick a shell for mfa-env shell",
-            )),
+            Some(
+                s @ (Shell::Elvish | Shell::Tcsh | Shell::Xonsh | Shell::Json | Shell::Dotenv),
+            ) => Err(Shell::no_subshell(s)),
         }
     }
 }
@@ -207,6 +272,10 @@ mod tests {
             Shell::from_program("C:\\x\\pwsh.exe"),
             Some(Shell::Powershell)
         );
+        assert_eq!(Shell::from_program("-tcsh"), Some(Shell::Tcsh));
+        assert_eq!(Shell::from_program("/bin/csh"), Some(Shell::Tcsh));
+        assert_eq!(Shell::from_program("elvish"), Some(Shell::Elvish));
+        assert_eq!(Shell::from_program("xonsh"), Some(Shell::Xonsh));
         assert_eq!(Shell::from_program("python3"), None);
     }
 

@@ -723,6 +723,24 @@ fn shell_is_detected_from_the_parent_process() {
             out.stderr
         );
     }
+    // A second command after mfa-env, so no shell replaces itself with it.
+    for (shell, args, start) in [
+        ("elvish", vec!["-norc", "-c"], "set-env AWS_ACCESS_KEY_ID "),
+        ("tcsh", vec!["-f", "-c"], "setenv AWS_ACCESS_KEY_ID "),
+        ("xonsh", vec!["--no-rc", "-c"], "$AWS_ACCESS_KEY_ID = "),
+    ] {
+        if !require(shell) {
+            continue;
+        }
+        let script = format!("{} dev; echo done", bin());
+        let out = f.sh(shell, &[args.as_slice(), &[script.as_str()]].concat(), &[]);
+        assert!(
+            out.stdout.starts_with(start),
+            "{shell}: {}{}",
+            out.stdout,
+            out.stderr
+        );
+    }
 }
 
 #[test]

@@ -32,7 +32,7 @@ pub const HOSTILE: &[&str] = &[
 ];
 
 /// Every interpreter the output is run through, and the `--shell` it reads.
-pub const INTERPRETERS: [(&str, &str); 8] = [
+pub const INTERPRETERS: [(&str, &str); 11] = [
     ("bash", "bash"),
     ("zsh", "zsh"),
     ("fish", "fish"),
@@ -41,6 +41,9 @@ pub const INTERPRETERS: [(&str, &str); 8] = [
     ("mksh", "sh"),
     ("yash", "sh"),
     ("busybox", "sh"),
+    ("elvish", "elvish"),
+    ("tcsh", "tcsh"),
+    ("xonsh", "xonsh"),
 ];
 
 /// The environment a shell ends with after evaluating `code`, read with `env -0`.
@@ -55,6 +58,25 @@ pub fn eval_in(shell: &str, code: &str, dir: &Path) -> BTreeMap<String, String> 
             c = code_file.display(),
             o = dump.display()
         ),
+        "elvish" => format!(
+            "cd '{d}'; eval (slurp < '{c}'); env -0 > '{o}'",
+            d = dir.display(),
+            c = code_file.display(),
+            o = dump.display()
+        ),
+        // The way the README gives; `source` is tested on its own.
+        "tcsh" => format!(
+            "cd '{d}' && eval \"`cat '{c}'`\" && env -0 > '{o}'",
+            d = dir.display(),
+            c = code_file.display(),
+            o = dump.display()
+        ),
+        "xonsh" => format!(
+            "cd '{d}'\nexecx($(cat '{c}'))\nenv -0 > '{o}'",
+            d = dir.display(),
+            c = code_file.display(),
+            o = dump.display()
+        ),
         _ => format!(
             "cd '{d}' && eval \"$(cat '{c}')\" && env -0 > '{o}'",
             d = dir.display(),
@@ -65,6 +87,8 @@ pub fn eval_in(shell: &str, code: &str, dir: &Path) -> BTreeMap<String, String> 
     // busybox is every tool in one program: its sh is `busybox sh`.
     let args: Vec<&str> = match shell {
         "busybox" => vec!["sh", "-c", &script],
+        "tcsh" => vec!["-f", "-c", &script],
+        "xonsh" => vec!["--no-rc", "-c", &script],
         _ => vec!["-c", &script],
     };
     let out = sh(
@@ -106,6 +130,66 @@ fn hostile_fixture() -> (Fixture, String, String, String) {
     (f, secret, token, region.to_string())
 }
 
+/// tcsh's `eval "`…`"` cannot carry a line break: mfa-env refuses such a value for it.
+fn refuses_line_breaks(shell: &str) -> bool {
+    shell == "tcsh"
+}
+
+/// A secret `flag`'s shell cannot hold: refused, nothing printed.
+fn assert_refused(f: &Fixture, flag: &str, secret: &str) {
+    f.sts.push(Scripted::Credentials {
+        access_key_id: "ASIAREFUSED".into(),
+        secret: secret.to_string(),
+        token: "token".into(),
+        expiration: "2099-01-01T00:00:00Z".into(),
+    });
+    let out = f.run(&[PROFILE, "--no-cache", "--shell", flag, "-t", &f.code()]);
+    f.assert_failure(
+        &out,
+        1,
+        "holds a line break, which tcsh cannot take from eval",
+    );
+}
+
+/// tcsh's other way in: `source` of a file that holds the output.
+#[test]
+fn tcsh_sources_a_file_of_hostile_values() {
+    if !require("tcsh") {
+        return;
+    }
+    let (f, secret, _, _) = hostile_fixture();
+    let secret = secret.replace('\n', "");
+    f.sts.push(Scripted::Credentials {
+        access_key_id: "ASIA!$x'".into(),
+        secret: secret.clone(),
+        token: "t!!".into(),
+        expiration: "2099-01-01T00:00:00Z".into(),
+    });
+    let out = f.run(&[PROFILE, "--no-cache", "--shell", "tcsh", "-t", &f.code()]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let dir = f.root.path();
+    std::fs::write(dir.join("session.csh"), &out.stdout).unwrap();
+    let script = format!(
+        "cd '{d}' && source session.csh && env -0 > env.source",
+        d = dir.display()
+    );
+    let run = sh("tcsh", &["-f", "-c", &script], &[]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(!dir.join("PWNED").exists());
+    let env = std::fs::read_to_string(dir.join("env.source")).unwrap();
+    for (name, value) in [
+        ("AWS_ACCESS_KEY_ID", "ASIA!$x'"),
+        ("AWS_SECRET_ACCESS_KEY", secret.as_str()),
+        ("AWS_SESSION_TOKEN", "t!!"),
+        ("MFA_ENV_PROFILE", PROFILE),
+    ] {
+        assert!(
+            env.split('\0').any(|e| e == format!("{name}={value}")),
+            "{name} did not round-trip through source"
+        );
+    }
+}
+
 #[test]
 fn hostile_values_round_trip_in_every_shell() {
     let (f, secret, token, region) = hostile_fixture();
@@ -114,6 +198,12 @@ fn hostile_values_round_trip_in_every_shell() {
         if !require(shell) {
             continue;
         }
+        let (secret, token) = if refuses_line_breaks(shell) {
+            assert_refused(&f, flag, &secret);
+            (secret.replace('\n', ""), token.replace('\n', ""))
+        } else {
+            (secret.clone(), token.clone())
+        };
         f.sts.push(Scripted::Credentials {
             access_key_id: key.into(),
             secret: secret.clone(),
@@ -158,6 +248,10 @@ fn every_hostile_value_alone_round_trips() {
         }
         for (shell, flag) in INTERPRETERS {
             if !require(shell) {
+                continue;
+            }
+            if refuses_line_breaks(shell) && value.contains('\n') {
+                assert_refused(&f, flag, value);
                 continue;
             }
             f.sts.push(Scripted::Credentials {
@@ -345,4 +439,56 @@ fn ordinary_output_is_shellcheck_clean_at_every_severity() {
     assert_eq!(out.status, 0, "{}", out.stderr);
     check_shellcheck(&out.stdout, "sh", "style", f.root.path());
     check_shellcheck(&out.stdout, "bash", "style", f.root.path());
+}
+
+/// elvish, tcsh and xonsh have export and unset; `init` and `shell` say what to use instead,
+/// before any code is asked for.
+#[test]
+fn new_shells_without_init_or_countdown_say_what_to_use() {
+    let f = Fixture::new();
+    let out = f.run(&["init", "elvish"]);
+    f.assert_failure(
+        &out,
+        3,
+        "with elvish use eval (mfa-env PROFILE --shell elvish | slurp)",
+    );
+    let out = f.run(&["init", "tcsh"]);
+    f.assert_failure(&out, 3, "eval \"`mfa-env unset --shell tcsh`\"");
+    for shell in ["elvish", "tcsh", "xonsh"] {
+        let out = f.run(&["shell", "dev", "--shell", shell]);
+        f.assert_failure(
+            &out,
+            2,
+            &format!("no countdown for {shell} yet: run `mfa-env exec PROFILE -- {shell}`"),
+        );
+    }
+    assert!(f.sts.requests().is_empty(), "nothing was sent");
+    // unset in each: code that removes what a session set.
+    for (shell, flag) in [("elvish", "elvish"), ("tcsh", "tcsh"), ("xonsh", "xonsh")] {
+        if !require(shell) {
+            continue;
+        }
+        let out = f.run_with(
+            &["unset", "--shell", flag],
+            &[
+                ("MFA_ENV_PROFILE", "dev"),
+                ("MFA_ENV_EXPIRATION", "4070908800"),
+                ("AWS_ACCESS_KEY_ID", "ASIAOLD"),
+            ],
+        );
+        assert_eq!(out.status, 0, "{}", out.stderr);
+        // A session set in that shell first, then the unset code.
+        let shell_kind = <mfa_env::shell::Shell as clap::ValueEnum>::from_str(flag, false).unwrap();
+        let set = shell_kind
+            .render(&[
+                mfa_env::env::Change::Set("AWS_ACCESS_KEY_ID", "ASIAOLD".into()),
+                mfa_env::env::Change::Set("MFA_ENV_PROFILE", "dev".into()),
+            ])
+            .unwrap();
+        let env = eval_in(shell, &set, f.root.path());
+        assert_eq!(env["AWS_ACCESS_KEY_ID"], "ASIAOLD", "{shell}");
+        let env = eval_in(shell, &format!("{set}{}", out.stdout), f.root.path());
+        assert!(!env.contains_key("AWS_ACCESS_KEY_ID"), "{shell}");
+        assert!(!env.contains_key("MFA_ENV_PROFILE"), "{shell}");
+    }
 }
