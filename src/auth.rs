@@ -412,6 +412,22 @@ impl Authenticator {
         self.resolved.region.as_deref()
     }
 
+    pub fn is_role(&self) -> bool {
+        self.resolved.is_role()
+    }
+
+    /// How long the credentials this profile ends with are asked to last, in seconds.
+    pub fn lifetime(&self) -> i64 {
+        let r = &self.resolved;
+        i64::from(if !r.is_role() {
+            self.plan.session_duration
+        } else if self.plan.path == RolePath::Direct && r.roles.len() == 1 {
+            self.plan.role_duration
+        } else {
+            self.plan.role_duration.min(CHAINED_ROLE_MAX)
+        })
+    }
+
     /// From here on, renewals for a caller that cannot ask the terminal: the cache is
     /// consulted again (a `--refresh` applied to the first session only), and a code comes
     /// from `mfa_process` or not at all, `no_code` being the error.
@@ -581,14 +597,19 @@ impl Authenticator {
         keep: i64,
         fetch: impl AsyncFnOnce() -> anyhow::Result<Credentials>,
     ) -> anyhow::Result<(Credentials, Origin)> {
+        let what = match kind {
+            "mfa-session" => "the MFA session",
+            "session-token" => "the session token",
+            _ => "the role session",
+        };
         if look {
-            if let Some(c) = self.cached(key, kind, keep) {
+            if let Some(c) = self.cached(key, what, keep) {
                 return Ok((c, Origin::Cache));
             }
         }
         let _lock = self.lock()?;
         if look {
-            if let Some(c) = self.cached(key, &format!("{kind} (under the lock)"), keep) {
+            if let Some(c) = self.cached(key, &format!("{what} (under the lock)"), keep) {
                 return Ok((c, Origin::Cache));
             }
         }

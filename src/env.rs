@@ -28,7 +28,7 @@ pub const MFA_ENV_ENDPOINT: &str = "MFA_ENV_ENDPOINT";
 /// What SDKs read before the container provider, or in place of its token: keys under any
 /// name an SDK knows (the Java SDK's `AWS_ACCESS_KEY`/`AWS_SECRET_KEY` too), a profile
 /// selection, web identity, the other container variables.
-pub const SHADOWING_ENDPOINT: [&str; 15] = [
+pub const SHADOWING_ENDPOINT: [&str; 14] = [
     ACCESS_KEY_ID,
     SECRET_ACCESS_KEY,
     SESSION_TOKEN,
@@ -43,7 +43,6 @@ pub const SHADOWING_ENDPOINT: [&str; 15] = [
     "AWS_ROLE_SESSION_NAME",
     "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
     "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
-    MFA_ENV_IDENTITY,
 ];
 
 /// Variables that would shadow the new credentials: a profile selection makes boto3 and the
@@ -113,6 +112,8 @@ pub struct EndpointVars<'a> {
     pub region: Option<&'a str>,
     /// The end of what the endpoint can renew without a code: the prompt counts down to it.
     pub renewable_until: i64,
+    /// The assumed-role ARN, or the MFA device (renewals keep it).
+    pub identity: &'a str,
     /// Config files to hide from the child (`AWS_CONFIG_FILE` or `AWS_SHARED_CREDENTIALS_FILE`):
     /// their `[default]` profile has credentials SDKs would use before the endpoint.
     pub hide_files: &'a [&'static str],
@@ -130,6 +131,7 @@ pub fn endpoint_changes(s: &EndpointVars<'_>) -> Vec<Change> {
         Change::Set(MFA_ENV_ENDPOINT, s.url.to_string()),
     ];
     push_region_and_markers(&mut changes, s.profile, s.region, s.renewable_until);
+    changes.push(Change::Set(MFA_ENV_IDENTITY, s.identity.to_string()));
     changes.extend(
         s.hide_files
             .iter()
@@ -137,6 +139,16 @@ pub fn endpoint_changes(s: &EndpointVars<'_>) -> Vec<Change> {
     );
     changes.extend(SHADOWING_ENDPOINT.iter().map(|n| Change::Unset(n)));
     changes
+}
+
+/// Applying keys inside `shell --server`: the endpoint's variables go, so the keys are what
+/// `status`, `unset` and SDKs see.
+pub fn leave_endpoint(changes: &mut Vec<Change>) {
+    changes.extend(
+        [CONTAINER_FULL_URI, CONTAINER_TOKEN, MFA_ENV_ENDPOINT]
+            .iter()
+            .map(|n| Change::Unset(n)),
+    );
 }
 
 /// The changes that remove a session. `region_set_by_us` is the region mfa-env exported, if
@@ -173,11 +185,7 @@ pub fn unset_changes(
         .map(|n| Change::Unset(n)),
     );
     if served {
-        changes.extend(
-            [CONTAINER_FULL_URI, CONTAINER_TOKEN, MFA_ENV_ENDPOINT]
-                .iter()
-                .map(|n| Change::Unset(n)),
-        );
+        leave_endpoint(&mut changes);
     }
     changes
 }

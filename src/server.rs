@@ -10,6 +10,7 @@
 //! header, one request per connection. Each connection has its own thread and a deadline, so
 //! a slow or idle client cannot hold up another; their number is capped.
 
+use std::collections::VecDeque;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -27,8 +28,14 @@ use crate::shell::prompt::time_left;
 use crate::sts::Credentials;
 
 /// Credentials with less than this left are renewed before they are served: botocore's
-/// advisory window (15 minutes, inside which SDKs fetch again) and one minute.
+/// advisory window (15 minutes, inside which SDKs fetch again) and one minute...
 pub const FRESH_FOR: i64 = 16 * 60;
+
+/// ...or half their life, for credentials asked to last less than 32 minutes (a role of 15
+/// minutes would otherwise be renewed at every fetch).
+pub fn renew_window(lifetime: i64) -> i64 {
+    FRESH_FOR.min(lifetime / 2)
+}
 /// When renewal fails, credentials with more than this left are still served.
 const STILL_USABLE: i64 = 60;
 /// After a failed renewal, how long the endpoint serves what it has before trying again (an
@@ -36,9 +43,15 @@ const STILL_USABLE: i64 = 60;
 const RETRY_AFTER: Duration = Duration::from_secs(30);
 /// The whole request head must arrive within this.
 const DEADLINE: Duration = Duration::from_secs(5);
+/// The request head before its blank line.
 const MAX_HEAD: usize = 8 * 1024;
 const MAX_HEADERS: usize = 32;
-const MAX_CONNECTIONS: usize = 32;
+/// Connections still sending their request: past this many, the oldest is closed (a client
+/// that has the token sends its request at once; one that holds a connection open idle does
+/// not get to keep others out).
+const MAX_READING: usize = 32;
+/// Connections at all, a bound on threads and memory.
+const MAX_CONNECTIONS: usize = 256;
 const PATH: &str = "/mfa-env/credentials";
 
 /// `--server` asked for by flag or by `MFA_ENV_SERVER`.
@@ -72,21 +85,22 @@ impl Endpoint {
     /// session ends and no `mfa_process` can supply a code.
     pub fn start(req: &Request, how_to_renew: &str) -> anyhow::Result<(Endpoint, Session)> {
         let mut auth = Authenticator::new(req.clone(), margin()?)?;
-        let (credentials, origin) = auth.credentials(FRESH_FOR)?;
+        let window = renew_window(auth.lifetime());
+        let (credentials, origin) = auth.credentials(window)?;
         debug!("credentials from {origin:?}");
         let profile = auth.profile().to_string();
+        let whose = if auth.is_role() { "behind" } else { "of" };
+        let ended = format!(
+            "the MFA session {whose} '{profile}' has ended (or ends within {})",
+            time_left(window)
+        );
         let no_code = if req.no_cache {
             format!(
-                "the MFA session for '{profile}' has ended (or ends within {}), and with \
-                 --no-cache a new one from another terminal cannot reach this endpoint: start \
-                 the command again",
-                time_left(FRESH_FOR)
+                "{ended}, and with --no-cache a new one from another terminal cannot reach this \
+                 endpoint: start the command again"
             )
         } else {
-            format!(
-                "the MFA session for '{profile}' has ended (or ends within {}): {how_to_renew}",
-                time_left(FRESH_FOR)
-            )
+            format!("{ended}: {how_to_renew}")
         };
         auth.renew_without_prompt(no_code);
         let session = auth.session(credentials.clone());
@@ -104,6 +118,7 @@ impl Endpoint {
         let token = new_token()?;
         let provider = Arc::new(Mutex::new(Provider {
             auth,
+            window,
             current: credentials,
             quiet_until: None,
             noticed: false,
@@ -143,6 +158,7 @@ impl Endpoint {
             token: &self.token,
             region: session.region.as_deref(),
             renewable_until: session.renewable_until,
+            identity: &session.credentials.identity,
             hide_files: &hide,
         })
     }
@@ -163,6 +179,8 @@ fn new_token() -> anyhow::Result<Zeroizing<String>> {
 /// What the endpoint serves, renewing it when it nears its end.
 struct Provider {
     auth: Authenticator,
+    /// Renew when less than this is left (`renew_window`).
+    window: i64,
     current: Credentials,
     /// After a failed renewal: serve `current` without trying again until then.
     quiet_until: Option<Instant>,
@@ -184,18 +202,18 @@ impl Provider {
 
     fn credentials(&mut self) -> Result<Credentials, String> {
         let left = self.current.seconds_left();
-        if left > FRESH_FOR {
+        if left > self.window {
             return Ok(self.current.clone());
         }
         if self.quiet_until.is_some_and(|t| Instant::now() < t) && left > STILL_USABLE {
             // Not STS nor mfa_process again yet; but a session started in another terminal
             // lands in the cache, and is taken at once.
-            if let Some(creds) = self.auth.cached_session(FRESH_FOR) {
+            if let Some(creds) = self.auth.cached_session(self.window) {
                 self.renewed(creds, Origin::Cache);
             }
             return Ok(self.current.clone());
         }
-        match self.auth.credentials(FRESH_FOR) {
+        match self.auth.credentials(self.window) {
             Ok((creds, origin)) => {
                 self.renewed(creds, origin);
                 Ok(self.current.clone())
@@ -246,21 +264,46 @@ fn tell_terminal(line: &str) {
 
 fn accept_loop(listener: &TcpListener, token: &Zeroizing<String>, provider: &Arc<Mutex<Provider>>) {
     let active = Arc::new(AtomicUsize::new(0));
+    let reading: Arc<Mutex<VecDeque<(u64, TcpStream)>>> = Arc::default();
+    let mut next_id = 0u64;
     for stream in listener.incoming() {
         let Ok(stream) = stream else { continue };
         if active.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
             active.fetch_sub(1, Ordering::SeqCst);
             continue;
         }
-        let (token, provider, done) = (token.clone(), Arc::clone(provider), Arc::clone(&active));
+        next_id += 1;
+        let id = next_id;
+        if let (Ok(handle), Ok(mut open)) = (stream.try_clone(), reading.lock()) {
+            if open.len() >= MAX_READING {
+                if let Some((_, oldest)) = open.pop_front() {
+                    let _ = oldest.shutdown(std::net::Shutdown::Both);
+                }
+            }
+            open.push_back((id, handle));
+        }
+        let (token, provider, done, open) = (
+            token.clone(),
+            Arc::clone(provider),
+            Arc::clone(&active),
+            Arc::clone(&reading),
+        );
         let spawned = std::thread::Builder::new()
             .name("endpoint-connection".into())
             .spawn(move || {
-                serve(stream, token.as_bytes(), &provider);
+                let read = || {
+                    if let Ok(mut open) = open.lock() {
+                        open.retain(|(i, _)| *i != id);
+                    }
+                };
+                serve(stream, token.as_bytes(), &provider, read);
                 done.fetch_sub(1, Ordering::SeqCst);
             });
         if spawned.is_err() {
             active.fetch_sub(1, Ordering::SeqCst);
+            if let Ok(mut open) = reading.lock() {
+                open.retain(|(i, _)| *i != id);
+            }
         }
     }
 }
@@ -285,9 +328,13 @@ impl Answer {
     }
 }
 
-fn serve(mut stream: TcpStream, token: &[u8], provider: &Mutex<Provider>) {
+/// One connection: its request head, then the answer. `read` is called once the head is in
+/// (or the connection is given up), so it no longer counts as a client still sending.
+fn serve(mut stream: TcpStream, token: &[u8], provider: &Mutex<Provider>, read: impl FnOnce()) {
     let _ = stream.set_write_timeout(Some(DEADLINE));
-    let answer = match read_head(&mut stream) {
+    let head = read_head(&mut stream);
+    read();
+    let answer = match head {
         Ok(head) => answer(&head, token, || match provider.lock() {
             Ok(mut p) => p.credentials(),
             Err(_) => Err("the endpoint failed earlier; start the command again".to_string()),
@@ -312,6 +359,15 @@ fn serve(mut stream: TcpStream, token: &[u8], provider: &Mutex<Provider>) {
     let _ = stream.write_all(&bytes).and_then(|()| stream.flush());
 }
 
+fn too_large() -> Answer {
+    Answer::error(
+        431,
+        "Request Header Fields Too Large",
+        "BadRequest",
+        "the request head is too large",
+    )
+}
+
 /// The request head (up to the blank line), read within `DEADLINE` and `MAX_HEAD` bytes.
 fn read_head(stream: &mut TcpStream) -> Result<String, Option<Answer>> {
     let start = Instant::now();
@@ -328,6 +384,9 @@ fn read_head(stream: &mut TcpStream) -> Result<String, Option<Answer>> {
         };
         head.extend_from_slice(&chunk[..n]);
         if let Some(end) = head.windows(4).position(|w| w == b"\r\n\r\n") {
+            if end > MAX_HEAD {
+                return Err(Some(too_large()));
+            }
             head.truncate(end);
             return String::from_utf8(head).map_err(|_| {
                 Some(Answer::error(
@@ -338,13 +397,9 @@ fn read_head(stream: &mut TcpStream) -> Result<String, Option<Answer>> {
                 ))
             });
         }
-        if head.len() > MAX_HEAD {
-            return Err(Some(Answer::error(
-                431,
-                "Request Header Fields Too Large",
-                "BadRequest",
-                "the request head is too large",
-            )));
+        // (The blank line's four bytes may be partly in already.)
+        if head.len() > MAX_HEAD + 3 {
+            return Err(Some(too_large()));
         }
     }
 }
@@ -541,6 +596,13 @@ mod tests {
         assert_eq!(a.status, 503);
         let body: serde_json::Value = serde_json::from_str(&a.body).unwrap();
         assert!(body["Message"].as_str().unwrap().contains("ended"));
+    }
+
+    #[test]
+    fn renewal_comes_16_minutes_ahead_or_at_half_life() {
+        assert_eq!(renew_window(3600), 16 * 60);
+        assert_eq!(renew_window(43_200), 16 * 60);
+        assert_eq!(renew_window(900), 450);
     }
 
     #[test]

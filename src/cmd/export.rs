@@ -4,7 +4,9 @@ use std::io::IsTerminal;
 
 use crate::auth::authenticate;
 use crate::cli::ExportArgs;
-use crate::env::{session_changes, Change, SessionVars, MFA_ENV_EXPIRATION};
+use crate::env::{
+    leave_endpoint, session_changes, Change, EnvSession, SessionVars, MFA_ENV_EXPIRATION,
+};
 use crate::shell::{detect, hint};
 
 pub fn run(args: &ExportArgs) -> anyhow::Result<i32> {
@@ -19,11 +21,14 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<i32> {
         )];
         return super::print_stdout(&shell.render(&changes)?).map(|()| 0);
     }
-    let changes = session_changes(&SessionVars {
+    let mut changes = session_changes(&SessionVars {
         profile: &session.profile,
         credentials: &session.credentials,
         region: session.region.as_deref(),
     });
+    if EnvSession::read().endpoint.is_some() {
+        leave_endpoint(&mut changes);
+    }
     let code = shell.render(&changes)?;
     if std::io::stdout().is_terminal() && !args.reveal {
         super::withheld_on_terminal(&session, "nothing was applied");

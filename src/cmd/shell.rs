@@ -79,15 +79,16 @@ pub fn run(args: ShellArgs) -> anyhow::Result<i32> {
     };
 
     // A private directory (0700) for startup code; removed when the shell ends.
-    let dir = tempfile::Builder::new()
-        .prefix("mfa-env-shell-")
-        .tempdir()
-        .map_err(|e| {
-            fail(
-                Exit::Other,
-                format!("cannot create a directory for the shell's startup files: {e}"),
-            )
-        })?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix("mfa-env-shell-");
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700));
+    let dir = builder.tempdir().map_err(|e| {
+        fail(
+            Exit::Other,
+            format!("cannot create a directory for the shell's startup files: {e}"),
+        )
+    })?;
     let mut cmd = Command::new(&program);
     Shell::prepare_subshell(kind, &mut cmd, dir.path())?;
     crate::env::validate(&changes)?;

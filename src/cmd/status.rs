@@ -55,9 +55,7 @@ pub fn run(args: &StatusArgs) -> anyhow::Result<i32> {
             text.push_str(&format!("key:        {key}\n"));
         }
         if let Some(endpoint) = &s.endpoint {
-            text.push_str(&format!(
-                "served by:  {endpoint} (renews without a code until the time below)\n"
-            ));
+            text.push_str(&format!("served by:  {endpoint}\n"));
         }
         if let Some(region) = &s.region {
             text.push_str(&format!("region:     {region}\n"));

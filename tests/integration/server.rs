@@ -422,11 +422,29 @@ fn the_endpoint_answers_only_its_token_and_a_slow_client_holds_up_nobody() {
         ),
     );
     assert_eq!(status, 404);
-    let huge = format!(
-        "GET /mfa-env/credentials HTTP/1.1\r\nX: {}\r\n\r\n",
-        "a".repeat(20_000)
+    // The head (before its blank line) is bounded at 8 KiB, to the byte.
+    let head_of = |len: usize| {
+        let start = format!(
+            "GET /mfa-env/credentials HTTP/1.1\r\nAuthorization: {}\r\nX: ",
+            served.token()
+        );
+        format!("{start}{}\r\n\r\n", "a".repeat(len - start.len()))
+    };
+    assert_eq!(request(served.port(), &head_of(8 * 1024)).0, 200);
+    assert_eq!(request(served.port(), &head_of(8 * 1024 + 1)).0, 431);
+    assert_eq!(request(served.port(), &head_of(20_000)).0, 431);
+    // Forty idle connections (no token needed to open them) do not keep the token holder out:
+    // the oldest connection still sending is closed to make room.
+    let crowd: Vec<TcpStream> = (0..40)
+        .map(|_| TcpStream::connect(("127.0.0.1", served.port())).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let (status, _) = served.get(Some(served.token()));
+    assert_eq!(
+        status, 200,
+        "idle connections kept a client with the token out"
     );
-    assert_eq!(request(served.port(), &huge).0, 431);
+    drop(crowd);
     // The idle connection is closed by the endpoint's deadline, not kept forever.
     let mut idle = idle;
     idle.set_read_timeout(Some(Duration::from_secs(15)))
@@ -535,7 +553,7 @@ fn an_ended_mfa_session_is_said_once_and_a_new_one_is_picked_up() {
         let (status, body) = served.get(Some(served.token()));
         assert_eq!(status, 503, "{body}");
         assert!(
-            body.contains("the MFA session for 'admin' has ended")
+            body.contains("the MFA session behind 'admin' has ended")
                 && body.contains("run `mfa-env admin --refresh` in another terminal"),
             "{body}"
         );
@@ -544,7 +562,7 @@ fn an_ended_mfa_session_is_said_once_and_a_new_one_is_picked_up() {
     let stderr = served.stderr();
     assert_eq!(
         stderr
-            .matches("the MFA session for 'admin' has ended")
+            .matches("the MFA session behind 'admin' has ended")
             .count(),
         1,
         "one notice: {stderr}"
@@ -586,7 +604,7 @@ fn a_session_token_profile_is_served_and_its_end_announced_ahead() {
     assert_eq!(again, first);
     let stderr = served.stderr();
     assert!(
-        stderr.contains("the MFA session for 'dev' has ended (or ends within 16m)")
+        stderr.contains("the MFA session of 'dev' has ended (or ends within 16m)")
             && stderr.contains("the credentials served now have 7m left"),
         "{stderr}"
     );
@@ -606,6 +624,47 @@ fn a_session_token_profile_is_served_and_its_end_announced_ahead() {
         .to_string();
     assert_ne!(renewed, first, "the new session was not picked up");
     assert_eq!(f.sts.count("GetSessionToken"), 2);
+    assert_eq!(served.terminate(), 143);
+}
+
+/// A role asked to last 15 minutes is renewed at half its life, not at every fetch; and the
+/// child's status calls it a role.
+#[test]
+fn a_short_role_is_not_renewed_at_every_fetch() {
+    let f = Fixture::new();
+    let served = Served::start(
+        &f,
+        &["admin", "--duration", "15m", "-t", &f.code()],
+        "mfa-env status --json > \"$TMPDIR/status.json\"; sleep 60",
+        &[("PATH", &path_with_bin())],
+    );
+    let first = served.credentials()["AccessKeyId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let second = served.credentials()["AccessKeyId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(first, second);
+    assert_eq!(f.sts.count("AssumeRole"), 1);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status_file = f.tmp_dir().join("status.json");
+    while std::fs::metadata(&status_file).map_or(true, |m| m.len() == 0) {
+        assert!(Instant::now() < deadline, "no status from the child");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&status_file).unwrap()).unwrap();
+    assert_eq!(status["kind"], "role", "{status}");
+    assert!(
+        status["identity"]
+            .as_str()
+            .unwrap()
+            .contains(":assumed-role/Admin/"),
+        "{status}"
+    );
+    assert_eq!(status["endpoint"].as_str(), Some(served.url()));
     assert_eq!(served.terminate(), 143);
 }
 
@@ -675,6 +734,21 @@ fn server_shell(shell: &str) {
     p.exp_string("assumed-role/Admin/mfa-env-alice").unwrap();
     p.send_line("mfa-env status").unwrap();
     p.exp_string("served by:  http://127.0.0.1:").unwrap();
+    // The startup files are private, whatever the umask.
+    let private: Vec<u32> = std::fs::read_dir(f.tmp_dir())
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("mfa-env-shell-")
+        })
+        .map(|e| {
+            use std::os::unix::fs::PermissionsExt;
+            e.metadata().unwrap().permissions().mode() & 0o777
+        })
+        .collect();
+    assert_eq!(private, [0o700], "the startup directory");
     // Refresh renews the MFA session behind the endpoint, and leaves keys out.
     p.send_line(&format!("mfa-env-refresh -t {}", f.sts.alice().next_code()))
         .unwrap();
@@ -682,6 +756,12 @@ fn server_shell(shell: &str) {
         .unwrap();
     p.exp_string("still-no-keys").unwrap();
     assert_eq!(f.sts.count("GetSessionToken"), 2);
+    if shell == "bash" {
+        // Keys applied inside it take over from the endpoint, which then is not claimed.
+        p.send_line("eval \"$(mfa-env admin)\"; printenv MFA_ENV_ENDPOINT || echo endpoint-left")
+            .unwrap();
+        p.exp_string("endpoint-left").unwrap();
+    }
     p.send_line("exit 3").unwrap();
     p.exp_string("left the shell of session 'admin' (exit status 3)")
         .unwrap();
