@@ -130,26 +130,41 @@ pub fn run_to_end(cmd: &mut Command) -> std::io::Result<std::process::ExitStatus
             unsafe {
                 libc::kill(pid, signal);
             }
+        } else {
+            // Between the handler and the child: passed on once the child exists.
+            PENDING.store(signal, Ordering::SeqCst);
         }
     }
     let quiet: Vec<_> = [libc::SIGINT, libc::SIGQUIT]
         .into_iter()
         .map(|s| (s, install(s, nothing)))
         .collect();
+    let passed: Vec<_> = [libc::SIGTERM, libc::SIGHUP]
+        .into_iter()
+        .map(|s| (s, install(s, forward)))
+        .collect();
     let result = cmd.spawn().and_then(|mut child| {
-        CHILD.store(child.id() as i32, Ordering::SeqCst);
-        let passed: Vec<_> = [libc::SIGTERM, libc::SIGHUP]
-            .into_iter()
-            .map(|s| (s, install(s, forward)))
-            .collect();
+        let pid = child.id() as i32;
+        CHILD.store(pid, Ordering::SeqCst);
+        let pending = PENDING.swap(0, Ordering::SeqCst);
+        if pending != 0 {
+            // SAFETY: signalling our own child.
+            unsafe {
+                libc::kill(pid, pending);
+            }
+        }
         let status = child.wait();
-        restore(&passed);
         CHILD.store(0, Ordering::SeqCst);
         status
     });
+    restore(&passed);
     restore(&quiet);
     result
 }
+
+/// A signal to pass on that came before the child existed (0: none).
+#[cfg(unix)]
+static PENDING: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
 
 /// Installs `handler` for `signal`, returning what was there.
 #[cfg(unix)]

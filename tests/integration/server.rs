@@ -98,10 +98,15 @@ impl Served {
     }
 
     /// SIGTERM to mfa-env, which passes it on; the status mfa-env ends with.
-    fn terminate(mut self) -> i32 {
+    fn terminate(self) -> i32 {
+        self.signal(libc::SIGTERM)
+    }
+
+    /// `signal` to mfa-env; the status it ends with, and its port closed.
+    fn signal(mut self, signal: libc::c_int) -> i32 {
         // SAFETY: signalling a child of this test.
         unsafe {
-            libc::kill(self.child.id() as i32, libc::SIGTERM);
+            libc::kill(self.child.id() as i32, signal);
         }
         let status = self.wait(Duration::from_secs(20));
         let port = self.port();
@@ -475,13 +480,24 @@ fn exit_statuses_and_signals_are_the_childs() {
     assert_eq!(code("kill -TERM $$"), 143);
     assert_eq!(code("kill -HUP $$"), 129);
     // SIGTERM to mfa-env goes to the child, whose own handling decides.
-    let served = Served::start(
-        &f,
-        &["dev"],
-        "trap 'exit 42' TERM; while :; do sleep 0.1; done",
-        &[],
-    );
-    assert_eq!(served.terminate(), 42);
+    for (signal, name, status) in [(libc::SIGTERM, "TERM", 42), (libc::SIGHUP, "HUP", 41)] {
+        let ready = f.tmp_dir().join(format!("trapped-{name}"));
+        let served = Served::start(
+            &f,
+            &["dev"],
+            &format!(
+                "trap 'exit {status}' {name}; touch '{}'; while :; do sleep 0.1; done",
+                ready.display()
+            ),
+            &[],
+        );
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !ready.exists() {
+            assert!(Instant::now() < deadline, "the trap was never set");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(served.signal(signal), status, "{name}");
+    }
     let out = f.run(&["exec", "dev", "--server", "--", "no-such-command-here"]);
     f.assert_failure(&out, 127, "command not found: no-such-command-here");
 }
@@ -583,6 +599,52 @@ fn an_ended_mfa_session_is_said_once_and_a_new_one_is_picked_up() {
         .to_string();
     assert_ne!(renewed, first);
     assert!(f.sts.session_of(&renewed).is_some());
+    assert_eq!(served.terminate(), 143);
+}
+
+/// When the MFA session ends, a profile's `mfa_process` supplies the code for a new one: the
+/// endpoint keeps serving without anyone at the terminal.
+#[test]
+fn mfa_process_renews_an_ended_mfa_session() {
+    let mut f = Fixture::new();
+    f.sts.state().role_lifetime = Some(30);
+    let script = f.root.path().join("code.sh");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\necho {}\n", f.sts.alice().next_code()),
+    )
+    .unwrap();
+    f.write_config(&format!(
+        "[profile dev]\nmfa_serial = {SERIAL}\nregion = eu-west-1\nmfa_process = sh {}\n\
+         [profile admin]\nrole_arn = {ADMIN_ARN}\nsource_profile = dev\n",
+        script.display()
+    ));
+    let served = Served::start(&f, &["admin", "-t", &f.code()], "sleep 60", &[]);
+    let first = served.credentials()["AccessKeyId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    f.sts.revoke_sessions();
+    let renewed = served.credentials()["AccessKeyId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(renewed, first);
+    assert_eq!(f.sts.count("GetSessionToken"), 2);
+    let last_code = f
+        .sts
+        .requests()
+        .into_iter()
+        .filter(|r| r.action == "GetSessionToken")
+        .last()
+        .unwrap()
+        .params["TokenCode"]
+        .clone();
+    assert_eq!(
+        last_code,
+        f.sts.alice().next_code(),
+        "the code came from mfa_process"
+    );
     assert_eq!(served.terminate(), 143);
 }
 
