@@ -635,8 +635,7 @@ fn mfa_process_renews_an_ended_mfa_session() {
         .sts
         .requests()
         .into_iter()
-        .filter(|r| r.action == "GetSessionToken")
-        .last()
+        .rfind(|r| r.action == "GetSessionToken")
         .unwrap()
         .params["TokenCode"]
         .clone();
