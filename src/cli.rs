@@ -73,6 +73,10 @@ pub enum Command {
     Init(InitArgs),
     /// Print a completion script.
     Completions(CompletionsArgs),
+    /// For the tcsh wrapper, which cannot branch on its arguments: prints the code that
+    /// applies `export`/`unset`, or the command line that runs any other subcommand.
+    #[command(hide = true)]
+    Wrap(WrapArgs),
 }
 
 fn profile_candidates() -> Vec<CompletionCandidate> {
@@ -95,10 +99,13 @@ fn profile_candidates() -> Vec<CompletionCandidate> {
 /// index of the current word in `_CLAP_COMPLETE_INDEX` (fish: the last word). Only completers
 /// call this, and they run only for a completion request.
 fn after_escape() -> Option<usize> {
-    let words: Vec<OsString> = std::env::args_os()
-        .skip_while(|a| a != "--")
-        .skip(1)
-        .collect();
+    let words: Vec<OsString> = match crate::cmd::completions::WORDS.get() {
+        Some(words) => words.clone(),
+        None => std::env::args_os()
+            .skip_while(|a| a != "--")
+            .skip(1)
+            .collect(),
+    };
     let current = std::env::var("_CLAP_COMPLETE_INDEX")
         .ok()
         .and_then(|i| i.parse::<usize>().ok())
@@ -269,8 +276,13 @@ pub struct ShellArgs {
 #[derive(Debug, Args)]
 pub struct StatusArgs {
     /// Print JSON.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "prompt")]
     pub json: bool,
+
+    /// Print only the prompt segment, `[profile 1h23m] `, or nothing without a session (exit
+    /// 0 either way): for prompts that cannot compute it themselves (tcsh, elvish, starship).
+    #[arg(long)]
+    pub prompt: bool,
 }
 
 #[derive(Debug, Args)]
@@ -335,6 +347,17 @@ fn parse_function_name(s: &str) -> Result<String, String> {
 }
 
 #[derive(Debug, Args)]
+pub struct WrapArgs {
+    /// The shell that evaluates the output (tcsh only).
+    #[arg(long, value_enum)]
+    pub shell: Shell,
+
+    /// The wrapper's arguments, as the user typed them.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub args: Vec<String>,
+}
+
+#[derive(Debug, Args)]
 pub struct CompletionsArgs {
     /// The shell to print the completion script for.
     #[arg(value_enum)]
@@ -348,4 +371,10 @@ pub enum CompletionShell {
     Fish,
     Powershell,
     Elvish,
+    #[value(name = "nu", alias = "nushell")]
+    Nu,
+    /// tcsh's `complete`.
+    #[value(alias = "csh")]
+    Tcsh,
+    Xonsh,
 }

@@ -26,8 +26,37 @@ use cli::{Cli, Command};
 pub fn run() -> i32 {
     clap_complete::CompleteEnv::with_factory(Cli::command)
         .var(cmd::completions::VAR)
+        .shells(cmd::completions::SHELLS)
         .complete();
-    let cli = Cli::parse();
+    let cli = match parse(std::env::args_os()) {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
+    run_cli(cli)
+}
+
+/// Parses a command line. Help and version text go to stderr, not stdout, when the init
+/// wrapper called `export` or `unset` (`mfa work --help`): it evaluates their stdout.
+pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Cli, i32> {
+    let args: Vec<std::ffi::OsString> = args.into_iter().collect();
+    match Cli::try_parse_from(&args) {
+        Ok(cli) => Ok(cli),
+        Err(e) => {
+            let evaluated = shell::hint::wrapper().is_some()
+                && args
+                    .get(1)
+                    .is_some_and(|a| ["export", "unset", "off", "wrap"].iter().any(|s| a == s));
+            if evaluated && !e.use_stderr() {
+                eprint!("{}", e.render());
+                return Err(0);
+            }
+            e.exit()
+        }
+    }
+}
+
+/// Runs a parsed command line and returns the exit status.
+pub fn run_cli(cli: Cli) -> i32 {
     let env_verbose = std::env::var("MFA_ENV_VERBOSE").is_ok_and(|v| !v.is_empty() && v != "0");
     log::set_verbose(cli.verbose || env_verbose);
     match dispatch(cli) {
@@ -54,6 +83,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Logout(args)) => cmd::logout::run(&args),
         Some(Command::Init(args)) => cmd::init::run(&args),
         Some(Command::Completions(args)) => cmd::completions::run(args.shell),
+        Some(Command::Wrap(args)) => cmd::wrap::run(&args),
     }
 }
 

@@ -13,8 +13,9 @@ pub fn script(shell: Shell, cmd: &str) -> anyhow::Result<String> {
         return Err(fail(
             Exit::Config,
             format!(
-                "init supports bash, zsh, fish and powershell (json and dotenv are output \
-                 formats); with {} use {} and {}",
+                "init is for bash, zsh, fish, powershell, elvish, tcsh, xonsh and nu (sh and cmd \
+                 have no functions to complete, json and dotenv are output formats); with {} \
+                 use {} and {}",
                 shell.name(),
                 shell.apply_hint("PROFILE"),
                 shell.drop_hint()
@@ -31,18 +32,13 @@ pub fn script(shell: Shell, cmd: &str) -> anyhow::Result<String> {
             .replace(PASSTHROUGH_PLACEHOLDER, &passthrough_pattern(parts)),
     );
     out.push('\n');
-    let registration = script_for(parts.completion, "mfa-env")?;
-    let wrapper = script_for(parts.completion, cmd)?;
-    if let Some(register) = parts.register_later {
-        // The registration goes into a function that `register` calls, now or later.
-        out.push_str("__mfa_env_complete() {\n");
-        out.push_str(&registration);
-        out.push_str(&wrapper);
-        out.push_str("}\n");
-        out.push_str(register);
-    } else {
-        out.push_str(&registration);
-        out.push_str(&wrapper);
+    let mut registrations = script_for(parts.completion, "mfa-env")?;
+    if parts.complete_wrapper {
+        registrations.push_str(&script_for(parts.completion, cmd)?);
+    }
+    match parts.wrap_completion {
+        Some(wrap) => out.push_str(&wrap(&registrations)),
+        None => out.push_str(&registrations),
     }
     Ok(out)
 }
@@ -101,7 +97,15 @@ mod tests {
                 "{w}"
             );
         }
-        for shell in [Shell::Bash, Shell::Zsh, Shell::Fish, Shell::Powershell] {
+        for shell in [
+            Shell::Bash,
+            Shell::Zsh,
+            Shell::Fish,
+            Shell::Powershell,
+            Shell::Elvish,
+            Shell::Xonsh,
+            Shell::Nu,
+        ] {
             let text = script(shell, "mfa").unwrap();
             assert!(!text.contains(PASSTHROUGH_PLACEHOLDER), "{shell:?}");
             let parts = shell.init_parts().unwrap();

@@ -10,6 +10,7 @@ pub mod logout;
 pub mod shell;
 pub mod status;
 pub mod unset;
+pub mod wrap;
 
 use std::io::Write;
 

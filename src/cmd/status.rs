@@ -9,6 +9,13 @@ use crate::sts::rfc3339;
 
 pub fn run(args: &StatusArgs) -> anyhow::Result<i32> {
     let s = EnvSession::read();
+    if args.prompt {
+        if let (Some(profile), Some(_)) = (s.profile.as_deref(), s.expiration) {
+            let left = s.seconds_left().unwrap_or(0);
+            super::print_stdout(&format!("[{profile} {}] ", time_left(left)))?;
+        }
+        return Ok(0);
+    }
     let (Some(profile), Some(expiration)) = (s.profile.as_deref(), s.expiration) else {
         if args.json {
             super::print_stdout("{\"active\":false}\n")?;

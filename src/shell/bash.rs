@@ -16,7 +16,8 @@ pub const INIT_PARTS: Init = Init {
     script: INIT,
     passthrough_separator: " | ",
     completion: crate::cli::CompletionShell::Bash,
-    register_later: None,
+    complete_wrapper: true,
+    wrap_completion: None,
 };
 
 /// `--rcfile`: the user's ~/.bashrc runs from it first, then the countdown.

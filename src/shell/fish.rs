@@ -16,7 +16,8 @@ pub const INIT_PARTS: Init = Init {
     script: INIT,
     passthrough_separator: " ",
     completion: crate::cli::CompletionShell::Fish,
-    register_later: None,
+    complete_wrapper: true,
+    wrap_completion: None,
 };
 
 /// Single quotes, with `\` and `'` escaped (fish treats both specially inside them).

@@ -4,12 +4,14 @@
 //! bash, zsh and sh share POSIX quoting and rendering (`posix`).
 
 mod bash;
+mod cmd;
 mod detect;
 mod dotenv;
 mod elvish;
 mod fish;
 pub mod hint;
 mod json;
+mod nu;
 mod posix;
 mod powershell;
 pub mod prompt;
@@ -45,6 +47,12 @@ pub enum Shell {
     #[value(alias = "csh")]
     Tcsh,
     Xonsh,
+    /// nushell: data for `load-env` and `hide-env` (it has no eval).
+    #[value(name = "nu", alias = "nushell")]
+    Nu,
+    /// cmd.exe: `"NAME=value"` lines for `for /f … do @set %i`.
+    #[value(alias = "cmd.exe")]
+    Cmd,
     /// Not a shell: the changes as one JSON object (null removes a variable).
     Json,
     /// Not a shell: NAME=value lines for docker --env-file and systemd EnvironmentFile=.
@@ -59,9 +67,12 @@ pub struct Init {
     /// How the wrapper's list of subcommands is written in place of the placeholder.
     pub passthrough_separator: &'static str,
     pub completion: CompletionShell,
-    /// Code that calls `__mfa_env_complete` (the registration, wrapped in that function) when
-    /// the shell's completion system is ready, where it may not be yet when init runs.
-    pub register_later: Option<&'static str>,
+    /// Whether the wrapper function gets a registration of its own (nushell's init attaches
+    /// mfa-env's completer to it with `@complete` instead).
+    pub complete_wrapper: bool,
+    /// Puts the registrations where they can run: when the completion system is ready (zsh),
+    /// or only in the interactive editor (elvish, whose scripts have no `edit:`).
+    pub wrap_completion: Option<fn(&str) -> String>,
 }
 
 /// The function name the init scripts use, replaced by `--cmd`.
@@ -87,6 +98,8 @@ impl Shell {
             Shell::Elvish => "elvish",
             Shell::Tcsh => "tcsh",
             Shell::Xonsh => "xonsh",
+            Shell::Nu => "nu",
+            Shell::Cmd => "cmd",
             Shell::Json => "json",
             Shell::Dotenv => "dotenv",
         }
@@ -111,6 +124,8 @@ impl Shell {
             "elvish" => Some(Shell::Elvish),
             "tcsh" | "csh" => Some(Shell::Tcsh),
             "xonsh" => Some(Shell::Xonsh),
+            "nu" => Some(Shell::Nu),
+            "cmd" | "CMD" => Some(Shell::Cmd),
             _ => None,
         }
     }
@@ -126,6 +141,8 @@ impl Shell {
             Shell::Elvish => elvish::PROGRAM,
             Shell::Tcsh => tcsh::PROGRAM,
             Shell::Xonsh => xonsh::PROGRAM,
+            Shell::Nu => nu::PROGRAM,
+            Shell::Cmd => cmd::PROGRAM,
             Shell::Json | Shell::Dotenv => sh::PROGRAM,
         }
     }
@@ -139,6 +156,8 @@ impl Shell {
             Shell::Elvish => elvish::quote(value),
             Shell::Tcsh => tcsh::quote(value),
             Shell::Xonsh => xonsh::quote(value),
+            Shell::Nu => nu::quote(value),
+            Shell::Cmd => cmd::quote(value),
             // Profile names in hints: the POSIX way reads plainly.
             Shell::Json | Shell::Dotenv => posix::quote(value),
         }
@@ -157,6 +176,8 @@ impl Shell {
             Shell::Elvish => each(elvish::render),
             Shell::Tcsh => tcsh::render_all(changes)?,
             Shell::Xonsh => each(xonsh::render),
+            Shell::Nu => nu::render_all(changes),
+            Shell::Cmd => cmd::render_all(changes)?,
             Shell::Json => json::render_all(changes),
             Shell::Dotenv => dotenv::render_all(changes)?,
         })
@@ -171,6 +192,8 @@ impl Shell {
             Shell::Elvish => elvish::apply_hint(profile),
             Shell::Tcsh => tcsh::apply_hint(profile),
             Shell::Xonsh => xonsh::apply_hint(profile),
+            Shell::Nu => nu::apply_hint(profile),
+            Shell::Cmd => cmd::apply_hint(profile),
             Shell::Json => json::apply_hint(profile),
             Shell::Dotenv => dotenv::apply_hint(profile),
         }
@@ -185,6 +208,8 @@ impl Shell {
             Shell::Elvish => elvish::drop_hint(),
             Shell::Tcsh => tcsh::drop_hint(),
             Shell::Xonsh => xonsh::drop_hint(),
+            Shell::Nu => nu::drop_hint(),
+            Shell::Cmd => cmd::drop_hint(),
             Shell::Json => json::drop_hint(),
             Shell::Dotenv => dotenv::drop_hint(),
         }
@@ -197,22 +222,27 @@ impl Shell {
             Shell::Zsh => Some(&zsh::INIT_PARTS),
             Shell::Fish => Some(&fish::INIT_PARTS),
             Shell::Powershell => Some(&powershell::INIT_PARTS),
-            Shell::Sh
-            | Shell::Elvish
-            | Shell::Tcsh
-            | Shell::Xonsh
-            | Shell::Json
-            | Shell::Dotenv => None,
+            Shell::Elvish => Some(&elvish::INIT_PARTS),
+            Shell::Tcsh => Some(&tcsh::INIT_PARTS),
+            Shell::Xonsh => Some(&xonsh::INIT_PARTS),
+            Shell::Nu => Some(&nu::INIT_PARTS),
+            Shell::Sh | Shell::Cmd | Shell::Json | Shell::Dotenv => None,
         }
     }
 
     /// Why `mfa-env shell` cannot start this one (checked before a code is asked for), if so.
     pub fn subshell_refusal(shell: Option<Shell>) -> Option<anyhow::Error> {
         match shell? {
-            s @ (Shell::Elvish | Shell::Tcsh | Shell::Xonsh | Shell::Json | Shell::Dotenv) => {
-                Some(Shell::no_subshell(s))
-            }
-            Shell::Bash | Shell::Zsh | Shell::Sh | Shell::Fish | Shell::Powershell => None,
+            s @ (Shell::Cmd | Shell::Json | Shell::Dotenv) => Some(Shell::no_subshell(s)),
+            Shell::Bash
+            | Shell::Zsh
+            | Shell::Sh
+            | Shell::Fish
+            | Shell::Powershell
+            | Shell::Elvish
+            | Shell::Tcsh
+            | Shell::Xonsh
+            | Shell::Nu => None,
         }
     }
 
@@ -221,8 +251,8 @@ impl Shell {
             fail(
                 Exit::Usage,
                 format!(
-                    "mfa-env shell has no countdown for {name} yet: run `mfa-env exec PROFILE -- \
-                     {program}` for a {name} with the credentials",
+                    "mfa-env shell has no countdown for {name} (its prompt cannot compute one): \
+                     run `mfa-env exec PROFILE -- {program}` for a {name} with the credentials",
                     name = s.name(),
                     program = s.program()
                 ),
@@ -251,9 +281,11 @@ impl Shell {
             Some(Shell::Fish) => fish::prepare_subshell(cmd, dir),
             Some(Shell::Powershell) => powershell::prepare_subshell(cmd, dir),
             Some(Shell::Sh) | None => sh::prepare_subshell(cmd, dir),
-            Some(
-                s @ (Shell::Elvish | Shell::Tcsh | Shell::Xonsh | Shell::Json | Shell::Dotenv),
-            ) => Err(Shell::no_subshell(s)),
+            Some(Shell::Elvish) => elvish::prepare_subshell(cmd, dir),
+            Some(Shell::Tcsh) => tcsh::prepare_subshell(cmd, dir),
+            Some(Shell::Xonsh) => xonsh::prepare_subshell(cmd, dir),
+            Some(Shell::Nu) => nu::prepare_subshell(cmd, dir),
+            Some(s @ (Shell::Cmd | Shell::Json | Shell::Dotenv)) => Err(Shell::no_subshell(s)),
         }
     }
 }

@@ -17,7 +17,8 @@ pub const INIT_PARTS: Init = Init {
     // The placeholder stands inside quotes there: @('__mfa_env_passthrough').
     passthrough_separator: "', '",
     completion: crate::cli::CompletionShell::Powershell,
-    register_later: None,
+    complete_wrapper: true,
+    wrap_completion: None,
 };
 
 /// Single quotes, with every quote character doubled. PowerShell treats the curly quotes

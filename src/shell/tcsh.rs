@@ -7,10 +7,30 @@
 //! join the lines into one), and a newline, which `eval "`…`"` cannot carry, is refused: STS's
 //! keys and tokens never hold one.
 
+use std::path::Path;
+use std::process::Command;
+
+use super::{write_startup, Init};
 use crate::env::Change;
 use crate::error::{fail, Exit};
 
 pub const PROGRAM: &str = "tcsh";
+const PROMPT: &str = include_str!("../../shell/prompt.tcsh");
+/// `eval "`mfa-env init tcsh`"` joins the lines into one: each command ends with `;`, and
+/// there are no comments.
+const INIT: &str = include_str!("../../shell/init.tcsh");
+const SESSION: &str = include_str!("../../shell/session.tcsh");
+
+/// The alias cannot branch on its arguments: `mfa-env wrap` routes them (from the same list
+/// the other wrappers have), so there is no placeholder to fill.
+pub const INIT_PARTS: Init = Init {
+    prompt: PROMPT,
+    script: INIT,
+    passthrough_separator: " ",
+    completion: crate::cli::CompletionShell::Tcsh,
+    complete_wrapper: true,
+    wrap_completion: None,
+};
 
 pub fn quote(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 2);
@@ -54,6 +74,17 @@ pub fn apply_hint(profile: &str) -> String {
 
 pub fn drop_hint() -> String {
     "eval \"`mfa-env unset --shell tcsh`\"".to_string()
+}
+
+/// tcsh reads only ~/.tcshrc (or ~/.cshrc): HOME names our directory until our .tcshrc has
+/// put it back and sourced the user's.
+pub fn prepare_subshell(cmd: &mut Command, dir: &Path) -> anyhow::Result<()> {
+    write_startup(&dir.join(".tcshrc"), &format!("{PROMPT}\n{SESSION}"))?;
+    if let Some(home) = std::env::var_os("HOME") {
+        cmd.env("MFA_ENV_USER_HOME", home);
+    }
+    cmd.env("HOME", dir);
+    Ok(())
 }
 
 #[cfg(test)]

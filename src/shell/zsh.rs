@@ -14,11 +14,16 @@ pub const INIT_PARTS: Init = Init {
     script: super::bash::INIT,
     passthrough_separator: " | ",
     completion: crate::cli::CompletionShell::Zsh,
-    register_later: Some(REGISTER_LATER),
+    complete_wrapper: true,
+    wrap_completion: Some(register_later),
 };
 
-/// Calls `__mfa_env_complete` (init's completion registration) now if compinit has run, else
-/// at the first prompt: a .zshrc may load init before compinit, and compdef exists only after.
+/// The registrations in `__mfa_env_complete`, called now if compinit has run, else at the first
+/// prompt: a .zshrc may load init before compinit, and compdef exists only after.
+fn register_later(registrations: &str) -> String {
+    format!("__mfa_env_complete() {{\n{registrations}}}\n{REGISTER_LATER}")
+}
+
 const REGISTER_LATER: &str = r#"if (( $+functions[compdef] )); then
   __mfa_env_complete
 else

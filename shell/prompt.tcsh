@@ -1,0 +1,1 @@
+alias mfa_env_prompt 'mfa-env status --prompt';
