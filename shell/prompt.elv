@@ -3,6 +3,10 @@
 # comes from `mfa-env status --prompt`, which reads only the environment.
 fn mfa-env-prompt {
   if (and (has-env MFA_ENV_PROFILE) (has-env MFA_ENV_EXPIRATION)) {
-    e:mfa-env status --prompt
+    var bin = mfa-env
+    if (has-env MFA_ENV_BIN) {
+      set bin = $E:MFA_ENV_BIN
+    }
+    (external $bin) status --prompt
   }
 }

@@ -20,7 +20,7 @@ else
   alias precmd 'set __mfa_env_seg = "`$__mfa_env_bin status --prompt`"'
 endif
 if ( ! $?prompt ) set prompt = "> "
-set prompt = '%$__mfa_env_seg'"$prompt"
+set prompt = '%${__mfa_env_seg}'"$prompt"
 
 # Re-authenticates in place, so an expiring session does not force you out. Served by the
 # endpoint (shell --server), it renews the MFA session the endpoint renews from, and the

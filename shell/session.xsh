@@ -1,5 +1,30 @@
 # xonsh rc for `mfa-env shell`, after the user's own (mfa-env names theirs first in --rc): the
 # countdown in front of their prompt. Code only: the credentials live in the environment.
+
+# xonsh's JSON history writes the whole environment of each interactive session into its file
+# under $XONSH_DATA_DIR: the credentials stay out of it (the history itself is kept).
+def _mfa_env_keep_secrets_out_of_history():
+    import xonsh.history.main as history
+
+    construct = history.construct_history
+
+    def construct_history(*args, **kwargs):
+        env = kwargs.get("env")
+        if isinstance(env, dict):
+            for name in (
+                "AWS_ACCESS_KEY_ID",
+                "AWS_SECRET_ACCESS_KEY",
+                "AWS_SESSION_TOKEN",
+                "AWS_SECURITY_TOKEN",
+                "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+            ):
+                env.pop(name, None)
+        return construct(*args, **kwargs)
+
+    history.construct_history = construct_history
+
+
+_mfa_env_keep_secrets_out_of_history()
 def _mfa_env_session_prompt(user=$PROMPT):
     left = _mfa_env_left()
     segment = mfa_env_prompt().replace("{", "{{").replace("}", "}}")

@@ -358,7 +358,7 @@ mod properties {
         fn arbitrary_unicode_round_trips(values in proptest::collection::vec(any::<String>(), 1..12)) {
             let with_nul = values.iter().any(|v| v.contains('\0'));
             for shell in [Shell::Bash, Shell::Sh, Shell::Fish, Shell::Powershell, Shell::Json,
-                          Shell::Elvish, Shell::Xonsh] {
+                          Shell::Elvish, Shell::Xonsh, Shell::Nu] {
                 let rendered = shell.render(&changes(&values));
                 prop_assert_eq!(rendered.is_err(), with_nul, "NUL is refused, nothing else");
             }

@@ -19,13 +19,69 @@ fn pty(f: &Fixture, args: &[&str], extra: &[(&str, &str)]) -> PtySession {
 fn user_rc(f: &Fixture) {
     std::fs::write(f.home.join(".bashrc"), "MARKER=bashrc; PS1='user$ '\n").unwrap();
     std::fs::write(f.home.join(".zshrc"), "MARKER=zshrc; PROMPT='user%% '\n").unwrap();
-    let fish = f.home.join(".config/fish");
-    std::fs::create_dir_all(&fish).unwrap();
+    let config = f.home.join(".config");
+    for (file, text) in [
+        (
+            "fish/config.fish",
+            "set -g MARKER fishrc\nfunction fish_prompt; printf 'user> '; end\n",
+        ),
+        (
+            "elvish/rc.elv",
+            "set-env MARKER elvishrc\nset edit:prompt = { put 'user> ' }\nset edit:rprompt = { put '' }\n",
+        ),
+        (
+            "nushell/config.nu",
+            "$env.MARKER = 'nurc'\n$env.PROMPT_COMMAND = {|| 'user' }\n$env.PROMPT_COMMAND_RIGHT = ''\n$env.PROMPT_INDICATOR = '> '\n$env.config.show_banner = false\n",
+        ),
+    ] {
+        let path = config.join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
     std::fs::write(
-        fish.join("config.fish"),
-        "set -g MARKER fishrc\nfunction fish_prompt; printf 'user> '; end\n",
+        f.home.join(".tcshrc"),
+        "setenv MARKER tcshrc\nset prompt = 'user> '\n",
     )
     .unwrap();
+    std::fs::write(
+        f.home.join(".xonshrc"),
+        "$MARKER = 'xonshrc'\n$PROMPT = 'user> '\n$RIGHT_PROMPT = ''\n$XONSH_SHOW_TRACEBACK = True\n",
+    )
+    .unwrap();
+}
+
+/// How each shell prints the marker and the key (`echo "marker=$MARKER key=$AWS_ACCESS_KEY_ID"`
+/// where it reads that).
+fn echo_marker_and(shell: &str, name: &str) -> String {
+    match shell {
+        "elvish" => format!("echo marker=$E:MARKER' {name}='$E:AWS_ACCESS_KEY_ID"),
+        "nu" => format!("print $\"marker=($env.MARKER) {name}=($env.AWS_ACCESS_KEY_ID)\""),
+        "xonsh" => format!("print(f\"marker={{$MARKER}} {name}={{$AWS_ACCESS_KEY_ID}}\")"),
+        _ => format!("echo \"marker=$MARKER {name}=$AWS_ACCESS_KEY_ID\""),
+    }
+}
+
+/// Waits for `pattern` (a regex), answering the cursor-position queries on the way (nushell's
+/// line editor asks at each prompt and waits for the terminal's answer).
+fn expect(p: &mut PtySession, pattern: &str) {
+    loop {
+        let (_, found) = p
+            .exp_regex(&format!("\x1b\\[6n|{pattern}"))
+            .unwrap_or_else(|e| panic!("waiting for {pattern}: {e}"));
+        if found != "\x1b[6n" {
+            return;
+        }
+        p.send("\x1b[1;1R").unwrap();
+        p.flush().unwrap();
+    }
+}
+
+/// How each shell ends with status 3 (xonsh's `exit` takes no status).
+fn exit_3(shell: &str) -> &'static str {
+    match shell {
+        "xonsh" => "import os; os._exit(3)",
+        _ => "exit 3",
+    }
 }
 
 fn subshell_flow(shell: &str, marker: &str, user_prompt: &str) {
@@ -45,24 +101,30 @@ fn subshell_flow(shell: &str, marker: &str, user_prompt: &str) {
         ],
         &[],
     );
-    p.exp_regex(&format!(
-        r"\[dev (2h00m|1h59m)\] {}",
-        regex_escape(user_prompt)
-    ))
-    .unwrap();
-    p.send_line("echo \"marker=$MARKER key=$AWS_ACCESS_KEY_ID\"")
-        .unwrap();
-    p.exp_string(&format!("marker={marker} key=ASIAFAKE"))
-        .unwrap();
+    expect(
+        &mut p,
+        &format!(r"\[dev (2h00m|1h59m)\] {}", regex_escape(user_prompt)),
+    );
+    p.send_line(&echo_marker_and(shell, "key")).unwrap();
+    expect(&mut p, &format!("marker={marker} key=ASIAFAKE"));
     // Refresh in place: a new GetSessionToken, new keys in this shell.
     p.send_line(&format!("mfa-env-refresh -t {}", f.sts.alice().next_code()))
         .unwrap();
-    p.send_line("echo \"after=$AWS_ACCESS_KEY_ID\"").unwrap();
-    p.exp_string("after=ASIAFAKE000000000002").unwrap();
+    // The countdown follows the new session (12h, the default; elvish redraws only the part
+    // of its prompt that changed). Typing ahead is not safe: nushell's line editor drops what
+    // arrives while it waits for the cursor position.
+    expect(
+        &mut p,
+        &format!(r"(12h00m|11h59m)\] {}", regex_escape(user_prompt)),
+    );
+    p.send_line(&echo_marker_and(shell, "after")).unwrap();
+    expect(&mut p, "after=ASIAFAKE000000000002");
     assert_eq!(f.sts.count("GetSessionToken"), 2);
-    p.send_line("exit 3").unwrap();
-    p.exp_string("left the shell of session 'dev' (exit status 3)")
-        .unwrap();
+    p.send_line(exit_3(shell)).unwrap();
+    expect(
+        &mut p,
+        &regex_escape("left the shell of session 'dev' (exit status 3)"),
+    );
     let status = wait_exit(&p, std::time::Duration::from_secs(20));
     let leftovers: Vec<_> = std::fs::read_dir(f.tmp_dir())
         .unwrap()
@@ -113,6 +175,34 @@ fn zsh_subshell_keeps_the_users_rc_and_counts_down() {
 fn fish_subshell_keeps_the_users_config_and_counts_down() {
     if require("fish") {
         subshell_flow("fish", "fishrc", "user> ");
+    }
+}
+
+#[test]
+fn elvish_subshell_keeps_the_users_rc_and_counts_down() {
+    if require("elvish") {
+        subshell_flow("elvish", "elvishrc", "user> ");
+    }
+}
+
+#[test]
+fn tcsh_subshell_keeps_the_users_rc_and_counts_down() {
+    if require("tcsh") {
+        subshell_flow("tcsh", "tcshrc", "user> ");
+    }
+}
+
+#[test]
+fn xonsh_subshell_keeps_the_users_rc_and_counts_down() {
+    if require("xonsh") {
+        subshell_flow("xonsh", "xonshrc", "user> ");
+    }
+}
+
+#[test]
+fn nushell_subshell_keeps_the_users_config_and_counts_down() {
+    if require("nu") {
+        subshell_flow("nu", "nurc", "user> ");
     }
 }
 

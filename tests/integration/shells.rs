@@ -1,6 +1,7 @@
-//! Round trips through the real shells: the printed code is evaluated by bash, zsh, fish and
-//! the POSIX family (dash, ksh93, mksh, yash, busybox sh, all reading `--shell sh`), and every
-//! variable must come back byte for byte, with nothing executed.
+//! Round trips through the real shells: the printed code is evaluated by bash, zsh, fish, the
+//! POSIX family (dash, ksh93, mksh, yash, busybox sh, all reading `--shell sh`), elvish, tcsh,
+//! xonsh and nushell (which applies data, not code), and every variable must come back byte for
+//! byte, with nothing executed. cmd.exe is in windows.rs (under Wine).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -32,7 +33,7 @@ pub const HOSTILE: &[&str] = &[
 ];
 
 /// Every interpreter the output is run through, and the `--shell` it reads.
-pub const INTERPRETERS: [(&str, &str); 11] = [
+pub const INTERPRETERS: [(&str, &str); 12] = [
     ("bash", "bash"),
     ("zsh", "zsh"),
     ("fish", "fish"),
@@ -44,6 +45,7 @@ pub const INTERPRETERS: [(&str, &str); 11] = [
     ("elvish", "elvish"),
     ("tcsh", "tcsh"),
     ("xonsh", "xonsh"),
+    ("nu", "nu"),
 ];
 
 /// The environment a shell ends with after evaluating `code`, read with `env -0`.
@@ -83,6 +85,14 @@ pub fn eval_in(shell: &str, code: &str, dir: &Path) -> BTreeMap<String, String> 
             c = code_file.display(),
             o = dump.display()
         ),
+        // The README's line, from the hint: the output read as JSON, hide-env and load-env.
+        "nu" => format!(
+            "cd '{d}'; open --raw '{c}' | {apply}; ^env -0 | save -f --raw '{o}'",
+            d = dir.display(),
+            c = code_file.display(),
+            o = dump.display(),
+            apply = nu_apply(),
+        ),
         _ => format!(
             "cd '{d}' && eval \"$(cat '{c}')\" && env -0 > '{o}'",
             d = dir.display(),
@@ -95,6 +105,7 @@ pub fn eval_in(shell: &str, code: &str, dir: &Path) -> BTreeMap<String, String> 
         "busybox" => vec!["sh", "-c", &script],
         "tcsh" => vec!["-f", "-c", &script],
         "xonsh" => vec!["--no-rc", "-c", &script],
+        "nu" => vec!["-n", "-c", &script],
         _ => vec!["-c", &script],
     };
     let out = sh(
@@ -117,6 +128,13 @@ pub fn eval_in(shell: &str, code: &str, dir: &Path) -> BTreeMap<String, String> 
             Some((k.to_string(), v.to_string()))
         })
         .collect()
+}
+
+/// What the README's nushell line does with mfa-env's output: the hint after its first pipe.
+pub fn nu_apply() -> String {
+    let hint = mfa_env::shell::Shell::Nu.apply_hint("work");
+    let (_, apply) = hint.split_once(" | ").unwrap();
+    apply.to_string()
 }
 
 /// A profile name with every character the AWS profile parser allows beyond [A-Za-z0-9_-].
@@ -447,26 +465,28 @@ fn ordinary_output_is_shellcheck_clean_at_every_severity() {
     check_shellcheck(&out.stdout, "bash", "style", f.root.path());
 }
 
-/// elvish, tcsh and xonsh have export and unset; `init` and `shell` say what to use instead,
-/// before any code is asked for.
+/// sh and cmd have no init, cmd and the formats no `shell`: they say what to use instead,
+/// before any code is asked for. And `unset` in elvish, tcsh and xonsh removes a session.
 #[test]
-fn new_shells_without_init_or_countdown_say_what_to_use() {
+fn shells_without_init_or_countdown_say_what_to_use() {
     let f = Fixture::new();
-    let out = f.run(&["init", "elvish"]);
+    let out = f.run(&["init", "sh"]);
+    f.assert_failure(&out, 3, "with sh use eval \"$(mfa-env PROFILE)\"");
+    let out = f.run(&["init", "cmd"]);
     f.assert_failure(
         &out,
         3,
-        "with elvish use eval (mfa-env PROFILE --shell elvish | slurp)",
+        "for /f \"delims=\" %i in ('mfa-env unset --shell cmd') do @set %i",
     );
-    let out = f.run(&["init", "tcsh"]);
-    f.assert_failure(&out, 3, "eval \"`mfa-env unset --shell tcsh`\"");
-    for shell in ["elvish", "tcsh", "xonsh"] {
-        let out = f.run(&["shell", "dev", "--shell", shell]);
-        f.assert_failure(
-            &out,
-            2,
-            &format!("no countdown for {shell} yet: run `mfa-env exec PROFILE -- {shell}`"),
-        );
+    let out = f.run(&["shell", "dev", "--shell", "cmd"]);
+    f.assert_failure(
+        &out,
+        2,
+        "no countdown for cmd (its prompt cannot compute one): run `mfa-env exec PROFILE -- cmd.exe`",
+    );
+    for format in ["json", "dotenv"] {
+        let out = f.run(&["shell", "dev", "--shell", format]);
+        f.assert_failure(&out, 2, "is an output format, not a shell");
     }
     assert!(f.sts.requests().is_empty(), "nothing was sent");
     // unset in each: code that removes what a session set.

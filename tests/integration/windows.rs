@@ -389,3 +389,66 @@ fn windows_ctrl_c_at_the_prompt_exits_130() {
     assert_eq!(std::fs::read_to_string(&out).expect("stdout file"), "");
     assert_eq!(f.sts.count("GetSessionToken"), 0);
 }
+
+/// cmd.exe: the README's `for /f … do @set %i` line (in a batch file, `%%i`) applies every value
+/// cmd can hold byte for byte and runs nothing; removals happen; what cmd cannot hold is
+/// refused with nothing printed.
+#[test]
+fn cmd_applies_the_for_f_line_exactly_and_refuses_what_it_cannot_hold() {
+    use crate::support::fake_sts::Scripted;
+    let Some(w) = wine() else { return };
+    let f = Fixture::new();
+    let dir = f.root.path();
+    let fits = |v: &&str| {
+        v.chars()
+            .all(|c| c.is_ascii() && !c.is_ascii_control() && !"%!\"".contains(c))
+    };
+    let mut values: Vec<&str> = crate::shells::HOSTILE.iter().copied().filter(fits).collect();
+    values.extend(["&echo PWNED>PWNED", "|echo PWNED>PWNED", "^^x^", "(a) <b> )", " lead", "trail "]);
+    let secret = values.join("|");
+    let token: String = values.iter().rev().copied().collect();
+    f.sts.push(Scripted::Credentials {
+        access_key_id: "ASIA&CMD^".into(),
+        secret: secret.clone(),
+        token: token.clone(),
+        expiration: "2099-01-01T00:00:00Z".into(),
+    });
+    let exe = win_path(&w.dir.join("mfa-env.exe"));
+    let line = mfa_env::shell::Shell::Cmd
+        .apply_hint("dev")
+        .replace("%i", "%%i")
+        .replacen("mfa-env", &exe, 1);
+    let dump = win_path(&dir.join("env.txt"));
+    let batch = format!("@echo off\r\ncd /d {}\r\n{line}\r\nset > {dump}\r\n", win_path(dir));
+    std::fs::write(dir.join("apply.bat"), batch).unwrap();
+    let mut c = w.command(&f, &w.loader);
+    c.args(["cmd", "/c", &win_path(&dir.join("apply.bat"))])
+        .env("MFA_ENV_TOKEN_CODE", f.code())
+        .env("MFA_ENV_VERBOSE", "0")
+        .env("AWS_PROFILE", "stale");
+    let out = run(&mut c);
+    assert_eq!(out.status, 0, "{}{}", out.stdout, out.stderr);
+    assert!(!dir.join("PWNED").exists(), "cmd ran a value");
+    let env = std::fs::read_to_string(dir.join("env.txt")).unwrap();
+    let get = |name: &str| {
+        env.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}=")))
+            .map(str::to_string)
+    };
+    assert_eq!(get("AWS_ACCESS_KEY_ID").as_deref(), Some("ASIA&CMD^"), "{env}");
+    assert_eq!(get("AWS_SECRET_ACCESS_KEY"), Some(secret));
+    assert_eq!(get("AWS_SESSION_TOKEN"), Some(token));
+    assert_eq!(get("MFA_ENV_PROFILE").as_deref(), Some("dev"));
+    assert_eq!(get("AWS_PROFILE"), None, "removed");
+
+    for bad in ["50%", "hi!x!", "a\"b", "caf\u{e9}"] {
+        f.sts.push(Scripted::Credentials {
+            access_key_id: "ASIAREFUSED".into(),
+            secret: bad.into(),
+            token: "t".into(),
+            expiration: "2099-01-01T00:00:00Z".into(),
+        });
+        let out = f.run(&["dev", "--no-cache", "--shell", "cmd", "-t", &f.code()]);
+        f.assert_failure(&out, 1, "which cmd.exe cannot take exactly; nothing was printed");
+    }
+}
