@@ -28,6 +28,8 @@ def --env --wrapped __mfa_env_cmd [...args: string] {
     } catch {
         return
     }
+    # Help (`mfa work --help`) goes to stderr and leaves nothing to apply.
+    if ($out | str trim | is-empty) { return }
     let changes = ($out | from json)
     hide-env -i ...$changes.unset
     load-env $changes.set

@@ -34,7 +34,8 @@ def _mfa_env_apply(argv, env):
     import subprocess
 
     done = subprocess.run(argv, env=env, stdout=subprocess.PIPE)
-    if done.returncode != 0:
+    # Help (`mfa work --help`) goes to stderr and leaves nothing to apply.
+    if done.returncode != 0 or not done.stdout.strip():
         return done.returncode
     for name, value in json.loads(done.stdout).items():
         if value is None:

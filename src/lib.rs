@@ -45,7 +45,7 @@ pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Cli, 
             let evaluated = shell::hint::wrapper().is_some()
                 && args
                     .get(1)
-                    .is_some_and(|a| ["export", "unset", "off", "wrap"].iter().any(|s| a == s));
+                    .is_some_and(|a| ["export", "unset", "off"].iter().any(|s| a == s));
             if evaluated && !e.use_stderr() {
                 eprint!("{}", e.render());
                 return Err(0);

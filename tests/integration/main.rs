@@ -6,6 +6,7 @@ mod support;
 mod cache;
 mod core;
 mod hardening;
+mod init_shells;
 mod integration_shell;
 mod moto;
 mod powershell;

@@ -403,8 +403,19 @@ fn cmd_applies_the_for_f_line_exactly_and_refuses_what_it_cannot_hold() {
         v.chars()
             .all(|c| c.is_ascii() && !c.is_ascii_control() && !"%!\"".contains(c))
     };
-    let mut values: Vec<&str> = crate::shells::HOSTILE.iter().copied().filter(fits).collect();
-    values.extend(["&echo PWNED>PWNED", "|echo PWNED>PWNED", "^^x^", "(a) <b> )", " lead", "trail "]);
+    let mut values: Vec<&str> = crate::shells::HOSTILE
+        .iter()
+        .copied()
+        .filter(fits)
+        .collect();
+    values.extend([
+        "&echo PWNED>PWNED",
+        "|echo PWNED>PWNED",
+        "^^x^",
+        "(a) <b> )",
+        " lead",
+        "trail ",
+    ]);
     let secret = values.join("|");
     let token: String = values.iter().rev().copied().collect();
     f.sts.push(Scripted::Credentials {
@@ -419,7 +430,10 @@ fn cmd_applies_the_for_f_line_exactly_and_refuses_what_it_cannot_hold() {
         .replace("%i", "%%i")
         .replacen("mfa-env", &exe, 1);
     let dump = win_path(&dir.join("env.txt"));
-    let batch = format!("@echo off\r\ncd /d {}\r\n{line}\r\nset > {dump}\r\n", win_path(dir));
+    let batch = format!(
+        "@echo off\r\ncd /d {}\r\n{line}\r\nset > {dump}\r\n",
+        win_path(dir)
+    );
     std::fs::write(dir.join("apply.bat"), batch).unwrap();
     let mut c = w.command(&f, &w.loader);
     c.args(["cmd", "/c", &win_path(&dir.join("apply.bat"))])
@@ -435,7 +449,11 @@ fn cmd_applies_the_for_f_line_exactly_and_refuses_what_it_cannot_hold() {
             .find_map(|l| l.strip_prefix(&format!("{name}=")))
             .map(str::to_string)
     };
-    assert_eq!(get("AWS_ACCESS_KEY_ID").as_deref(), Some("ASIA&CMD^"), "{env}");
+    assert_eq!(
+        get("AWS_ACCESS_KEY_ID").as_deref(),
+        Some("ASIA&CMD^"),
+        "{env}"
+    );
     assert_eq!(get("AWS_SECRET_ACCESS_KEY"), Some(secret));
     assert_eq!(get("AWS_SESSION_TOKEN"), Some(token));
     assert_eq!(get("MFA_ENV_PROFILE").as_deref(), Some("dev"));
@@ -449,6 +467,10 @@ fn cmd_applies_the_for_f_line_exactly_and_refuses_what_it_cannot_hold() {
             expiration: "2099-01-01T00:00:00Z".into(),
         });
         let out = f.run(&["dev", "--no-cache", "--shell", "cmd", "-t", &f.code()]);
-        f.assert_failure(&out, 1, "which cmd.exe cannot take exactly; nothing was printed");
+        f.assert_failure(
+            &out,
+            1,
+            "which cmd.exe cannot take exactly; nothing was printed",
+        );
     }
 }
