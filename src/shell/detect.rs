@@ -36,7 +36,42 @@ pub fn calling_shell() -> Option<(Shell, OsString)> {
     Some((shell, program))
 }
 
-#[cfg(not(target_os = "linux"))]
+/// macOS: the parent's name and executable from libproc (no process started, no /proc).
+#[cfg(target_os = "macos")]
+pub fn calling_shell() -> Option<(Shell, OsString)> {
+    use std::os::unix::ffi::OsStringExt;
+    // SAFETY: getppid has no preconditions and cannot fail.
+    let ppid = unsafe { libc::getppid() };
+    let name = proc_text(ppid, libc::proc_name, 2 * libc::MAXCOMLEN)?;
+    let path = proc_text(ppid, libc::proc_pidpath, libc::PROC_PIDPATHINFO_MAXSIZE as usize);
+    let name = String::from_utf8_lossy(&name).into_owned();
+    let shell = Shell::from_program(&name)?;
+    // The executable, unless it is an interpreter running the shell (xonsh is python).
+    let program = path
+        .map(OsString::from_vec)
+        .filter(|exe| Shell::from_program(&exe.to_string_lossy()) == Some(shell))
+        .unwrap_or_else(|| OsString::from(name.trim_start_matches('-')));
+    Some((shell, program))
+}
+
+/// One of libproc's text answers about `pid` (its name, its path), at most `size` bytes.
+#[cfg(target_os = "macos")]
+fn proc_text(
+    pid: libc::pid_t,
+    call: unsafe extern "C" fn(libc::c_int, *mut libc::c_void, u32) -> libc::c_int,
+    size: usize,
+) -> Option<Vec<u8>> {
+    let mut buf = vec![0u8; size + 1];
+    let len = u32::try_from(buf.len()).ok()?;
+    // SAFETY: the buffer is valid for `len` bytes; the call writes at most that many and
+    // returns how many it wrote (0 or less on failure).
+    let n = unsafe { call(pid, buf.as_mut_ptr().cast(), len) };
+    let n = usize::try_from(n).ok().filter(|n| *n > 0)?;
+    buf.truncate(n.min(size));
+    Some(buf)
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
 pub fn calling_shell() -> Option<(Shell, OsString)> {
     None
 }

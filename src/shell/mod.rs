@@ -50,7 +50,7 @@ pub enum Shell {
     /// nushell: data for `load-env` and `hide-env` (it has no eval).
     #[value(name = "nu", alias = "nushell")]
     Nu,
-    /// cmd.exe: `"NAME=value"` lines for `for /f … do @set %i`.
+    /// cmd.exe: "NAME=value" lines for `for /f ... do @set %i`.
     #[value(alias = "cmd.exe")]
     Cmd,
     /// Not a shell: the changes as one JSON object (null removes a variable).

@@ -4,12 +4,15 @@ use std::collections::BTreeMap;
 
 use crate::support::*;
 
-const COMPLETION_FILES: [(&str, &str); 5] = [
+const COMPLETION_FILES: [(&str, &str); 8] = [
     ("bash", "mfa-env.bash"),
     ("zsh", "_mfa-env"),
     ("fish", "mfa-env.fish"),
     ("powershell", "_mfa-env.ps1"),
     ("elvish", "mfa-env.elv"),
+    ("nu", "mfa-env.nu"),
+    ("tcsh", "mfa-env.tcsh"),
+    ("xonsh", "mfa-env.xsh"),
 ];
 
 #[test]

@@ -1,0 +1,1 @@
+complete mfa-env 'p@*@`env COMPLETE=tcsh mfa-env -- tcsh`@';
