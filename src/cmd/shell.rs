@@ -90,9 +90,9 @@ pub fn run(args: ShellArgs) -> anyhow::Result<i32> {
         )
     })?;
     let mut cmd = Command::new(&program);
-    Shell::prepare_subshell(kind, &mut cmd, dir.path())?;
     crate::env::validate(&changes)?;
     apply_to_command(&mut cmd, &changes);
+    Shell::prepare_subshell(kind, &mut cmd, dir.path())?;
     if let Ok(exe) = std::env::current_exe() {
         cmd.env("MFA_ENV_BIN", exe);
     }

@@ -7,6 +7,10 @@
 //! line breaks (one line a variable) and anything but ASCII (`for /f` decodes a program's
 //! output in the console's code page). STS's keys and tokens hold none of these.
 
+use std::path::Path;
+use std::process::Command;
+
+use super::write_startup;
 use crate::env::Change;
 use crate::error::{fail, Exit};
 
@@ -66,6 +70,39 @@ pub fn apply_hint(profile: &str) -> String {
 
 pub fn drop_hint() -> String {
     "for /f \"delims=\" %i in ('mfa-env unset --shell cmd') do @set %i".to_string()
+}
+
+/// `mfa-env shell` in cmd.exe: its prompt cannot compute a countdown, so it shows the profile,
+/// as sh's does, in front of the user's PROMPT (`$` is a PROMPT code: doubled). cmd.exe takes
+/// PROMPT from its environment, and `/k` runs `prompt` from our startup file too (Wine's cmd
+/// sets its own at start). The file expands a variable that holds the text: a value with a
+/// character cmd would parse is left to the environment alone.
+pub fn prepare_subshell(cmd: &mut Command, dir: &Path) -> anyhow::Result<()> {
+    let profile = cmd
+        .get_envs()
+        .find(|(name, _)| *name == "MFA_ENV_PROFILE")
+        .and_then(|(_, value)| value)
+        .map(|v| v.to_string_lossy().replace('$', "$$"));
+    let Some(profile) = profile else {
+        return Ok(());
+    };
+    let user = std::env::var("PROMPT")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| "$P$G".to_string());
+    // $S, not a blank: a space (Wine's `prompt` keeps only the first word).
+    let prompt = format!("[{profile}]$S{user}");
+    cmd.env("PROMPT", &prompt);
+    if prompt.contains(['&', '|', '<', '>', '^', '"', '%', '!', '\n', '\r']) {
+        return Ok(());
+    }
+    let startup = dir.join("session.cmd");
+    write_startup(
+        &startup,
+        "@prompt %MFA_ENV_PROMPT%\r\n@set MFA_ENV_PROMPT=\r\n",
+    )?;
+    cmd.env("MFA_ENV_PROMPT", &prompt).arg("/k").arg(startup);
+    Ok(())
 }
 
 #[cfg(test)]

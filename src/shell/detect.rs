@@ -43,7 +43,11 @@ pub fn calling_shell() -> Option<(Shell, OsString)> {
     // SAFETY: getppid has no preconditions and cannot fail.
     let ppid = unsafe { libc::getppid() };
     let name = proc_text(ppid, libc::proc_name, 2 * libc::MAXCOMLEN)?;
-    let path = proc_text(ppid, libc::proc_pidpath, libc::PROC_PIDPATHINFO_MAXSIZE as usize);
+    let path = proc_text(
+        ppid,
+        libc::proc_pidpath,
+        libc::PROC_PIDPATHINFO_MAXSIZE as usize,
+    );
     let name = String::from_utf8_lossy(&name).into_owned();
     let shell = Shell::from_program(&name)?;
     // The executable, unless it is an interpreter running the shell (xonsh is python).
@@ -71,7 +75,15 @@ fn proc_text(
     Some(buf)
 }
 
-#[cfg(not(any(target_os = "linux", target_os = "macos")))]
+/// Windows: the parent's executable name from a process snapshot (cmd.exe, pwsh.exe, …).
+#[cfg(windows)]
+pub fn calling_shell() -> Option<(Shell, OsString)> {
+    let name = crate::console::parent_process_name()?;
+    let shell = Shell::from_program(&name.to_ascii_lowercase())?;
+    Some((shell, OsString::from(name)))
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
 pub fn calling_shell() -> Option<(Shell, OsString)> {
     None
 }

@@ -125,7 +125,7 @@ impl Shell {
             "tcsh" | "csh" => Some(Shell::Tcsh),
             "xonsh" => Some(Shell::Xonsh),
             "nu" => Some(Shell::Nu),
-            "cmd" | "CMD" => Some(Shell::Cmd),
+            "cmd" => Some(Shell::Cmd),
             _ => None,
         }
     }
@@ -233,8 +233,9 @@ impl Shell {
     /// Why `mfa-env shell` cannot start this one (checked before a code is asked for), if so.
     pub fn subshell_refusal(shell: Option<Shell>) -> Option<anyhow::Error> {
         match shell? {
-            s @ (Shell::Cmd | Shell::Json | Shell::Dotenv) => Some(Shell::no_subshell(s)),
-            Shell::Bash
+            s @ (Shell::Json | Shell::Dotenv) => Some(Shell::no_subshell(s)),
+            Shell::Cmd
+            | Shell::Bash
             | Shell::Zsh
             | Shell::Sh
             | Shell::Fish
@@ -269,7 +270,8 @@ impl Shell {
     }
 
     /// Writes the startup code of `mfa-env shell` into `dir` (private, removed afterwards)
-    /// and points the shell at it. An unknown program gets sh's way (`$ENV`).
+    /// and points the shell at it. An unknown program gets sh's way (`$ENV`). `cmd` already
+    /// holds the session's variables.
     pub fn prepare_subshell(
         shell: Option<Shell>,
         cmd: &mut Command,
@@ -285,7 +287,8 @@ impl Shell {
             Some(Shell::Tcsh) => tcsh::prepare_subshell(cmd, dir),
             Some(Shell::Xonsh) => xonsh::prepare_subshell(cmd, dir),
             Some(Shell::Nu) => nu::prepare_subshell(cmd, dir),
-            Some(s @ (Shell::Cmd | Shell::Json | Shell::Dotenv)) => Err(Shell::no_subshell(s)),
+            Some(Shell::Cmd) => cmd::prepare_subshell(cmd, dir),
+            Some(s @ (Shell::Json | Shell::Dotenv)) => Err(Shell::no_subshell(s)),
         }
     }
 }

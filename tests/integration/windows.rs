@@ -459,6 +459,52 @@ fn cmd_applies_the_for_f_line_exactly_and_refuses_what_it_cannot_hold() {
     assert_eq!(get("MFA_ENV_PROFILE").as_deref(), Some("dev"));
     assert_eq!(get("AWS_PROFILE"), None, "removed");
 
+    // Without --shell, mfa-env finds cmd.exe as its parent (a process snapshot) and speaks it.
+    f.sts.push(Scripted::Credentials {
+        access_key_id: "ASIADETECTED".into(),
+        secret: "s&cret^".into(),
+        token: "t|ok".into(),
+        expiration: "2099-01-01T00:00:00Z".into(),
+    });
+    let batch = format!(
+        "@echo off\r\ncd /d {}\r\n{}\r\nset > {dump}\r\n",
+        win_path(dir),
+        line.replace(" --shell cmd", " --refresh")
+    );
+    std::fs::write(dir.join("detect.bat"), batch).unwrap();
+    let mut c = w.command(&f, &w.loader);
+    c.args(["cmd", "/c", &win_path(&dir.join("detect.bat"))])
+        .env("MFA_ENV_TOKEN_CODE", f.sts.alice().next_code())
+        .env("MFA_ENV_VERBOSE", "0");
+    let out = run(&mut c);
+    assert_eq!(out.status, 0, "{}{}", out.stdout, out.stderr);
+    let env = std::fs::read_to_string(dir.join("env.txt")).unwrap();
+    assert!(
+        env.lines().any(|l| l == "AWS_SECRET_ACCESS_KEY=s&cret^"),
+        "the calling cmd.exe was not detected: {env}"
+    );
+
+    // `shell` in cmd.exe: the profile in front of the prompt (cmd cannot count down).
+    let mut c = w.mfa_env(&f, &["shell", "dev"]);
+    c.env_remove("SHELL")
+        .env("PROMPT", "user$G")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped());
+    let mut proc = c.spawn().expect("spawn under Wine");
+    use std::io::Write;
+    proc.stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"echo P=%PROMPT%\r\n")
+        .expect("write stdin");
+    let out = Out::from(proc.wait_with_output().expect("wait"));
+    assert!(
+        out.stdout.contains("[dev] user>P=[dev]$Suser$G"),
+        "{}{}",
+        out.stdout,
+        out.stderr
+    );
+
     for bad in ["50%", "hi!x!", "a\"b", "caf\u{e9}"] {
         f.sts.push(Scripted::Credentials {
             access_key_id: "ASIAREFUSED".into(),
