@@ -248,25 +248,13 @@ impl Shell {
     }
 
     fn no_subshell(s: Shell) -> anyhow::Error {
-        if s.is_interactive() {
-            fail(
-                Exit::Usage,
-                format!(
-                    "mfa-env shell has no countdown for {name} (its prompt cannot compute one): \
-                     run `mfa-env exec PROFILE -- {program}` for a {name} with the credentials",
-                    name = s.name(),
-                    program = s.program()
-                ),
-            )
-        } else {
-            fail(
-                Exit::Usage,
-                format!(
-                    "{} is an output format, not a shell: pick a shell for mfa-env shell",
-                    s.name()
-                ),
-            )
-        }
+        fail(
+            Exit::Usage,
+            format!(
+                "{} is an output format, not a shell: pick a shell for mfa-env shell",
+                s.name()
+            ),
+        )
     }
 
     /// Writes the startup code of `mfa-env shell` into `dir` (private, removed afterwards)
