@@ -751,6 +751,47 @@ fn hints_speak_the_callers_shell() {
             out.stderr
         );
     }
+    // Every shell is found as the parent process and gets its own line (a second command keeps
+    // the shell from replacing itself with mfa-env).
+    for (shell, args, hint) in [
+        (
+            "nu",
+            vec!["-n", "-c"],
+            "mfa-env PROFILE --shell nu | from json",
+        ),
+        (
+            "elvish",
+            vec!["-c"],
+            "eval (mfa-env PROFILE --shell elvish | slurp)",
+        ),
+        (
+            "tcsh",
+            vec!["-f", "-c"],
+            "eval \"`mfa-env PROFILE --shell tcsh`\"",
+        ),
+        (
+            "xonsh",
+            vec!["--no-rc", "-c"],
+            "execx($(mfa-env PROFILE --shell xonsh))",
+        ),
+    ] {
+        if !require(shell) {
+            continue;
+        }
+        let script = if shell == "nu" {
+            "^mfa-env status; print done"
+        } else {
+            "mfa-env status; echo done"
+        };
+        let mut args = args.clone();
+        args.push(script);
+        let out = f.sh(shell, &args, &[("PATH", &path), ("SHELL", "/bin/sh")]);
+        assert!(
+            out.stderr.contains(&format!("start one with: {hint}")),
+            "{shell}: {}",
+            out.stderr
+        );
+    }
     // The wrapper's marker is for its own call: a command run under exec does not inherit it.
     let out = f.run_with(
         &[
