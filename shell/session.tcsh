@@ -25,4 +25,4 @@ set prompt = '%${__mfa_env_seg}'"$prompt"
 # Re-authenticates in place, so an expiring session does not force you out. Served by the
 # endpoint (shell --server), it renews the MFA session the endpoint renews from, and the
 # countdown: the keys stay out of the environment.
-alias mfa-env-refresh 'set __mfa_env_only = ""; if ( $?MFA_ENV_ENDPOINT ) set __mfa_env_only = --expiry-only; eval "`$__mfa_env_bin export $MFA_ENV_PROFILE:q --refresh --shell tcsh $__mfa_env_only \!*`"'
+alias mfa-env-refresh 'set __mfa_env_args = (\!*:q); set __mfa_env_only = (); if ( $?MFA_ENV_ENDPOINT ) set __mfa_env_only = (--expiry-only); eval "`$__mfa_env_bin export $MFA_ENV_PROFILE:q --refresh --shell tcsh $__mfa_env_only $__mfa_env_args:q`"'

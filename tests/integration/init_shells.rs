@@ -114,6 +114,8 @@ fn init_wrapper_sets_drops_and_passes_subcommands_in_elvish_tcsh_xonsh_and_nu() 
             // A failure applies nothing and says why; the script goes on.
             (lang.tolerate)("mfa nosuchprofile -t 123456"),
             show("failed", "MFA_ENV_PROFILE"),
+            // Arguments reach the subcommand as typed, quotes and dollars included.
+            format!("mfa exec dev -- printf '<%s>' 'a \"b\" $c'"),
             // Help for the applied commands goes to stderr: nothing of it is evaluated.
             (lang.tolerate)("mfa dev --help"),
         ];
@@ -125,6 +127,7 @@ fn init_wrapper_sets_drops_and_passes_subcommands_in_elvish_tcsh_xonsh_and_nu() 
         assert!(out.stdout.contains("profile:    dev"), "mfa status: {said}");
         assert!(out.stdout.contains("after=none\nkeyafter=none\n"), "{said}");
         assert!(out.stdout.contains("failed=none"), "{said}");
+        assert!(out.stdout.contains("<a \"b\" $c>"), "{said}");
         assert!(
             out.stderr.contains("profile 'nosuchprofile' not found"),
             "{said}"
