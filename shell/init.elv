@@ -1,7 +1,7 @@
 # mfa-env for elvish. In ~/.config/elvish/rc.elv:  eval (mfa-env init elvish | slurp)
 # `mfa PROFILE [options]` applies a session to this shell, `mfa off` drops it, `mfa status`
-# shows it; other subcommands go to mfa-env as they are (`mfa-env init` writes their list in
-# place of __mfa_env_passthrough, from the command-line definition).
+# shows it; other subcommands go to mfa-env as they are (`mfa-env init` writes their list
+# below, from the command-line definition).
 # mfa-env-prompt outputs the segment for your prompt: set edit:prompt = { mfa-env-prompt; … }
 fn __mfa_env_cmd {|@args|
   var first = ''

@@ -1,7 +1,7 @@
 # mfa-env for fish. In ~/.config/fish/config.fish:  mfa-env init fish | source
 # `mfa PROFILE [options]` applies a session to this shell, `mfa off` drops it, `mfa status`
-# shows it; other subcommands go to mfa-env as they are (`mfa-env init` writes their list in
-# place of __mfa_env_passthrough, from the command-line definition).
+# shows it; other subcommands go to mfa-env as they are (`mfa-env init` writes their list
+# below, from the command-line definition).
 # mfa_env_prompt prints the segment for your prompt.
 function __mfa_env_cmd --description 'mfa-env: apply, drop or show a session in this shell'
     switch "$argv[1]"

@@ -1,7 +1,7 @@
 # mfa-env for PowerShell. In $PROFILE:  Invoke-Expression (& mfa-env init powershell | Out-String)
 # `mfa PROFILE [options]` applies a session to this shell, `mfa off` drops it, `mfa status`
-# shows it; other subcommands go to mfa-env as they are (`mfa-env init` writes their list in
-# place of __mfa_env_passthrough, from the command-line definition).
+# shows it; other subcommands go to mfa-env as they are (`mfa-env init` writes their list
+# below, from the command-line definition).
 # mfa_env_prompt returns the segment for your prompt.
 function global:__mfa_env_cmd {
     # Tells mfa-env to word its hints for this function (`mfa off`), for this call only.

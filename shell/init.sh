@@ -2,8 +2,8 @@
 # mfa-env for bash and zsh. In ~/.bashrc:  eval "$(mfa-env init bash)"
 #                           in ~/.zshrc:   eval "$(mfa-env init zsh)"
 # `mfa PROFILE [options]` applies a session to this shell, `mfa off` drops it, `mfa status`
-# shows it; other subcommands go to mfa-env as they are (`mfa-env init` writes their list in
-# place of __mfa_env_passthrough, from the command-line definition).
+# shows it; other subcommands go to mfa-env as they are (`mfa-env init` writes their list
+# below, from the command-line definition).
 # mfa_env_prompt prints the segment for your prompt.
 
 if [ -n "${ZSH_VERSION-}" ]; then

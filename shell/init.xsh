@@ -1,7 +1,7 @@
 # mfa-env for xonsh. In ~/.xonshrc:  execx($(mfa-env init xonsh))
 # `mfa PROFILE [options]` applies a session to this shell, `mfa off` drops it, `mfa status`
-# shows it; other subcommands go to mfa-env as they are (`mfa-env init` writes their list in
-# place of __mfa_env_passthrough, from the command-line definition). The session comes as
+# shows it; other subcommands go to mfa-env as they are (`mfa-env init` writes their list
+# below, from the command-line definition). The session comes as
 # JSON and goes into $-variables (_mfa_env_apply): no code from mfa-env is run.
 # Put {mfa_env} in $PROMPT for the segment.
 def _mfa_env_alias(args, stdin=None):

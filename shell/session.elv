@@ -3,7 +3,7 @@
 # countdown in front of their prompt. Code only: the credentials live in the environment.
 var __mfa_env_user_prompt = $edit:prompt
 set edit:prompt = {
-  var seg = (mfa-env-prompt | slurp)
+  var seg = (mfa-env-prompt)
   if (eq $seg '') {
   } elif (has-env MFA_ENV_EXPIRATION) {
     var left = (- $E:MFA_ENV_EXPIRATION (e:date +%s))

@@ -25,11 +25,7 @@ def --env --wrapped mfa-env-refresh [...args: string] {
     if $profile == "" { error make {msg: "no mfa-env session"} }
     let bin = ($env.MFA_ENV_BIN? | default "mfa-env")
     let only = if ($env.MFA_ENV_ENDPOINT? | default "") != "" { ["--expiry-only"] } else { [] }
-    let out = try {
-        ^$bin export $profile --refresh --shell nu ...$only ...$args
-    } catch {
-        return
-    }
+    let out = (^$bin export $profile --refresh --shell nu ...$only ...$args)
     # Help (`mfa work --help`) goes to stderr and leaves nothing to apply.
     if ($out | str trim | is-empty) { return }
     let changes = ($out | from json)

@@ -23,9 +23,10 @@ pub const INIT_PARTS: Init = Init {
     wrap_completion: None,
 };
 
-/// What applies the output in the current scope (`do --env` keeps the closure's changes).
-const APPLY: &str =
-    "from json | do --env { let c = $in; hide-env -i ...$c.unset; load-env $c.set }";
+/// What applies the output in the current scope (`do --env` keeps the closure's changes). On
+/// failure there is no output: `default` makes that nothing to apply.
+const APPLY: &str = "from json | default {set: {}, unset: []} | do --env { let c = $in; \
+                     hide-env -i ...$c.unset; load-env $c.set }";
 
 pub fn render_all(changes: &[Change]) -> String {
     let mut set = serde_json::Map::new();

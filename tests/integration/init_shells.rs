@@ -56,7 +56,10 @@ const LANGS: [Lang; 4] = [
         file: "t.nu",
         load: || "source init.nu",
         show: |label, name| format!("print $\"{label}=($env.{name}? | default none)\""),
-        tolerate: |call| format!("{call}\nprint $\"status=($env.LAST_EXIT_CODE)\""),
+        // A failure ends the call with mfa-env's status, as an external command's does.
+        tolerate: |call| {
+            format!("try {{ {call} }} catch {{ print $\"status=($env.LAST_EXIT_CODE)\" }}")
+        },
     },
 ];
 
@@ -127,6 +130,9 @@ fn init_wrapper_sets_drops_and_passes_subcommands_in_elvish_tcsh_xonsh_and_nu() 
         assert!(out.stdout.contains("profile:    dev"), "mfa status: {said}");
         assert!(out.stdout.contains("after=none\nkeyafter=none\n"), "{said}");
         assert!(out.stdout.contains("failed=none"), "{said}");
+        if ["tcsh", "nu"].contains(&shell) {
+            assert!(out.stdout.contains("status=3"), "mfa-env's status: {said}");
+        }
         assert!(out.stdout.contains("<a \"b\" $c>"), "{said}");
         assert!(
             out.stderr.contains("profile 'nosuchprofile' not found"),
@@ -181,7 +187,7 @@ fn prompt_segment_in_elvish_tcsh_xonsh_and_nu() {
     let f = Fixture::new();
     let now = crate::support::fake_sts::now();
     let call = |shell: &str| match shell {
-        "elvish" => "echo '<'(mfa-env-prompt | slurp)'>'",
+        "elvish" => "echo '<'(mfa-env-prompt)'>'",
         "tcsh" => "echo \"<`mfa_env_prompt`>\"",
         "xonsh" => "print(\"<\" + mfa_env_prompt() + \">\")",
         _ => "print $\"<(mfa_env_prompt)>\"",

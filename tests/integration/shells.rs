@@ -478,6 +478,18 @@ fn shells_without_init_or_countdown_say_what_to_use() {
         3,
         "for /f \"delims=\" %i in ('mfa-env unset --shell cmd') do @set %i",
     );
+    // nushell's drop line from the README, with no session to drop: mfa-env says so, and the
+    // line applies nothing rather than failing on the empty output.
+    if require("nu") {
+        let hint = mfa_env::shell::Shell::Nu.drop_hint();
+        let mut c = f.command("nu");
+        c.args(["-n", "-c", &format!("{hint}; print after")])
+            .env("PATH", path_with_bin());
+        let out = Out::from(c.output().unwrap());
+        assert!(out.stdout.contains("after"), "{}{}", out.stdout, out.stderr);
+        assert!(out.stderr.contains("nothing to remove"), "{}", out.stderr);
+        assert!(!out.stderr.contains("Error"), "{}", out.stderr);
+    }
     for format in ["json", "dotenv"] {
         let out = f.run(&["shell", "dev", "--shell", format]);
         f.assert_failure(&out, 2, "is an output format, not a shell");
