@@ -10,7 +10,7 @@ use crate::duration::human;
 use crate::env::EnvSession;
 use crate::error::{fail, mask_key, Exit};
 use crate::mfa::{Attempt, CodeSource, Guard, PROMPT_TRIES};
-use crate::profile::{Resolved, RoleSpec};
+use crate::profile::{LongTermKeys, Resolved, RoleSpec};
 use crate::sts::{CaBundle, Credentials, Limits, Signer, Sts, StsError};
 
 /// GetSessionToken limits for IAM users.
@@ -292,12 +292,12 @@ pub fn default_session_name(serial: &str) -> String {
 /// What a cached session depends on: the long-term key, the device and where STS is — an
 /// explicit endpoint, else the partition. Not the region: STS credentials are valid in every
 /// region of their partition, so one MFA session serves roles in every region.
-fn key_base(r: &Resolved) -> Vec<&str> {
-    vec![
-        r.keys.access_key_id.as_str(),
-        r.mfa_serial.as_str(),
-        r.endpoint_url.as_deref().unwrap_or(""),
-        partition(r.region.as_deref()),
+fn key_base(r: &Resolved) -> [String; 4] {
+    [
+        r.keys.cache_identity(),
+        r.mfa_serial.clone(),
+        r.endpoint_url.clone().unwrap_or_default(),
+        partition(r.region.as_deref()).to_string(),
     ]
 }
 
@@ -321,18 +321,20 @@ pub fn partition(region: Option<&str>) -> &'static str {
 
 /// Cache key of the MFA session of a profile's source (GetSessionToken).
 pub fn source_key(r: &Resolved) -> String {
+    let base = key_base(r);
     let mut parts = vec!["source-session"];
-    parts.extend(key_base(r));
+    parts.extend(base.iter().map(String::as_str));
     digest(&parts)
 }
 
 /// Cache key of a role profile's session; roles, external ids and session names count.
 pub fn role_key(r: &Resolved, direct: bool) -> String {
+    let base = key_base(r);
     let mut parts = vec![
         "role-session",
         if direct { "direct" } else { "via-session" },
     ];
-    parts.extend(key_base(r));
+    parts.extend(base.iter().map(String::as_str));
     for role in &r.roles {
         parts.push(&role.role_arn);
         parts.push(role.external_id.as_deref().unwrap_or("\u{1}none"));
@@ -362,15 +364,17 @@ pub struct Authenticator {
     rt: Option<tokio::runtime::Runtime>,
     /// One HTTP client for every call, built at the first: the calls share its connection.
     http: OnceCell<aws_sdk_sts::config::SharedHttpClient>,
+    /// The long-term keys once fetched (see `long_term_signer`).
+    keys: OnceCell<LongTermKeys>,
 }
 
 impl Authenticator {
     pub fn new(req: Request, margin: i64) -> anyhow::Result<Authenticator> {
         let resolved = crate::profile::resolve(&req.profile)?;
         debug!(
-            "profile '{}': keys {} from '{}', MFA device {}, roles [{}], region {}, endpoint {}",
+            "profile '{}': {} from '{}', MFA device {}, roles [{}], region {}, endpoint {}",
             resolved.name,
-            mask_key(&resolved.keys.access_key_id),
+            resolved.keys.describe(),
             resolved.source_profile,
             resolved.mfa_serial,
             resolved
@@ -401,6 +405,7 @@ impl Authenticator {
             ca_bundle: None,
             rt: None,
             http: OnceCell::new(),
+            keys: OnceCell::new(),
         })
     }
 
@@ -509,12 +514,26 @@ impl Authenticator {
         Sts::new(signer, region, endpoint_url, http, self.limits)
     }
 
-    fn long_term_signer(&self) -> Signer<'_> {
-        Signer {
-            access_key_id: &self.resolved.keys.access_key_id,
-            secret_access_key: &self.resolved.keys.secret_access_key,
+    /// The long-term keys, fetched at the first STS call and kept for the next (a renewal of
+    /// the credentials endpoint does not run a credential_process again).
+    fn long_term_signer(&self) -> anyhow::Result<Signer<'_>> {
+        let keys = match self.keys.get() {
+            Some(keys) => keys,
+            None => {
+                let loaded = self.resolved.keys.load()?;
+                debug!(
+                    "long-term keys {} for '{}'",
+                    mask_key(&loaded.access_key_id),
+                    self.resolved.source_profile
+                );
+                self.keys.get_or_init(|| loaded)
+            }
+        };
+        Ok(Signer {
+            access_key_id: &keys.access_key_id,
+            secret_access_key: &keys.secret_access_key,
             session_token: None,
-        }
+        })
     }
 
     fn source_key(&self) -> String {
@@ -537,7 +556,7 @@ impl Authenticator {
     fn lock_key(&self) -> String {
         digest(&[
             "device",
-            &self.resolved.keys.access_key_id,
+            &self.resolved.keys.cache_identity(),
             &self.resolved.mfa_serial,
         ])
     }
@@ -674,7 +693,7 @@ impl Authenticator {
 
     /// GetSessionToken with a code.
     async fn get_session_token(&self) -> anyhow::Result<Credentials> {
-        let sts = self.sts(&self.long_term_signer());
+        let sts = self.sts(&self.long_term_signer()?);
         let serial = &self.resolved.mfa_serial;
         let duration = self.plan.session_duration;
         debug!(
@@ -704,7 +723,7 @@ impl Authenticator {
         } else {
             CHAINED_ROLE_MAX
         };
-        let sts = self.sts(&self.long_term_signer());
+        let sts = self.sts(&self.long_term_signer()?);
         debug!(
             "AssumeRole {} with MFA at {} ({}s)",
             first.role_arn,

@@ -13,6 +13,7 @@ pub mod env;
 pub mod error;
 pub mod log;
 pub mod mfa;
+pub mod process;
 pub mod profile;
 pub mod server;
 pub mod shell;

@@ -5,10 +5,9 @@
 //! must restore the terminal and exit 130, and rpassword leaves echo off when SIGINT kills
 //! the process.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+
+use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, Zeroizing};
@@ -115,177 +114,13 @@ fn seconds_to_next_step() -> i64 {
     STEP - crate::sts::now().rem_euclid(STEP)
 }
 
-/// How long `mfa_process` may take, output and exit included (`MFA_ENV_PROCESS_TIMEOUT`,
-/// seconds; default 120, long enough to find a YubiKey and touch it).
-pub fn process_timeout() -> anyhow::Result<Duration> {
-    parse_process_timeout(std::env::var("MFA_ENV_PROCESS_TIMEOUT").ok().as_deref())
-}
-
-fn parse_process_timeout(value: Option<&str>) -> anyhow::Result<Duration> {
-    match value {
-        Some(v) => v
-            .trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|s| *s > 0.0 && *s <= 3600.0)
-            .map(Duration::from_secs_f64)
-            .ok_or_else(|| {
-                fail(
-                    Exit::Config,
-                    "MFA_ENV_PROCESS_TIMEOUT must be a number of seconds between 0 and 3600",
-                )
-            }),
-        None => Ok(Duration::from_secs(120)),
-    }
-}
-
-/// Runs `mfa_process` through the shell and reads the code from its stdout. The whole run is
-/// bounded: a process that never writes, never closes its output or never exits (a YubiKey
-/// waiting for a touch that never comes) is killed with everything it started (its process
-/// group) when the time is up.
+/// Runs `mfa_process` (bounded, through `process::run_bounded`) and reads the code from its
+/// stdout.
 fn run_process(cmd: &str) -> anyhow::Result<Zeroizing<String>> {
-    let limit = process_timeout()?;
-    let deadline = Instant::now() + limit;
-    let mut command = shell_command(cmd);
-    command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::CommandExt;
-        command.process_group(0);
-    }
-    let mut child = command
-        .spawn()
-        .map_err(|e| fail(Exit::Mfa, format!("cannot run mfa_process '{cmd}': {e}")))?;
-    // The terminal goes to the process's group while it runs, so that it can ask there and
-    // Ctrl-C reaches it; it comes back when `_terminal` drops.
-    #[cfg(unix)]
-    let _terminal = foreground::Handover::to(child.id());
-    let timed_out = |child: &mut std::process::Child| {
-        kill_group(child);
-        fail(
-            Exit::Mfa,
-            format!(
-                "mfa_process '{cmd}' did not finish within {}s (MFA_ENV_PROCESS_TIMEOUT); it was stopped",
-                limit.as_secs_f64()
-            ),
-        )
-    };
-    let (tx, rx) = std::sync::mpsc::channel();
-    if let Some(stdout) = child.stdout.take() {
-        std::thread::spawn(move || {
-            // Bounded: a code is a few bytes; anything longer is not a code.
-            let mut out = Zeroizing::new(Vec::new());
-            let _ = stdout.take(4096).read_to_end(&mut out);
-            let _ = tx.send(out);
-        });
-    }
-    let out = match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-        Ok(out) => out,
-        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Zeroizing::new(Vec::new()),
-        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => return Err(timed_out(&mut child)),
-    };
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
-            Ok(None) => return Err(timed_out(&mut child)),
-            Err(e) => return Err(fail(Exit::Mfa, format!("mfa_process '{cmd}': {e}"))),
-        }
-    };
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::ExitStatusExt;
-        if status.signal() == Some(libc::SIGINT) {
-            return Err(fail(Exit::Interrupted, "interrupted"));
-        }
-    }
-    if !status.success() {
-        return Err(fail(
-            Exit::Mfa,
-            format!("mfa_process '{cmd}' failed ({status}); run it by hand to see why"),
-        ));
-    }
+    // Bounded: a code is a few bytes; anything longer is not a code.
+    let out = crate::process::run_bounded(cmd, &format!("mfa_process '{cmd}'"), 4096, Exit::Mfa)?;
     let text = Zeroizing::new(String::from_utf8_lossy(&out).into_owned());
     normalize(text.trim(), &format!("the output of mfa_process '{cmd}'"))
-}
-
-/// Ends `child` and, on Unix, every process of its group (what `sh -c` started).
-fn kill_group(child: &mut std::process::Child) {
-    #[cfg(unix)]
-    if let Ok(pid) = libc::pid_t::try_from(child.id()) {
-        // SAFETY: signals the group the child leads (process_group(0) made its id the group's).
-        unsafe { libc::kill(-pid, libc::SIGKILL) };
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-}
-
-#[cfg(unix)]
-mod foreground {
-    use std::fs::{File, OpenOptions};
-    use std::os::unix::io::AsRawFd;
-
-    /// The controlling terminal lent to a child's process group, as a shell does for a job.
-    pub struct Handover {
-        tty: File,
-        ours: libc::pid_t,
-    }
-
-    impl Handover {
-        /// Lends the terminal to the group `child` leads, if this process's group has it now
-        /// (it does not when there is no terminal, or when run in the background).
-        pub fn to(child: u32) -> Option<Handover> {
-            let tty = OpenOptions::new()
-                .read(true)
-                .write(true)
-                .open("/dev/tty")
-                .ok()?;
-            let group = libc::pid_t::try_from(child).ok()?;
-            // SAFETY: plain calls on a valid fd.
-            let ours = unsafe { libc::getpgrp() };
-            if unsafe { libc::tcgetpgrp(tty.as_raw_fd()) } != ours {
-                return None;
-            }
-            // Fails harmlessly when the child has already ended.
-            if unsafe { libc::tcsetpgrp(tty.as_raw_fd(), group) } != 0 {
-                return None;
-            }
-            Some(Handover { tty, ours })
-        }
-    }
-
-    impl Drop for Handover {
-        fn drop(&mut self) {
-            // Taking the terminal back from the background raises SIGTTOU unless it is blocked.
-            // SAFETY: signal-mask calls on local sets; tcsetpgrp on a valid fd and our group.
-            unsafe {
-                let mut block: libc::sigset_t = std::mem::zeroed();
-                let mut saved: libc::sigset_t = std::mem::zeroed();
-                libc::sigemptyset(&mut block);
-                libc::sigaddset(&mut block, libc::SIGTTOU);
-                libc::pthread_sigmask(libc::SIG_BLOCK, &block, &mut saved);
-                libc::tcsetpgrp(self.tty.as_raw_fd(), self.ours);
-                libc::pthread_sigmask(libc::SIG_SETMASK, &saved, std::ptr::null_mut());
-            }
-        }
-    }
-}
-
-#[cfg(unix)]
-fn shell_command(cmd: &str) -> Command {
-    let mut c = Command::new("/bin/sh");
-    c.arg("-c").arg(cmd);
-    c
-}
-
-#[cfg(not(unix))]
-fn shell_command(cmd: &str) -> Command {
-    let mut c = Command::new("cmd");
-    c.arg("/C").arg(cmd);
-    c
 }
 
 /// Remembers, per MFA device and without any secret, the last code that AWS accepted, so the
@@ -616,22 +451,5 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("failed"));
-    }
-
-    #[test]
-    fn process_timeouts_are_checked() {
-        // Only the parsing: the integration tests run hung processes with a short bound.
-        assert_eq!(
-            parse_process_timeout(None).unwrap(),
-            Duration::from_secs(120)
-        );
-        assert_eq!(
-            parse_process_timeout(Some(" 0.5 ")).unwrap(),
-            Duration::from_millis(500)
-        );
-        for bad in ["0", "-1", "3601", "soon", "", "NaN", "inf"] {
-            let err = parse_process_timeout(Some(bad)).unwrap_err().to_string();
-            assert!(err.contains("MFA_ENV_PROCESS_TIMEOUT"), "{bad}: {err}");
-        }
     }
 }

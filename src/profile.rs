@@ -36,6 +36,108 @@ impl std::fmt::Debug for LongTermKeys {
     }
 }
 
+/// Where the long-term keys that sign the first STS call come from. Only an access key ID in a
+/// file is known up front; the others are fetched when STS is called, never for a cache hit.
+#[derive(Debug, Clone)]
+pub enum KeySource {
+    /// `aws_access_key_id` / `aws_secret_access_key` in the profile's section.
+    File(LongTermKeys),
+    /// The source profile's `credential_process` (a password manager, a vault script), whose
+    /// answer must be long-term keys.
+    Process { profile: String, command: String },
+}
+
+impl KeySource {
+    /// What cached sessions made with these keys are filed under: the access key ID, or for
+    /// a process, its profile and command (it is not run to look the cache up).
+    pub fn cache_identity(&self) -> String {
+        match self {
+            KeySource::File(keys) => keys.access_key_id.clone(),
+            KeySource::Process { profile, command } => format!("process:{profile}:{command}"),
+        }
+    }
+
+    /// Where the keys come from, for messages (no secret).
+    pub fn describe(&self) -> String {
+        match self {
+            KeySource::File(keys) => {
+                format!("keys {}", crate::error::mask_key(&keys.access_key_id))
+            }
+            KeySource::Process { .. } => "keys from credential_process".to_string(),
+        }
+    }
+
+    /// The keys themselves: for a process, it is run now.
+    pub fn load(&self) -> anyhow::Result<LongTermKeys> {
+        match self {
+            KeySource::File(keys) => Ok(keys.clone()),
+            KeySource::Process { profile, command } => keys_from_process(profile, command),
+        }
+    }
+}
+
+/// The most a `credential_process` may print: the SDKs' answers are well under 4 KiB.
+const PROCESS_ANSWER_CAP: u64 = 64 * 1024;
+
+/// Runs a source profile's `credential_process` and reads long-term keys from its answer, with
+/// the SDKs' rules: JSON, `Version` 1, `AccessKeyId` and `SecretAccessKey`. Session credentials
+/// (a `SessionToken`) are refused: GetSessionToken and an MFA AssumeRole need an IAM user's keys.
+fn keys_from_process(profile: &str, command: &str) -> anyhow::Result<LongTermKeys> {
+    let what = format!("credential_process of profile '{profile}'");
+    let out = crate::process::run_bounded(command, &what, PROCESS_ANSWER_CAP, Exit::Config)?;
+    parse_process_answer(&out, &what)
+}
+
+fn parse_process_answer(out: &[u8], what: &str) -> anyhow::Result<LongTermKeys> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Answer {
+        version: Option<serde_json::Value>,
+        access_key_id: Option<String>,
+        secret_access_key: Option<String>,
+        session_token: Option<String>,
+    }
+    // The error of a failed parse can quote the input: it is not passed on.
+    let answer: Answer = serde_json::from_slice(out).map_err(|_| {
+        fail(
+            Exit::Config,
+            format!("{what} did not print a JSON object of credentials (Version 1)"),
+        )
+    })?;
+    if answer.version != Some(serde_json::Value::from(1)) {
+        return Err(fail(
+            Exit::Config,
+            format!(
+                "{what} printed credentials without \"Version\": 1, the only version the SDKs read"
+            ),
+        ));
+    }
+    // Owned by zeroizing buffers from here on.
+    let secret = answer.secret_access_key.map(Zeroizing::new);
+    let token = answer.session_token.map(Zeroizing::new);
+    if token.as_ref().is_some_and(|t| !t.trim().is_empty()) {
+        return Err(fail(
+            Exit::Config,
+            format!(
+                "{what} printed temporary credentials (a SessionToken): GetSessionToken needs the \
+                 long-term keys of an IAM user; have it print AccessKeyId and SecretAccessKey only"
+            ),
+        ));
+    }
+    match (answer.access_key_id, secret) {
+        (Some(id), Some(secret)) if !id.trim().is_empty() && !secret.trim().is_empty() => {
+            Ok(LongTermKeys {
+                access_key_id: id.trim().to_string(),
+                secret_access_key: Zeroizing::new(secret.trim().to_string()),
+            })
+        }
+        _ => Err(fail(
+            Exit::Config,
+            format!("{what} printed no AccessKeyId and SecretAccessKey"),
+        )),
+    }
+}
+
 /// One role to assume, from a profile with `role_arn`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoleSpec {
@@ -53,7 +155,7 @@ pub struct Resolved {
     pub name: String,
     /// The profile whose long-term keys sign the first call.
     pub source_profile: String,
-    pub keys: LongTermKeys,
+    pub keys: KeySource,
     pub mfa_serial: String,
     pub mfa_process: Option<String>,
     /// Roles in the order they are assumed; empty for a session-token profile.
@@ -406,10 +508,19 @@ impl Profiles {
         self.long_term(name).or_else(|| self.profile(name))
     }
 
-    fn keys_of(&self, name: &str) -> anyhow::Result<LongTermKeys> {
+    fn keys_of(&self, name: &str) -> anyhow::Result<KeySource> {
         let section = self.section_for_keys(name);
         let get = |k: &str| section.and_then(|p| p.get(k)).map(str::trim);
-        match (get("aws_access_key_id"), get("aws_secret_access_key")) {
+        let keys = (get("aws_access_key_id"), get("aws_secret_access_key"));
+        if let (None, None, Some(command)) = (keys.0, keys.1, get("credential_process")) {
+            if !command.is_empty() && wrapped_by_mfa_env(command).is_none() {
+                return Ok(KeySource::Process {
+                    profile: name.to_string(),
+                    command: command.to_string(),
+                });
+            }
+        }
+        match keys {
             (Some(id), Some(secret)) if !id.is_empty() && !secret.is_empty() => {
                 if get("aws_session_token").is_some() {
                     return Err(fail(
@@ -420,10 +531,10 @@ impl Profiles {
                         ),
                     ));
                 }
-                Ok(LongTermKeys {
+                Ok(KeySource::File(LongTermKeys {
                     access_key_id: id.to_string(),
                     secret_access_key: Zeroizing::new(secret.to_string()),
-                })
+                }))
             }
             _ => {
                 let other = ["sso_session", "sso_start_url", "credential_process"]
@@ -876,8 +987,35 @@ mod tests {
     /// The outcome of resolving `name`, secrets included, comparable as text.
     fn outcome(r: anyhow::Result<Resolved>) -> String {
         match r {
-            Ok(r) => format!("{r:?} {}", r.keys.secret_access_key.as_str()),
+            Ok(r) => match &r.keys {
+                KeySource::File(keys) => format!("{r:?} {}", keys.secret_access_key.as_str()),
+                KeySource::Process { .. } => format!("{r:?}"),
+            },
             Err(e) => format!("error: {e}"),
+        }
+    }
+
+    #[test]
+    fn credential_process_answers_follow_the_sdk_rules() {
+        let what = "credential_process of profile 'p'";
+        let keys = parse_process_answer(
+            br#"{"Version": 1, "AccessKeyId": "AKIAEXAMPLE", "SecretAccessKey": " s/ecret+ "}"#,
+            what,
+        )
+        .unwrap();
+        assert_eq!(keys.access_key_id, "AKIAEXAMPLE");
+        assert_eq!(keys.secret_access_key.as_str(), "s/ecret+");
+        for (answer, says) in [
+            (&br#"{"Version": 1, "AccessKeyId": "ASIAX", "SecretAccessKey": "s", "SessionToken": "t"}"#[..], "temporary credentials"),
+            (br#"{"Version": 2, "AccessKeyId": "AKIAX", "SecretAccessKey": "s"}"#, "Version"),
+            (br#"{"AccessKeyId": "AKIAX", "SecretAccessKey": "s"}"#, "Version"),
+            (br#"{"Version": 1, "AccessKeyId": "AKIAX"}"#, "no AccessKeyId and SecretAccessKey"),
+            (b"AKIAX sEcReT", "did not print a JSON object"),
+            (b"", "did not print a JSON object"),
+        ] {
+            let err = parse_process_answer(answer, what).unwrap_err().to_string();
+            assert!(err.contains(says), "{err}");
+            assert!(!err.contains("sEcReT"), "{err}");
         }
     }
 

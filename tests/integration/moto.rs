@@ -100,7 +100,9 @@ fn moto_end_to_end() {
     f.write_credentials(&format!(
         "[moto]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\n\
          [unknown]\naws_access_key_id = AKIAUNKNOWNUNKNOWN00\naws_secret_access_key = x\n\
-         [wrongsecret]\naws_access_key_id = {key}\naws_secret_access_key = wrong\n"
+         [wrongsecret]\naws_access_key_id = {key}\naws_secret_access_key = wrong\n\
+         [viaprocess]\ncredential_process = printf '%s' '{{\"Version\": 1, \"AccessKeyId\": \"{key}\", \"SecretAccessKey\": \"{secret}\"}}'\n\
+         [viaprocesswrong]\ncredential_process = printf '%s' '{{\"Version\": 1, \"AccessKeyId\": \"{key}\", \"SecretAccessKey\": \"wrong\"}}'\n"
     ));
     let serial = "arn:aws:iam::123456789012:mfa/alice";
     f.write_config(&format!(
@@ -108,7 +110,9 @@ fn moto_end_to_end() {
          [profile deploy]\nrole_arn = {}\nsource_profile = moto\n\
          [profile bobonly]\nrole_arn = {}\nsource_profile = moto\n\
          [profile unknown]\nmfa_serial = {serial}\n\
-         [profile wrongsecret]\nmfa_serial = {serial}\n",
+         [profile wrongsecret]\nmfa_serial = {serial}\n\
+         [profile viaprocess]\nmfa_serial = {serial}\n\
+         [profile viaprocesswrong]\nmfa_serial = {serial}\n",
         info["deploy_role"].as_str().unwrap(),
         info["other_role"].as_str().unwrap(),
     ));
@@ -173,6 +177,31 @@ fn moto_end_to_end() {
     // session is keyed on the key id, not the secret, so a cache hit never needs the secret):
     // --no-cache makes moto check the signature.
     let out = f.run_with(&["wrongsecret", "--no-cache", "-t", "100006"], &env);
+    f.assert_failure(
+        &out,
+        5,
+        "AWS rejected the long-term keys (SignatureDoesNotMatch)",
+    );
+    // Keys from a credential_process: moto checks the signature made with the secret it
+    // printed (a wrong one is refused).
+    let out = f.run_with(
+        &[
+            "viaprocess",
+            "--shell",
+            "bash",
+            "--no-cache",
+            "-t",
+            "100008",
+        ],
+        &env,
+    );
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("export AWS_SESSION_TOKEN='"),
+        "{}",
+        out.stdout
+    );
+    let out = f.run_with(&["viaprocesswrong", "--no-cache", "-t", "100009"], &env);
     f.assert_failure(
         &out,
         5,
