@@ -541,6 +541,11 @@ impl Profiles {
                     .into_iter()
                     .find(|k| get(k).is_some());
                 let why = match other {
+                    // Only mfa-env's own wrapper gets here: any other command is a key source.
+                    Some("credential_process") => {
+                        " (its credential_process runs mfa-env, which gives temporary credentials)"
+                            .to_string()
+                    }
                     Some(k) => format!(" (it uses {k}, which mfa-env does not read)"),
                     None => String::new(),
                 };

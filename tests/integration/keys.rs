@@ -133,3 +133,21 @@ fn a_credential_process_that_misbehaves_gets_a_clear_error_and_nothing_is_sent()
         f.assert_aws_untouched();
     }
 }
+
+/// A source whose credential_process is mfa-env itself gives temporary credentials: refused
+/// with that reason, and the process is not run.
+#[test]
+fn a_source_that_wraps_mfa_env_is_not_a_key_source() {
+    let mut f = Fixture::new();
+    f.write_credentials("[wrapper]\ncredential_process = mfa-env credential-process dev\n");
+    f.write_config(&format!(
+        "[profile wrapped-role]\nrole_arn = {ADMIN_ARN}\nsource_profile = wrapper\nmfa_serial = {SERIAL}\n"
+    ));
+    let out = f.run(&["wrapped-role", "-t", &f.code()]);
+    f.assert_failure(
+        &out,
+        3,
+        "profile 'wrapper' has no long-term keys (its credential_process runs mfa-env, which gives temporary credentials)",
+    );
+    assert!(f.sts.requests().is_empty());
+}
