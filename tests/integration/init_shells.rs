@@ -309,7 +309,8 @@ fn profiles_complete_in_elvish_tcsh_xonsh_and_nu() {
         // what changed, so the line is checked by its effect: the role's session applied).
         p.send("mfa a\t").unwrap();
         p.flush().unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(500));
+        // The completed rest of the word on the screen, then Enter.
+        p.exp_string("dmin").unwrap();
         p.send("\r").unwrap();
         p.flush().unwrap();
         let show = if shell == "tcsh" {
@@ -321,7 +322,7 @@ fn profiles_complete_in_elvish_tcsh_xonsh_and_nu() {
         p.exp_string("PROFILE=admin").unwrap();
         p.send("mfa-env exec z\t").unwrap();
         p.flush().unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(500));
+        p.exp_string("eta").unwrap();
         p.send("\r").unwrap();
         p.flush().unwrap();
         p.exp_string("profile 'zeta'").unwrap();
