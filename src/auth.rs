@@ -327,6 +327,12 @@ pub fn source_key(r: &Resolved) -> String {
     digest(&parts)
 }
 
+/// Every cache key a profile's sessions can be under: its MFA session (its source's), and its
+/// role session by either path. What `logout` and `keys` forget.
+pub fn session_keys(r: &Resolved) -> [String; 3] {
+    [source_key(r), role_key(r, false), role_key(r, true)]
+}
+
 /// Cache key of a role profile's session; roles, external ids and session names count.
 pub fn role_key(r: &Resolved, direct: bool) -> String {
     let base = key_base(r);
@@ -411,6 +417,10 @@ impl Authenticator {
 
     pub fn profile(&self) -> &str {
         &self.req.profile
+    }
+
+    pub fn resolved(&self) -> &Resolved {
+        &self.resolved
     }
 
     pub fn region(&self) -> Option<&str> {

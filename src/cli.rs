@@ -69,6 +69,8 @@ pub enum Command {
     List(ListArgs),
     /// Forget cached sessions.
     Logout(LogoutArgs),
+    /// Keep long-term keys in the OS keyring instead of ~/.aws/credentials; rotate them.
+    Keys(KeysArgs),
     /// Print the shell integration: the `mfa` function, a prompt segment, completions.
     Init(InitArgs),
     /// Print a completion script.
@@ -318,6 +320,62 @@ pub struct LogoutArgs {
     /// Forget every cached session.
     #[arg(long)]
     pub all: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(after_long_help = KEYS_RULE)]
+pub struct KeysArgs {
+    #[command(subcommand)]
+    pub command: KeysCommand,
+}
+
+const KEYS_RULE: &str = "\
+WHERE KEYS COME FROM:
+The profile whose keys sign the STS call (a role's source profile) takes them from the \
+credentials file when its section there has aws_access_key_id and aws_secret_access_key, else \
+from its credential_process, else from the OS keyring (the Secret Service on Linux, the \
+Keychain on macOS, Credential Manager on Windows). Keys left in the file win over the keyring: \
+'keys import' and 'keys list' say which lines still hold them. A cached session never reads \
+the keyring.";
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Store a profile's access key, typed at the terminal (the secret without echo).
+    Add(KeysProfileArgs),
+    /// Copy a profile's keys from the credentials file into the keyring, then say which lines
+    /// to delete from the file (mfa-env never writes it).
+    Import(KeysProfileArgs),
+    /// List the profiles with keys in the keyring (key IDs masked).
+    List(ListArgs),
+    /// Delete a profile's keys from the keyring.
+    Remove(KeysProfileArgs),
+    /// Replace a profile's stored key with a new one: with its MFA session, IAM CreateAccessKey,
+    /// a check that the new key works, the keyring updated, then DeleteAccessKey of the old.
+    Rotate(KeysRotateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct KeysProfileArgs {
+    /// The profile that holds the keys (a role's source profile).
+    #[arg(value_name = "PROFILE", add = ArgValueCandidates::new(profile_candidates))]
+    pub profile: String,
+}
+
+#[derive(Debug, Args)]
+pub struct KeysRotateArgs {
+    /// The profile that holds the keys (a role's source profile).
+    #[arg(value_name = "PROFILE", add = ArgValueCandidates::new(profile_candidates))]
+    pub profile: String,
+
+    /// The 6-digit MFA code, if no MFA session of the profile is cached.
+    #[arg(
+        short = 't',
+        long,
+        value_name = "CODE",
+        env = "MFA_ENV_TOKEN_CODE",
+        hide_env_values = true
+    )]
+    pub token_code: Option<String>,
 }
 
 #[derive(Debug, Args)]

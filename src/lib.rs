@@ -11,6 +11,8 @@ pub mod console;
 pub mod duration;
 pub mod env;
 pub mod error;
+pub mod iam;
+pub mod keystore;
 pub mod log;
 pub mod mfa;
 pub mod process;
@@ -18,6 +20,7 @@ pub mod profile;
 pub mod server;
 pub mod shell;
 pub mod sts;
+pub mod tty;
 
 use clap::{CommandFactory, Parser};
 
@@ -82,6 +85,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::CredentialProcess(args)) => cmd::credential_process::run(&args),
         Some(Command::List(args)) => cmd::list::run(&args),
         Some(Command::Logout(args)) => cmd::logout::run(&args),
+        Some(Command::Keys(args)) => cmd::keys::run(args.command),
         Some(Command::Init(args)) => cmd::init::run(&args),
         Some(Command::Completions(args)) => cmd::completions::run(args.shell),
         Some(Command::Wrap(args)) => cmd::wrap::run(&args),

@@ -14,10 +14,16 @@ use crate::error::{fail, Exit};
 /// included (`MFA_ENV_PROCESS_TIMEOUT`, seconds; default 120, long enough to find a YubiKey and
 /// touch it, or to unlock a password manager).
 pub fn process_timeout() -> anyhow::Result<Duration> {
-    parse_process_timeout(std::env::var("MFA_ENV_PROCESS_TIMEOUT").ok().as_deref())
+    wait_setting("MFA_ENV_PROCESS_TIMEOUT")
 }
 
-fn parse_process_timeout(value: Option<&str>) -> anyhow::Result<Duration> {
+/// A bound on something that may wait on the user (a touch, an unlock): seconds in `var`,
+/// default 120.
+pub fn wait_setting(var: &str) -> anyhow::Result<Duration> {
+    parse_wait(var, std::env::var(var).ok().as_deref())
+}
+
+fn parse_wait(var: &str, value: Option<&str>) -> anyhow::Result<Duration> {
     match value {
         Some(v) => v
             .trim()
@@ -28,7 +34,7 @@ fn parse_process_timeout(value: Option<&str>) -> anyhow::Result<Duration> {
             .ok_or_else(|| {
                 fail(
                     Exit::Config,
-                    "MFA_ENV_PROCESS_TIMEOUT must be a number of seconds between 0 and 3600",
+                    format!("{var} must be a number of seconds between 0 and 3600"),
                 )
             }),
         None => Ok(Duration::from_secs(120)),
@@ -196,15 +202,17 @@ mod tests {
     fn process_timeouts_are_checked() {
         // Only the parsing: the integration tests run hung processes with a short bound.
         assert_eq!(
-            parse_process_timeout(None).unwrap(),
+            parse_wait("MFA_ENV_PROCESS_TIMEOUT", None).unwrap(),
             Duration::from_secs(120)
         );
         assert_eq!(
-            parse_process_timeout(Some(" 0.5 ")).unwrap(),
+            parse_wait("MFA_ENV_PROCESS_TIMEOUT", Some(" 0.5 ")).unwrap(),
             Duration::from_millis(500)
         );
         for bad in ["0", "-1", "3601", "soon", "", "NaN", "inf"] {
-            let err = parse_process_timeout(Some(bad)).unwrap_err().to_string();
+            let err = parse_wait("MFA_ENV_PROCESS_TIMEOUT", Some(bad))
+                .unwrap_err()
+                .to_string();
             assert!(err.contains("MFA_ENV_PROCESS_TIMEOUT"), "{bad}: {err}");
         }
     }

@@ -45,6 +45,8 @@ pub enum KeySource {
     /// The source profile's `credential_process` (a password manager, a vault script), whose
     /// answer must be long-term keys.
     Process { profile: String, command: String },
+    /// The OS secret store (`mfa-env keys add`), for a profile with no keys in the files.
+    Store { profile: String },
 }
 
 impl KeySource {
@@ -54,6 +56,9 @@ impl KeySource {
         match self {
             KeySource::File(keys) => keys.access_key_id.clone(),
             KeySource::Process { profile, command } => format!("process:{profile}:{command}"),
+            // Not the key ID (reading it would cost a store round trip on every cache hit):
+            // `keys` forgets the profile's sessions whenever it changes the stored keys.
+            KeySource::Store { profile } => format!("store:{profile}"),
         }
     }
 
@@ -64,6 +69,7 @@ impl KeySource {
                 format!("keys {}", crate::error::mask_key(&keys.access_key_id))
             }
             KeySource::Process { .. } => "keys from credential_process".to_string(),
+            KeySource::Store { .. } => format!("keys in {}", crate::keystore::store_name()),
         }
     }
 
@@ -72,6 +78,17 @@ impl KeySource {
         match self {
             KeySource::File(keys) => Ok(keys.clone()),
             KeySource::Process { profile, command } => keys_from_process(profile, command),
+            KeySource::Store { profile } => crate::keystore::get(profile)?.ok_or_else(|| {
+                fail(
+                    Exit::Config,
+                    format!(
+                        "profile '{profile}' has no long-term keys: store them with `mfa-env keys \
+                         add {profile}`, or add aws_access_key_id and aws_secret_access_key to \
+                         [{profile}] in {}",
+                        credentials_file_display()
+                    ),
+                )
+            }),
         }
     }
 }
@@ -164,6 +181,8 @@ pub struct Resolved {
     pub source_duration: Option<u32>,
     pub region: Option<String>,
     pub endpoint_url: Option<String>,
+    /// The same for IAM (`AWS_ENDPOINT_URL_IAM`, the `services` section's `iam`): `keys rotate`.
+    pub iam_endpoint_url: Option<String>,
     /// PEM file of the CAs to trust for the STS endpoint instead of the system's: `AWS_CA_BUNDLE`,
     /// else the profile's `ca_bundle`, as the AWS CLI reads them.
     pub ca_bundle: Option<String>,
@@ -391,7 +410,10 @@ impl Profiles {
         if let Some(region) = &region {
             validate_region(region, name)?;
         }
-        let endpoint_url = endpoint_url(&self.env, named.or(self.long_term(name)), &self.set);
+        let iam_endpoint_url =
+            endpoint_url(&self.env, named.or(self.long_term(name)), &self.set, "iam");
+        let endpoint_url =
+            endpoint_url(&self.env, named.or(self.long_term(name)), &self.set, "sts");
         let ca_bundle = ca_bundle(&self.env, named.or(self.long_term(name)));
         Ok(Resolved {
             name: name.to_string(),
@@ -406,6 +428,7 @@ impl Profiles {
             roles: chain.roles,
             region,
             endpoint_url,
+            iam_endpoint_url,
             ca_bundle,
         })
     }
@@ -549,6 +572,12 @@ impl Profiles {
                     Some(k) => format!(" (it uses {k}, which mfa-env does not read)"),
                     None => String::new(),
                 };
+                if other.is_none() && keys == (None, None) {
+                    // Nothing in the files: the OS store, looked up when STS is called.
+                    return Ok(KeySource::Store {
+                        profile: name.to_string(),
+                    });
+                }
                 Err(fail(
                     Exit::Config,
                     format!(
@@ -559,6 +588,42 @@ impl Profiles {
                 ))
             }
         }
+    }
+
+    /// The profile whose keys `keys VERB name` manages: `name` itself (aws-mfa's
+    /// `x-long-term` stands for `x`), refused for a profile that takes its keys from another
+    /// (a role's source profile). A name in neither file is accepted: keys may come first.
+    pub fn key_owner(&self, name: &str, verb: &str) -> anyhow::Result<KeyOwner> {
+        let name = match name.strip_suffix(LONG_TERM_SUFFIX) {
+            Some(base) if self.exists(base) => base,
+            _ => name,
+        };
+        if !self.exists(name) {
+            return Ok(KeyOwner {
+                profile: name.to_string(),
+                known: false,
+                in_files: None,
+            });
+        }
+        let source = self.walk(name)?.source_profile;
+        if source != name {
+            return Err(fail(
+                Exit::Config,
+                format!(
+                    "profile '{name}' takes its long-term keys from its source profile \
+                     '{source}': run `mfa-env keys {verb} {source}`"
+                ),
+            ));
+        }
+        let in_files = match self.keys_of(name) {
+            Ok(KeySource::Store { .. }) | Err(_) => None,
+            Ok(other) => Some(other),
+        };
+        Ok(KeyOwner {
+            profile: name.to_string(),
+            known: true,
+            in_files,
+        })
     }
 
     fn unknown_profile(&self, name: &str) -> anyhow::Error {
@@ -579,6 +644,74 @@ impl Profiles {
         };
         fail(Exit::Config, format!("profile '{name}' not found: {hint}"))
     }
+}
+
+/// What `keys` needs to know about the profile whose keys it manages.
+#[derive(Debug)]
+pub struct KeyOwner {
+    /// The name the store files the keys under: the source profile's.
+    pub profile: String,
+    /// Whether either file has a section for it.
+    pub known: bool,
+    /// Keys the files give it (in a section, or through a `credential_process`): these win
+    /// over the store.
+    pub in_files: Option<KeySource>,
+}
+
+/// One line of the AWS files that holds a long-term key of a profile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyLine {
+    pub path: PathBuf,
+    /// 1-based, as editors count.
+    pub line: usize,
+    /// `aws_access_key_id` or `aws_secret_access_key`.
+    pub key: &'static str,
+}
+
+/// The lines of the config and credentials files that hold `profile`'s keys (in its section or
+/// aws-mfa's `profile-long-term` one): what to delete once the keys are in the store.
+pub fn key_lines(profile: &str) -> Vec<KeyLine> {
+    let env = Env::real();
+    let names = [profile.to_string(), format!("{profile}{LONG_TERM_SUFFIX}")];
+    let mut found = Vec::new();
+    for file in read_files(&env) {
+        let Ok(text) = std::str::from_utf8(&file.bytes) else {
+            continue;
+        };
+        found.extend(
+            key_lines_in(text, &names)
+                .into_iter()
+                .map(|(line, key)| KeyLine {
+                    path: file.path.clone(),
+                    line,
+                    key,
+                }),
+        );
+    }
+    found
+}
+
+fn key_lines_in(text: &str, sections: &[String]) -> Vec<(usize, &'static str)> {
+    const KEYS: [&str; 2] = ["aws_access_key_id", "aws_secret_access_key"];
+    let mut inside = false;
+    let mut found = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.starts_with('[') {
+            inside = section_name(line).is_some_and(|n| sections.iter().any(|s| s == n));
+            continue;
+        }
+        // An indented line continues the property above it, as the parser reads it.
+        if !inside || line.starts_with([' ', '\t']) {
+            continue;
+        }
+        let Some((key, _)) = line.split_once('=') else {
+            continue;
+        };
+        if let Some(k) = KEYS.into_iter().find(|k| key.trim() == *k) {
+            found.push((i + 1, k));
+        }
+    }
+    found
 }
 
 /// One of the two AWS files as read from disk: the path exactly as the SDK will ask for it.
@@ -821,7 +954,12 @@ fn parse_duration_key(p: Option<&Profile>, name: &str) -> anyhow::Result<Option<
 /// The STS endpoint by the SDK's precedence: `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`, the
 /// profile's `services` section, the profile's `endpoint_url`; none when configured endpoints
 /// are switched off.
-fn endpoint_url(env: &Env, profile: Option<&Profile>, set: &ProfileSet) -> Option<String> {
+fn endpoint_url(
+    env: &Env,
+    profile: Option<&Profile>,
+    set: &ProfileSet,
+    service: &str,
+) -> Option<String> {
     let env = |k: &str| env.get(k).ok().filter(|v| !v.trim().is_empty());
     let ignore = env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
         .or_else(|| {
@@ -833,7 +971,8 @@ fn endpoint_url(env: &Env, profile: Option<&Profile>, set: &ProfileSet) -> Optio
     if ignore {
         return None;
     }
-    if let Some(url) = env("AWS_ENDPOINT_URL_STS").or_else(|| env("AWS_ENDPOINT_URL")) {
+    let variable = format!("AWS_ENDPOINT_URL_{}", service.to_ascii_uppercase());
+    if let Some(url) = env(&variable).or_else(|| env("AWS_ENDPOINT_URL")) {
         return Some(url);
     }
     let profile = profile?;
@@ -841,7 +980,7 @@ fn endpoint_url(env: &Env, profile: Option<&Profile>, set: &ProfileSet) -> Optio
         let key = PropertiesKey::builder()
             .section_key("services")
             .section_name(services)
-            .property_name("sts")
+            .property_name(service)
             .sub_property_name("endpoint_url")
             .build()
             .ok()?;
@@ -994,7 +1133,7 @@ mod tests {
         match r {
             Ok(r) => match &r.keys {
                 KeySource::File(keys) => format!("{r:?} {}", keys.secret_access_key.as_str()),
-                KeySource::Process { .. } => format!("{r:?}"),
+                KeySource::Process { .. } | KeySource::Store { .. } => format!("{r:?}"),
             },
             Err(e) => format!("error: {e}"),
         }
@@ -1022,6 +1161,23 @@ mod tests {
             assert!(err.contains(says), "{err}");
             assert!(!err.contains("sEcReT"), "{err}");
         }
+    }
+
+    #[test]
+    fn key_lines_are_found_in_the_profile_sections_only() {
+        let text = "[default]\naws_access_key_id = A\n[dev]\nregion = x\naws_access_key_id=B\n  \
+                    aws_secret_access_key = C\n[dev-long-term] # aws-mfa\naws_secret_access_key=D\n\
+                    aws_secret_access_key = F\n\
+                    [profile devx]\naws_access_key_id = E\n";
+        let names = ["dev".to_string(), "dev-long-term".to_string()];
+        assert_eq!(
+            key_lines_in(text, &names),
+            vec![
+                (5, "aws_access_key_id"),
+                (8, "aws_secret_access_key"),
+                (9, "aws_secret_access_key")
+            ]
+        );
     }
 
     #[test]

@@ -106,6 +106,35 @@ impl Limits {
     fn total(self) -> Duration {
         self.attempt.mul_f64(2.5)
     }
+
+    /// The timeouts of every AWS call (STS and IAM alike).
+    pub(crate) fn timeouts(self) -> TimeoutConfig {
+        TimeoutConfig::builder()
+            .connect_timeout(self.connect())
+            .read_timeout(self.attempt)
+            .operation_attempt_timeout(self.attempt)
+            .operation_timeout(self.total())
+            .build()
+    }
+
+    /// The retries of every AWS call: 3 attempts, backing off from 200 ms to 2 s.
+    pub(crate) fn retries(self) -> RetryConfig {
+        RetryConfig::standard()
+            .with_max_attempts(3)
+            .with_initial_backoff(Duration::from_millis(200))
+            .with_max_backoff(Duration::from_secs(2))
+    }
+}
+
+/// The credentials that sign a call, for an SDK client's config.
+pub(crate) fn credentials_provider(signer: &Signer<'_>) -> SharedCredentialsProvider {
+    SharedCredentialsProvider::new(aws_sdk_sts::config::Credentials::new(
+        signer.access_key_id,
+        signer.secret_access_key,
+        signer.session_token.map(str::to_string),
+        None,
+        "mfa-env",
+    ))
 }
 
 /// STS answers are a few kilobytes; the SDK buffers the whole body before parsing it, so a
@@ -115,7 +144,7 @@ pub const MAX_ANSWER: usize = 1 << 20;
 const TOO_LARGE: &str = "the answer is larger than";
 
 #[derive(Debug)]
-struct AnswerLimit;
+pub(crate) struct AnswerLimit;
 
 impl Intercept for AnswerLimit {
     fn name(&self) -> &'static str {
@@ -245,29 +274,12 @@ impl Sts {
     ) -> Self {
         let endpoint = endpoint(region, endpoint_url);
         let region = region.unwrap_or(FALLBACK_REGION).to_string();
-        let creds = aws_sdk_sts::config::Credentials::new(
-            signer.access_key_id,
-            signer.secret_access_key,
-            signer.session_token.map(str::to_string),
-            None,
-            "mfa-env",
-        );
-        let timeouts = TimeoutConfig::builder()
-            .connect_timeout(limits.connect())
-            .read_timeout(limits.attempt)
-            .operation_attempt_timeout(limits.attempt)
-            .operation_timeout(limits.total())
-            .build();
-        let retry = RetryConfig::standard()
-            .with_max_attempts(3)
-            .with_initial_backoff(Duration::from_millis(200))
-            .with_max_backoff(Duration::from_secs(2));
         let mut builder = aws_sdk_sts::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(region.clone()))
-            .credentials_provider(SharedCredentialsProvider::new(creds))
-            .timeout_config(timeouts)
-            .retry_config(retry)
+            .credentials_provider(credentials_provider(signer))
+            .timeout_config(limits.timeouts())
+            .retry_config(limits.retries())
             .interceptor(AnswerLimit);
         if let Some(url) = endpoint_url {
             builder = builder.endpoint_url(url);
@@ -303,6 +315,20 @@ impl Sts {
             .credentials
             .ok_or_else(|| self.malformed("the answer has no Credentials"))?;
         self.convert(creds, serial.to_string())
+    }
+
+    /// GetCallerIdentity: the ARN of whoever signs (it needs no permission, and works
+    /// without MFA).
+    pub async fn caller_arn(&self) -> Result<String, StsError> {
+        let out = self
+            .client
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| self.classify(e))?;
+        out.arn
+            .filter(|a| !a.is_empty())
+            .ok_or_else(|| self.malformed("the answer has no Arn"))
     }
 
     /// AssumeRole, with the MFA code when the caller's keys are long-term (direct path).
@@ -372,12 +398,25 @@ impl Sts {
         &self,
         err: SdkError<E, aws_sdk_sts::config::http::HttpResponse>,
     ) -> StsError {
-        let endpoint = self.endpoint.clone();
+        classify(&self.endpoint, "STS", self.session, err)
+    }
+}
+
+/// An SDK error of a call to `service` (STS, IAM) at `endpoint`, in plain words. `session`: the
+/// call was signed with session credentials, not long-term keys.
+pub(crate) fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(
+    endpoint: &str,
+    service: &'static str,
+    session: bool,
+    err: SdkError<E, aws_sdk_sts::config::http::HttpResponse>,
+) -> StsError {
+    let endpoint = endpoint.to_string();
+    {
         match err {
-            SdkError::TimeoutError(_) => StsError::Timeout { endpoint },
+            SdkError::TimeoutError(_) => StsError::Timeout { endpoint, service },
             SdkError::DispatchFailure(d) => {
                 if d.is_timeout() {
-                    StsError::Timeout { endpoint }
+                    StsError::Timeout { endpoint, service }
                 } else {
                     let mut detail = d
                         .as_connector_error()
@@ -426,10 +465,12 @@ impl Sts {
                 if (200..300).contains(&status) {
                     return StsError::Malformed {
                         endpoint,
-                        detail: format!("HTTP {status} with a body that is not an STS answer"),
+                        detail: format!(
+                            "HTTP {status} with a body that is not an {service} answer"
+                        ),
                     };
                 }
-                from_code(endpoint, status, code, &message, self.session)
+                from_code(endpoint, service, status, code, &message, session)
             }
             other => StsError::Other {
                 endpoint,
@@ -475,6 +516,7 @@ fn xml_tag(body: &str, tag: &str) -> Option<String> {
 /// `session`: the request was signed with session credentials, not long-term keys.
 fn from_code(
     endpoint: String,
+    service: &'static str,
     status: u16,
     code: Option<String>,
     message: &str,
@@ -513,7 +555,7 @@ fn from_code(
             StsError::Denied { message }
         }
         Some("ValidationError" | "InvalidParameterValue" | "MalformedPolicyDocument") => {
-            StsError::Invalid { message }
+            StsError::Invalid { service, message }
         }
         Some(code) => StsError::Http {
             endpoint,
@@ -549,12 +591,18 @@ pub enum StsError {
     Expired,
     #[error("access denied: {message}")]
     Denied { message: String },
-    #[error("STS refused the request: {message}")]
-    Invalid { message: String },
+    #[error("{service} refused the request: {message}")]
+    Invalid {
+        service: &'static str,
+        message: String,
+    },
     #[error("{endpoint} is throttling requests (rate exceeded) after 3 tries; wait a moment and try again")]
     Throttled { endpoint: String },
-    #[error("no answer from {endpoint} in time; check your network or AWS_ENDPOINT_URL_STS, or raise MFA_ENV_TIMEOUT")]
-    Timeout { endpoint: String },
+    #[error("no answer from {endpoint} in time; check your network or AWS_ENDPOINT_URL_{service}, or raise MFA_ENV_TIMEOUT")]
+    Timeout {
+        endpoint: String,
+        service: &'static str,
+    },
     #[error("cannot reach {endpoint}: {detail}")]
     Unreachable { endpoint: String, detail: String },
     #[error("unusable answer from {endpoint}: {detail}")]
@@ -613,7 +661,7 @@ mod tests {
     use super::*;
 
     fn classify(code: &str, msg: &str) -> StsError {
-        from_code("http://x".into(), 403, Some(code.into()), msg, false)
+        from_code("http://x".into(), "STS", 403, Some(code.into()), msg, false)
     }
 
     #[test]
@@ -642,7 +690,7 @@ mod tests {
             classify("AccessDenied", "not authorized"),
             StsError::Denied { .. }
         ));
-        let none = from_code("http://x".into(), 403, None, "", false);
+        let none = from_code("http://x".into(), "STS", 403, None, "", false);
         assert!(none.to_string().contains("HTTP 403"), "{none}");
         assert!(!none.to_string().contains("unknown"));
     }

@@ -1,6 +1,6 @@
 //! `mfa-env logout [PROFILE|--all]`: forget cached sessions.
 
-use crate::auth::{default_profile, role_key, source_key};
+use crate::auth::{default_profile, session_keys};
 use crate::cache::Cache;
 use crate::cli::LogoutArgs;
 
@@ -16,8 +16,7 @@ pub fn run(args: &LogoutArgs) -> anyhow::Result<i32> {
     let name = default_profile(args.profile.as_deref());
     let r = crate::profile::resolve(&name)?;
     // A role's MFA session is its source's: forgetting it means the next run asks for a code.
-    let keys = [source_key(&r), role_key(&r, false), role_key(&r, true)];
-    let n = keys.iter().filter(|k| cache.remove(k)).count();
+    let n = session_keys(&r).iter().filter(|k| cache.remove(k)).count();
     eprintln!("mfa-env: {}", forgot(n, &format!(" for '{name}'")));
     Ok(0)
 }

@@ -5,6 +5,7 @@ pub mod credential_process;
 pub mod exec;
 pub mod export;
 pub mod init;
+pub mod keys;
 pub mod list;
 pub mod logout;
 pub mod shell;

@@ -1,0 +1,142 @@
+//! The IAM calls of `keys rotate`, through the SDK's IAM client with the settings of every AWS
+//! call of mfa-env: the endpoint rules (`AWS_ENDPOINT_URL_IAM`, `AWS_ENDPOINT_URL`, the
+//! profile's `services`), the timeouts, retries and answer-size cap of STS, and errors in the
+//! same plain words.
+
+use aws_sdk_iam::config::{BehaviorVersion, Region};
+use zeroize::Zeroizing;
+
+use crate::profile::LongTermKeys;
+use crate::sts::{classify, credentials_provider, AnswerLimit, Limits, Signer, StsError};
+
+/// IAM's home region: its one endpoint in the global partition signs for us-east-1.
+const FALLBACK_REGION: &str = "us-east-1";
+
+/// Where IAM calls go: the configured endpoint, else the partition's global one.
+pub fn endpoint(region: Option<&str>, endpoint_url: Option<&str>) -> String {
+    if let Some(url) = endpoint_url {
+        return url.to_string();
+    }
+    match crate::auth::partition(region) {
+        "aws-cn" => "https://iam.cn-north-1.amazonaws.com.cn".to_string(),
+        "aws-us-gov" => "https://iam.us-gov.amazonaws.com".to_string(),
+        "aws" => "https://iam.amazonaws.com".to_string(),
+        other => format!("the IAM endpoint of partition {other}"),
+    }
+}
+
+/// One access key of a user, as ListAccessKeys shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyInfo {
+    pub access_key_id: String,
+    pub active: bool,
+}
+
+pub struct Iam {
+    client: aws_sdk_iam::Client,
+    endpoint: String,
+    session: bool,
+}
+
+impl Iam {
+    pub fn new(
+        signer: &Signer<'_>,
+        region: Option<&str>,
+        endpoint_url: Option<&str>,
+        ca_bundle: Option<&crate::sts::CaBundle>,
+        limits: Limits,
+    ) -> Self {
+        let endpoint = endpoint(region, endpoint_url);
+        let mut builder = aws_sdk_iam::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(region.unwrap_or(FALLBACK_REGION).to_string()))
+            .credentials_provider(credentials_provider(signer))
+            .timeout_config(limits.timeouts())
+            .retry_config(limits.retries())
+            .interceptor(AnswerLimit)
+            .http_client(crate::sts::http_client(&endpoint, ca_bundle));
+        if let Some(url) = endpoint_url {
+            builder = builder.endpoint_url(url);
+        }
+        Iam {
+            client: aws_sdk_iam::Client::from_conf(builder.build()),
+            endpoint,
+            session: signer.session_token.is_some(),
+        }
+    }
+
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    fn classify<E>(
+        &self,
+        err: aws_sdk_iam::error::SdkError<E, aws_sdk_iam::config::http::HttpResponse>,
+    ) -> StsError
+    where
+        E: aws_sdk_iam::error::ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        classify(&self.endpoint, "IAM", self.session, err)
+    }
+
+    fn malformed(&self, what: &str) -> StsError {
+        StsError::Malformed {
+            endpoint: self.endpoint.clone(),
+            detail: what.to_string(),
+        }
+    }
+
+    /// The access keys of `user`.
+    pub async fn list_access_keys(&self, user: &str) -> Result<Vec<KeyInfo>, StsError> {
+        let out = self
+            .client
+            .list_access_keys()
+            .user_name(user)
+            .send()
+            .await
+            .map_err(|e| self.classify(e))?;
+        Ok(out
+            .access_key_metadata()
+            .iter()
+            .filter_map(|k| {
+                Some(KeyInfo {
+                    access_key_id: k.access_key_id()?.to_string(),
+                    active: k.status() == Some(&aws_sdk_iam::types::StatusType::Active),
+                })
+            })
+            .collect())
+    }
+
+    /// A new access key for `user`.
+    pub async fn create_access_key(&self, user: &str) -> Result<LongTermKeys, StsError> {
+        let out = self
+            .client
+            .create_access_key()
+            .user_name(user)
+            .send()
+            .await
+            .map_err(|e| self.classify(e))?;
+        let key = out
+            .access_key()
+            .ok_or_else(|| self.malformed("the answer has no AccessKey"))?;
+        let secret = Zeroizing::new(key.secret_access_key().to_string());
+        if key.access_key_id().is_empty() || secret.is_empty() {
+            return Err(self.malformed("the answer has an empty access key"));
+        }
+        Ok(LongTermKeys {
+            access_key_id: key.access_key_id().to_string(),
+            secret_access_key: secret,
+        })
+    }
+
+    pub async fn delete_access_key(&self, user: &str, access_key_id: &str) -> Result<(), StsError> {
+        self.client
+            .delete_access_key()
+            .user_name(user)
+            .access_key_id(access_key_id)
+            .send()
+            .await
+            .map_err(|e| self.classify(e))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,337 @@
+//! Long-term keys in the operating system's secret store, through the keyring-core crates:
+//! the Secret Service on Linux and the BSDs (GNOME Keyring, KWallet, KeePassXC), the login
+//! Keychain on macOS, Credential Manager on Windows.
+//!
+//! One item per profile: service `mfa-env`, account the profile's name, and as its secret a
+//! JSON object in the shape of a `credential_process` answer (`Version`, `AccessKeyId`,
+//! `SecretAccessKey`) plus `Profile`, so that listing needs nothing but the items themselves.
+//!
+//! Every call is bounded in time (`MFA_ENV_KEYRING_TIMEOUT`): a store may open an unlock prompt
+//! and wait for a person. The store is only reached when STS is about to be called, or by
+//! `keys`; a cached session never touches it.
+
+use std::collections::HashMap;
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
+
+use keyring_core::{Entry, Error as StoreError};
+use zeroize::Zeroizing;
+
+use crate::error::{fail, sanitize_line, Exit};
+use crate::profile::LongTermKeys;
+
+/// The service every item of mfa-env is filed under.
+pub const SERVICE: &str = "mfa-env";
+
+/// The store of this platform, as the user knows it.
+pub fn store_name() -> &'static str {
+    if cfg!(target_os = "macos") {
+        "the macOS Keychain"
+    } else if cfg!(windows) {
+        "Windows Credential Manager"
+    } else {
+        "the Secret Service keyring"
+    }
+}
+
+/// A short name for tables (`keys list`).
+pub fn store_short_name() -> &'static str {
+    if cfg!(target_os = "macos") {
+        "keychain"
+    } else if cfg!(windows) {
+        "credential-manager"
+    } else {
+        "secret-service"
+    }
+}
+
+/// Keys found in the store, with the profile they belong to.
+pub struct Stored {
+    pub profile: String,
+    pub keys: LongTermKeys,
+}
+
+type Store = Arc<keyring_core::CredentialStore>;
+
+#[cfg(all(unix, not(target_os = "macos")))]
+fn connect() -> keyring_core::Result<Store> {
+    let store: Store = zbus_secret_service_keyring_store::Store::new()?;
+    Ok(store)
+}
+
+#[cfg(target_os = "macos")]
+fn connect() -> keyring_core::Result<Store> {
+    let store: Store = apple_native_keyring_store::keychain::Store::new()?;
+    Ok(store)
+}
+
+#[cfg(windows)]
+fn connect() -> keyring_core::Result<Store> {
+    let store: Store = windows_native_keyring_store::Store::new()?;
+    Ok(store)
+}
+
+#[cfg(not(any(unix, windows)))]
+fn connect() -> keyring_core::Result<Store> {
+    Err(StoreError::NotSupportedByStore(
+        "no secret store on this platform".to_string(),
+    ))
+}
+
+/// The item of `profile`. The Secret Service gets a label for its UIs (Seahorse, KWallet);
+/// Credential Manager a target name of its own (`mfa-env:PROFILE`, found again by `list`) kept
+/// on this machine rather than roamed with a domain profile.
+fn entry(store: &Store, profile: &str) -> keyring_core::Result<Entry> {
+    let label = format!("mfa-env: AWS long-term keys of profile {profile}");
+    let target = format!("{SERVICE}:{profile}");
+    let modifiers: HashMap<&str, &str> = if cfg!(windows) {
+        HashMap::from([("target", target.as_str()), ("persistence", "Local")])
+    } else if cfg!(target_os = "macos") {
+        HashMap::new()
+    } else {
+        HashMap::from([("label", label.as_str())])
+    };
+    store.build(SERVICE, profile, Some(&modifiers))
+}
+
+/// What finds every item of mfa-env.
+fn search_spec() -> HashMap<&'static str, &'static str> {
+    if cfg!(windows) {
+        HashMap::from([("pattern", "^mfa-env:")])
+    } else {
+        HashMap::from([("service", SERVICE)])
+    }
+}
+
+/// Runs `op` against the store in a thread of its own, so that a store that never answers (an
+/// unlock prompt nobody sees) ends in a bounded time. `what` says what was being done.
+fn with_store<T: Send + 'static>(
+    what: &str,
+    op: impl FnOnce(&Store) -> keyring_core::Result<T> + Send + 'static,
+) -> anyhow::Result<T> {
+    let limit = crate::process::wait_setting("MFA_ENV_KEYRING_TIMEOUT")?;
+    let (tx, rx) = mpsc::channel();
+    std::thread::Builder::new()
+        .name("keyring".to_string())
+        .spawn(move || {
+            let result = connect().map_err(Step::Connect).and_then(|store| {
+                let out = op(&store).map_err(Step::Use);
+                drop(store);
+                out
+            });
+            let _ = tx.send(result);
+        })
+        .map_err(|e| fail(Exit::Other, format!("cannot start a thread: {e}")))?;
+    match rx.recv_timeout(limit) {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(step)) => Err(explain(what, step)),
+        Err(_) => Err(fail(
+            Exit::Config,
+            format!(
+                "{} did not answer in {} while {what} (is an unlock prompt waiting?); unlock it \
+                 and try again, or raise MFA_ENV_KEYRING_TIMEOUT",
+                store_name(),
+                seconds(limit)
+            ),
+        )),
+    }
+}
+
+fn seconds(d: Duration) -> String {
+    format!("{} s", d.as_secs_f64())
+}
+
+enum Step {
+    Connect(StoreError),
+    Use(StoreError),
+}
+
+/// One line that says what went wrong and what to do. Store errors can carry the bytes of an
+/// item (`BadEncoding`, `BadDataFormat`): those are never shown.
+fn explain(what: &str, step: Step) -> anyhow::Error {
+    let store = store_name();
+    let elsewhere = "or keep the keys in ~/.aws/credentials or behind a credential_process \
+                     (pass, 1Password's op) instead";
+    let message = match step {
+        Step::Connect(e) => format!(
+            "cannot reach {store} while {what}: {}; {}, {elsewhere}",
+            platform_detail(&e),
+            if cfg!(any(target_os = "macos", windows)) {
+                "check that you are logged in to a desktop session"
+            } else {
+                "GNOME Keyring, KWallet or KeePassXC provide it in a desktop session (a server \
+                 has none: start one with `dbus-run-session` and `gnome-keyring-daemon --unlock`)"
+            }
+        ),
+        Step::Use(StoreError::NoStorageAccess(e)) => format!(
+            "{store} is locked or refused access while {what} ({}): unlock it (log in to the \
+             desktop, or `gnome-keyring-daemon --unlock` on a server) and try again, {elsewhere}",
+            sanitize_line(&e.to_string(), 200)
+        ),
+        Step::Use(StoreError::Ambiguous(items)) => format!(
+            "{store} holds {} items of service '{SERVICE}' for this profile while {what}; remove \
+             the extra ones with the store's own tool and try again",
+            items.len()
+        ),
+        Step::Use(StoreError::BadEncoding(_)) | Step::Use(StoreError::BadDataFormat(..)) => {
+            format!("an item of {store} is not text while {what}: it was not written by mfa-env")
+        }
+        Step::Use(e) => format!("{store} failed while {what}: {}", platform_detail(&e)),
+    };
+    fail(Exit::Config, message)
+}
+
+fn platform_detail(e: &StoreError) -> String {
+    let text = match e {
+        StoreError::PlatformFailure(inner) | StoreError::NoStorageAccess(inner) => {
+            inner.to_string()
+        }
+        StoreError::BadEncoding(_) | StoreError::BadDataFormat(..) => {
+            "an item is not in the expected format".to_string()
+        }
+        other => other.to_string(),
+    };
+    sanitize_line(&text, 300)
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Item {
+    version: u32,
+    profile: String,
+    access_key_id: String,
+    secret_access_key: String,
+}
+
+fn encode(profile: &str, keys: &LongTermKeys) -> Zeroizing<String> {
+    let item = Item {
+        version: 1,
+        profile: profile.to_string(),
+        access_key_id: keys.access_key_id.clone(),
+        secret_access_key: keys.secret_access_key.to_string(),
+    };
+    let text = Zeroizing::new(serde_json::to_string(&item).unwrap_or_default());
+    drop(Zeroizing::new(item.secret_access_key));
+    text
+}
+
+/// The keys in an item's secret, or why they are unusable (never quoting the secret).
+fn decode(secret: &str) -> Result<(String, LongTermKeys), &'static str> {
+    let item: Item = serde_json::from_str(secret).map_err(|_| "not an item written by mfa-env")?;
+    let secret_access_key = Zeroizing::new(item.secret_access_key);
+    if item.version != 1 {
+        return Err("written by a newer mfa-env (Version is not 1)");
+    }
+    if item.access_key_id.is_empty() || secret_access_key.is_empty() {
+        return Err("it holds no key");
+    }
+    Ok((
+        item.profile,
+        LongTermKeys {
+            access_key_id: item.access_key_id,
+            secret_access_key,
+        },
+    ))
+}
+
+/// The keys stored for `profile`, if any.
+pub fn get(profile: &str) -> anyhow::Result<Option<LongTermKeys>> {
+    let name = profile.to_string();
+    let secret = with_store(
+        &format!("reading the keys of '{profile}'"),
+        move |store| match entry(store, &name)?.get_password() {
+            Ok(secret) => Ok(Some(Zeroizing::new(secret))),
+            Err(StoreError::NoEntry) => Ok(None),
+            Err(e) => Err(e),
+        },
+    )?;
+    let Some(secret) = secret else {
+        return Ok(None);
+    };
+    match decode(&secret) {
+        Ok((_, keys)) => Ok(Some(keys)),
+        Err(why) => Err(fail(
+            Exit::Config,
+            format!(
+                "the item of profile '{profile}' in {} is unusable ({why}): store the keys again \
+                 with `mfa-env keys add {profile}`",
+                store_name()
+            ),
+        )),
+    }
+}
+
+/// Stores `keys` for `profile`, replacing what was there: one write, nothing half-done.
+pub fn put(profile: &str, keys: &LongTermKeys) -> anyhow::Result<()> {
+    let name = profile.to_string();
+    let secret = encode(profile, keys);
+    with_store(&format!("storing the keys of '{profile}'"), move |store| {
+        entry(store, &name)?.set_password(&secret)
+    })
+}
+
+/// Deletes the keys of `profile`; false when there were none.
+pub fn delete(profile: &str) -> anyhow::Result<bool> {
+    let name = profile.to_string();
+    with_store(
+        &format!("removing the keys of '{profile}'"),
+        move |store| match entry(store, &name)?.delete_credential() {
+            Ok(()) => Ok(true),
+            Err(StoreError::NoEntry) => Ok(false),
+            Err(e) => Err(e),
+        },
+    )
+}
+
+/// Every profile with keys in the store, sorted by name. Items that are not mfa-env's own
+/// shape are skipped.
+pub fn list() -> anyhow::Result<Vec<Stored>> {
+    let secrets = with_store("listing stored keys", |store| {
+        let mut secrets = Vec::new();
+        for item in store.search(&search_spec())? {
+            match item.get_password() {
+                Ok(secret) => secrets.push(Zeroizing::new(secret)),
+                Err(StoreError::NoEntry)
+                | Err(StoreError::BadEncoding(_))
+                | Err(StoreError::BadDataFormat(..)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(secrets)
+    })?;
+    let mut stored: Vec<Stored> = secrets
+        .iter()
+        .filter_map(|s| decode(s).ok())
+        .map(|(profile, keys)| Stored { profile, keys })
+        .collect();
+    stored.sort_by(|a, b| a.profile.cmp(&b.profile));
+    stored.dedup_by(|a, b| a.profile == b.profile);
+    Ok(stored)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn items_round_trip_and_refuse_garbage() {
+        let keys = LongTermKeys {
+            access_key_id: "AKIAIOSFODNN7EXAMPLE".to_string(),
+            secret_access_key: Zeroizing::new("a".repeat(40)),
+        };
+        let text = encode("dev", &keys);
+        let (profile, back) = decode(&text).unwrap();
+        assert_eq!(profile, "dev");
+        assert_eq!(back.access_key_id, keys.access_key_id);
+        assert_eq!(*back.secret_access_key, *keys.secret_access_key);
+        assert!(decode("hunter2").is_err());
+        assert!(
+            decode(r#"{"Version":2,"Profile":"p","AccessKeyId":"A","SecretAccessKey":"s"}"#)
+                .unwrap_err()
+                .contains("newer")
+        );
+        assert!(
+            decode(r#"{"Version":1,"Profile":"p","AccessKeyId":"","SecretAccessKey":""}"#).is_err()
+        );
+    }
+}
