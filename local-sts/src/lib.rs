@@ -31,7 +31,8 @@ impl User {
         User {
             name: name.to_string(),
             access_key_id: format!("AKIAFAKE{:012}", n),
-            secret_access_key: format!("fakeSecret/{name}/{n:030}"),
+            // Shaped like a real one (40 characters of base64), so `keys add` accepts it.
+            secret_access_key: format!("fakeSecret/{name}/{n:0width$}", width = 28 - name.len()),
             mfa_serial: format!("arn:aws:iam::{ACCOUNT}:mfa/{name}"),
             totp_secret: format!("totp-secret-of-{name}-{n:08}").into_bytes(),
         }

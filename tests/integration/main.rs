@@ -8,6 +8,7 @@ mod core;
 mod hardening;
 mod init_shells;
 mod integration_shell;
+mod keyring;
 mod keys;
 mod moto;
 mod powershell;

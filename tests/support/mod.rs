@@ -420,3 +420,123 @@ impl ConnectProxy {
         self.targets.lock().unwrap().clone()
     }
 }
+
+/// A real Secret Service for the tests: GNOME Keyring on a private D-Bus session bus, its
+/// login keyring created and unlocked with a password given on stdin, kept in the fixture's
+/// HOME. Ended with the value.
+pub struct Keyring {
+    bus: std::process::Child,
+    daemon: std::process::Child,
+    pub address: String,
+}
+
+impl Keyring {
+    pub fn start(f: &Fixture) -> Option<Keyring> {
+        use std::io::{BufRead, Write};
+        use std::process::Stdio;
+        if !(require("dbus-daemon") && require("gnome-keyring-daemon") && require("dbus-send")) {
+            return None;
+        }
+        let mut bus = Command::new("dbus-daemon")
+            .args(["--session", "--nofork", "--print-address=1"])
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start dbus-daemon");
+        let mut address = String::new();
+        std::io::BufReader::new(bus.stdout.take().expect("bus stdout"))
+            .read_line(&mut address)
+            .expect("bus address");
+        let address = address.trim().to_string();
+        let run = f.root.path().join("run");
+        std::fs::create_dir_all(&run).expect("mkdir run");
+        std::fs::set_permissions(&run, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .expect("chmod run");
+        let mut daemon = Command::new("gnome-keyring-daemon")
+            .args(["--foreground", "--unlock", "--components=secrets"])
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", &f.home)
+            .env("XDG_RUNTIME_DIR", &run)
+            .env("DBUS_SESSION_BUS_ADDRESS", &address)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start gnome-keyring-daemon");
+        daemon
+            .stdin
+            .take()
+            .expect("daemon stdin")
+            .write_all(b"test-keyring-password")
+            .expect("unlock password");
+        let keyring = Keyring {
+            bus,
+            daemon,
+            address,
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !keyring
+            .call(
+                "org.freedesktop.DBus",
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus.NameHasOwner",
+                "string:org.freedesktop.secrets",
+            )
+            .contains("boolean true")
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "gnome-keyring-daemon did not take the Secret Service name"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Some(keyring)
+    }
+
+    /// A D-Bus method call on this bus, with dbus-send; its printed reply.
+    fn call(&self, dest: &str, path: &str, method: &str, arg: &str) -> String {
+        let out = Command::new("dbus-send")
+            .args([
+                "--session",
+                "--print-reply",
+                &format!("--dest={dest}"),
+                path,
+                method,
+                arg,
+            ])
+            .env_clear()
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.address)
+            .output()
+            .expect("dbus-send");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Locks the login collection, as a screen lock or `secret-tool lock` does.
+    pub fn lock(&self) {
+        let reply = self.call(
+            "org.freedesktop.secrets",
+            "/org/freedesktop/secrets",
+            "org.freedesktop.Secret.Service.Lock",
+            "array:objpath:/org/freedesktop/secrets/collection/login",
+        );
+        assert!(reply.contains("collection/login"), "lock: {reply}");
+    }
+
+    /// The variable that points mfa-env at this keyring.
+    pub fn env(&self) -> [(&'static str, &str); 1] {
+        [("DBUS_SESSION_BUS_ADDRESS", self.address.as_str())]
+    }
+}
+
+impl Drop for Keyring {
+    fn drop(&mut self) {
+        for child in [&mut self.daemon, &mut self.bus] {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}

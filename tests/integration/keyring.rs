@@ -1,0 +1,300 @@
+//! Long-term keys in a real Secret Service (GNOME Keyring on a private D-Bus bus): import,
+//! add typed in a pseudo-terminal, list, remove; the STS call signed with the stored key; a
+//! cache hit that never reaches the keyring; a locked or missing keyring.
+
+use rexpect::session::spawn_command;
+
+use crate::support::*;
+
+/// The fixture with `dev`'s keys moved out of the credentials file (its section emptied).
+fn without_file_keys(f: &mut Fixture) {
+    f.write_credentials("");
+}
+
+fn signed_with(f: &Fixture, n: usize) -> Option<String> {
+    f.sts
+        .requests()
+        .get(n)
+        .and_then(|r| r.access_key_id.clone())
+}
+
+#[test]
+fn imported_keys_sign_sts_and_a_cache_hit_never_reads_the_keyring() {
+    let mut f = Fixture::new();
+    let Some(keyring) = Keyring::start(&f) else {
+        return;
+    };
+    let alice = f.sts.alice();
+    let address = keyring.address.clone();
+    let env = [("DBUS_SESSION_BUS_ADDRESS", address.as_str())];
+
+    let out = f.run_with(&["keys", "import", "dev"], &env);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "");
+    out.assert_says("stored the keys AKIA…0001 of 'dev' in the Secret Service keyring");
+    // The file is not touched (the fixture checks at the end); the user is told the lines.
+    let file = f.aws_dir().join("credentials");
+    out.assert_says(&format!(
+        "delete from {} (mfa-env never writes it) line 2 (aws_access_key_id), line 3 \
+         (aws_secret_access_key)",
+        file.display()
+    ));
+    f.assert_no_secret(&out.stderr);
+
+    // While the file holds keys they win, and list says so.
+    let out = f.run_with(&["keys", "list"], &env);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stdout,
+        "PROFILE  KEY ID       STORE\n\
+         dev      AKIA…0001    secret-service (the files' keys AKIA…0001 win)\n"
+    );
+
+    without_file_keys(&mut f);
+    let out = f.run_with(&["keys", "list", "--json"], &env);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!([{"profile": "dev", "access_key_id": "AKIA…0001",
+                            "store": "secret-service", "shadowed_by": null}])
+    );
+
+    // The first STS call is signed with the stored key; verbose says where it came from.
+    let out = f.run_with(&["dev", "--shell", "bash", "-v", "-t", &f.code()], &env);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    out.assert_says("keys in the Secret Service keyring from 'dev'");
+    assert_eq!(
+        signed_with(&f, 0).as_deref(),
+        Some(alice.access_key_id.as_str())
+    );
+    assert!(out.stdout.contains("export AWS_SESSION_TOKEN="));
+
+    // The cached session is served with the keyring gone: a hit never reaches it.
+    drop(keyring);
+    let out = f.run_with(&["dev", "--shell", "bash", "-v"], &env);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    out.assert_says("cache hit");
+    assert_eq!(f.sts.requests().len(), 1);
+    // The role of the same source needs the keyring no more than its session does.
+    let out = f.run_with(&["admin", "--shell", "bash"], &env);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert_eq!(
+        signed_with(&f, 1).map(|k| k.starts_with("ASIA")),
+        Some(true)
+    );
+    f.assert_no_secret_in_files();
+}
+
+#[test]
+fn removed_keys_are_gone_with_their_cached_sessions() {
+    let mut f = Fixture::new();
+    let Some(keyring) = Keyring::start(&f) else {
+        return;
+    };
+    let env = keyring.env();
+    assert_eq!(f.run_with(&["keys", "import", "dev"], &env).status, 0);
+    without_file_keys(&mut f);
+    let out = f.run_with(&["dev", "--shell", "bash", "-t", &f.code()], &env);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+
+    let out = f.run_with(&["keys", "remove", "dev"], &env);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    out.assert_says("removed the keys AKIA…0001 of 'dev' from the Secret Service keyring");
+    // The session of the removed keys is not served from the cache any more.
+    let out = f.run_with(&["dev", "--shell", "bash"], &env);
+    f.assert_failure(
+        &out,
+        3,
+        "profile 'dev' has no long-term keys: store them with `mfa-env keys add dev`",
+    );
+    assert_eq!(f.sts.requests().len(), 1);
+    let out = f.run_with(&["keys", "remove", "dev"], &env);
+    f.assert_failure(&out, 3, "no keys of 'dev' in the Secret Service keyring");
+    let out = f.run_with(&["keys", "list"], &env);
+    assert_eq!((out.status, out.stdout.as_str()), (0, ""));
+    out.assert_says("no keys in the Secret Service keyring");
+}
+
+#[test]
+fn keys_in_the_file_win_over_the_keyring() {
+    let mut f = Fixture::new();
+    let Some(keyring) = Keyring::start(&f) else {
+        return;
+    };
+    let env = keyring.env();
+    let alice = f.sts.alice();
+    // Store alice's keys under another profile's name, then point dev's file keys elsewhere:
+    // bob's keys in the file must be the ones used.
+    let bob = fake_sts::User::new("bob", 2);
+    f.write_credentials(&format!(
+        "{}{}",
+        alice.credentials_section("stored"),
+        bob.credentials_section("dev")
+    ));
+    f.write_config(&format!(
+        "[profile dev]\nmfa_serial = {SERIAL}\n[profile stored]\nmfa_serial = {SERIAL}\n"
+    ));
+    assert_eq!(f.run_with(&["keys", "import", "stored"], &env).status, 0);
+    let out = f.run_with(&["dev", "--shell", "bash", "-t", &f.code()], &env);
+    // bob is not a user of the fake STS: the call was signed with the file's key.
+    assert_eq!(out.status, 5, "{}", out.stderr);
+    assert_eq!(
+        signed_with(&f, 0).as_deref(),
+        Some(bob.access_key_id.as_str())
+    );
+}
+
+#[test]
+fn a_role_profile_points_to_its_source() {
+    let f = Fixture::new();
+    let out = f.run(&["keys", "add", "admin"]);
+    f.assert_failure(
+        &out,
+        3,
+        "profile 'admin' takes its long-term keys from its source profile 'dev': run `mfa-env keys add dev`",
+    );
+    let out = f.run(&["keys", "import", "nosuch"]);
+    f.assert_failure(&out, 3, "profile 'nosuch' has no keys in");
+}
+
+#[test]
+fn keys_typed_in_a_terminal_are_stored_and_sign_sts() {
+    let mut f = Fixture::new();
+    let Some(keyring) = Keyring::start(&f) else {
+        return;
+    };
+    let alice = f.sts.alice();
+    without_file_keys(&mut f);
+    let stty = f.root.path().join("stty");
+    let script = format!(
+        "stty echo icanon isig; {BIN} keys add dev; st=$?; stty -a > '{}'; echo \"DONE:$st\"",
+        stty.display()
+    );
+    let mut cmd = f.command("bash");
+    cmd.args(["--norc", "--noprofile", "-c", &script])
+        .env("TERM", "dumb")
+        .env("DBUS_SESSION_BUS_ADDRESS", &keyring.address);
+    let mut p = spawn_command(cmd, Some(15_000)).expect("spawn in pty");
+    p.exp_string("AWS access key ID for 'dev': ").unwrap();
+    // A temporary key is refused and asked again.
+    p.send_line("ASIAIOSFODNN7EXAMPLE").unwrap();
+    p.exp_string("temporary key").unwrap();
+    p.exp_string("AWS access key ID for 'dev': ").unwrap();
+    p.send_line(&alice.access_key_id).unwrap();
+    // The key ID is shown as typed.
+    p.exp_string(&alice.access_key_id).unwrap();
+    p.exp_string("AWS secret access key (not shown): ").unwrap();
+    p.send_line(&alice.secret_access_key).unwrap();
+    let before = p.exp_string("DONE:0").unwrap();
+    assert!(
+        // (rexpect reads the pty as Latin-1: the ellipsis of the mask arrives as three bytes)
+        before.contains("stored the keys AKIA") && before.contains("0001 of 'dev'"),
+        "{before}"
+    );
+    assert!(
+        !before.contains(&alice.secret_access_key),
+        "the secret was echoed"
+    );
+    let flags = std::fs::read_to_string(&stty).unwrap();
+    assert!(flags.split_whitespace().any(|w| w == "echo"), "{flags}");
+
+    let out = f.run_with(&["dev", "--shell", "bash", "-t", &f.code()], &keyring.env());
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert_eq!(
+        signed_with(&f, 0).as_deref(),
+        Some(alice.access_key_id.as_str())
+    );
+}
+
+#[test]
+fn ctrl_c_at_the_secret_prompt_stores_nothing_and_restores_the_terminal() {
+    let mut f = Fixture::new();
+    let Some(keyring) = Keyring::start(&f) else {
+        return;
+    };
+    without_file_keys(&mut f);
+    let stty = f.root.path().join("stty");
+    let script = format!(
+        "stty echo icanon isig; {BIN} keys add dev; st=$?; stty -a > '{}'; echo \"DONE:$st\"",
+        stty.display()
+    );
+    let mut cmd = f.command("bash");
+    cmd.args(["--norc", "--noprofile", "-c", &script])
+        .env("TERM", "dumb")
+        .env("DBUS_SESSION_BUS_ADDRESS", &keyring.address);
+    let mut p = spawn_command(cmd, Some(15_000)).expect("spawn in pty");
+    p.exp_string("AWS access key ID for 'dev': ").unwrap();
+    p.send_line(&f.sts.alice().access_key_id).unwrap();
+    p.exp_string("(not shown): ").unwrap();
+    p.send("wJalrXUtnF").unwrap();
+    p.send_control('c').unwrap();
+    p.exp_string("DONE:130").unwrap();
+    let flags = std::fs::read_to_string(&stty).unwrap();
+    for flag in ["echo", "icanon", "isig"] {
+        assert!(
+            flags.split_whitespace().any(|w| w == flag),
+            "{flag}: {flags}"
+        );
+    }
+    let out = f.run_with(&["keys", "list"], &keyring.env());
+    assert_eq!((out.status, out.stdout.as_str()), (0, ""), "{}", out.stderr);
+}
+
+#[test]
+fn a_locked_or_missing_keyring_is_a_clear_error_and_nothing_is_sent() {
+    let mut f = Fixture::new();
+    let Some(keyring) = Keyring::start(&f) else {
+        return;
+    };
+    assert_eq!(
+        f.run_with(&["keys", "import", "dev"], &keyring.env())
+            .status,
+        0
+    );
+    without_file_keys(&mut f);
+    keyring.lock();
+    let out = f.run_with(&["dev", "--shell", "bash", "-t", &f.code()], &keyring.env());
+    f.assert_failure(
+        &out,
+        3,
+        "the Secret Service keyring is locked or refused access while reading the keys of 'dev'",
+    );
+    out.assert_says("unlock it");
+    let out = f.run_with(&["keys", "list"], &keyring.env());
+    f.assert_failure(&out, 3, "is locked");
+
+    // No Secret Service on the bus, and no bus at all.
+    drop(keyring);
+    for address in ["unix:path=/nonexistent/bus", ""] {
+        let out = f.run_with(
+            &["dev", "--shell", "bash", "-t", &f.code()],
+            &[
+                ("DBUS_SESSION_BUS_ADDRESS", address),
+                ("XDG_RUNTIME_DIR", "/nonexistent"),
+            ],
+        );
+        f.assert_failure(
+            &out,
+            3,
+            "cannot reach the Secret Service keyring while reading the keys of 'dev'",
+        );
+        out.assert_says("dbus-run-session");
+        // Importing fails the same way, and the file keeps its keys.
+        let alice = f.sts.alice();
+        f.write_credentials(&alice.credentials_section("dev"));
+        let out = f.run_with(
+            &["keys", "import", "dev"],
+            &[
+                ("DBUS_SESSION_BUS_ADDRESS", address),
+                ("XDG_RUNTIME_DIR", "/nonexistent"),
+            ],
+        );
+        f.assert_failure(
+            &out,
+            3,
+            "cannot reach the Secret Service keyring while storing the keys of 'dev'",
+        );
+        without_file_keys(&mut f);
+    }
+    assert!(f.sts.requests().is_empty());
+}
