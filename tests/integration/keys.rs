@@ -151,3 +151,20 @@ fn a_source_that_wraps_mfa_env_is_not_a_key_source() {
     );
     assert!(f.sts.requests().is_empty());
 }
+
+#[test]
+fn keys_from_a_credential_process_are_not_rotated_or_imported() {
+    let f = with_vault(|_| "{}".to_string(), "");
+    let out = f.run(&["keys", "rotate", "vaulted"]);
+    f.assert_failure(
+        &out,
+        3,
+        "the keys of 'vaulted' come from its credential_process: rotate them where that program keeps them",
+    );
+    let out = f.run(&["keys", "import", "vaulted-admin"]);
+    f.assert_failure(&out, 3, "its source profile 'vaulted'");
+    let out = f.run(&["keys", "import", "vaulted"]);
+    f.assert_failure(&out, 3, "takes its keys from its credential_process");
+    assert_eq!(runs(&f), 0);
+    assert!(f.sts.requests().is_empty());
+}

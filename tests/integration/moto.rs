@@ -36,6 +36,11 @@ pub fn venv_tool(var: &str, name: &str) -> Option<PathBuf> {
 }
 
 fn start_moto() -> Option<(Moto, serde_json::Value)> {
+    start_moto_with(true)
+}
+
+/// moto with alice, her key and roles; request authentication on, or left off (`auth`).
+fn start_moto_with(auth: bool) -> Option<(Moto, serde_json::Value)> {
     let (Some(server), Some(python)) = (
         venv_tool("MFA_ENV_MOTO_SERVER", "moto_server"),
         venv_tool("MFA_ENV_PYTHON", "python"),
@@ -78,6 +83,7 @@ fn start_moto() -> Option<(Moto, serde_json::Value)> {
     let out = clean(&python)
         .arg(setup)
         .arg(&moto.url)
+        .args((!auth).then_some("--no-auth"))
         .output()
         .expect("run moto_setup.py");
     assert!(
@@ -217,5 +223,139 @@ fn moto_end_to_end() {
         &out,
         5,
         "STS rejected the MFA session credentials (InvalidClientTokenId)",
+    );
+}
+
+/// boto3 in moto's venv: alice's access key IDs as IAM lists them, and whether a key can sign
+/// GetCallerIdentity.
+fn boto(url: &str, script: &str) -> String {
+    let python = venv_tool("MFA_ENV_PYTHON", "python").expect("moto's python");
+    let out = Command::new(python)
+        .args(["-c", script, url])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .output()
+        .expect("run boto3");
+    assert!(
+        out.status.success(),
+        "boto3: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+const LIST_KEYS: &str = "import boto3, sys
+iam = boto3.client('iam', endpoint_url=sys.argv[1], region_name='us-east-1',
+                   aws_access_key_id='AKIASETUPSETUPSETUP0', aws_secret_access_key='x')
+print(' '.join(k['AccessKeyId'] for k in iam.list_access_keys(UserName='alice')['AccessKeyMetadata']))";
+
+/// `keys rotate` against moto's IAM: the stored key is replaced by a new one that works, the
+/// old one is deleted in IAM, and the next STS call is signed with the new key (moto checks the
+/// signature once authentication is on). moto checks no signature during the rotation itself:
+/// it does not accept its own GetSessionToken credentials, which sign the IAM calls.
+#[test]
+fn keys_rotate_against_moto_iam() {
+    let Some((moto, info)) = start_moto_with(false) else {
+        return;
+    };
+    let mut f = Fixture::new();
+    let Some(keyring) = Keyring::start(&f) else {
+        return;
+    };
+    let old = info["access_key_id"].as_str().unwrap().to_string();
+    let secret = info["secret_access_key"].as_str().unwrap();
+    f.write_credentials(&format!(
+        "[moto]\naws_access_key_id = {old}\naws_secret_access_key = {secret}\n"
+    ));
+    // IAM's endpoint from the profile's services section, as the SDKs read it.
+    f.write_config(&format!(
+        "[profile moto]\nmfa_serial = {SERIAL}\nregion = us-east-1\nservices = local\n\
+         [services local]\niam =\n  endpoint_url = {}\n",
+        moto.url
+    ));
+    let env = [
+        ("DBUS_SESSION_BUS_ADDRESS", keyring.address.as_str()),
+        ("AWS_ENDPOINT_URL_STS", moto.url.as_str()),
+    ];
+    // Keys only in the file are not rotated: mfa-env never writes the file.
+    let out = f.run_with(&["keys", "rotate", "moto", "-t", "123456"], &env);
+    f.assert_failure(
+        &out,
+        3,
+        "move them to the Secret Service keyring with `mfa-env keys import moto`",
+    );
+    assert_eq!(boto(&moto.url, LIST_KEYS), old);
+
+    assert_eq!(f.run_with(&["keys", "import", "moto"], &env).status, 0);
+    f.write_credentials("");
+    let out = f.run_with(&["moto", "--shell", "bash", "-t", "123456"], &env);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+
+    // IAM allows two keys per user: with a second one there, nothing is done.
+    let extra = boto(
+        &moto.url,
+        &LIST_KEYS.replace(
+            "print(' '.join(k['AccessKeyId'] for k in iam.list_access_keys(UserName='alice')['AccessKeyMetadata']))",
+            "print(iam.create_access_key(UserName='alice')['AccessKey']['AccessKeyId'])",
+        ),
+    );
+    let out = f.run_with(&["keys", "rotate", "moto"], &env);
+    f.assert_failure(&out, 3, "IAM user 'alice' already has two access keys");
+    out.assert_says("nothing changed");
+    assert_eq!(boto(&moto.url, LIST_KEYS), format!("{old} {extra}"));
+    boto(
+        &moto.url,
+        &LIST_KEYS.replace(
+            "print(' '.join(k['AccessKeyId'] for k in iam.list_access_keys(UserName='alice')['AccessKeyMetadata']))",
+            &format!("iam.delete_access_key(UserName='alice', AccessKeyId='{extra}')"),
+        ),
+    );
+
+    let out = f.run_with(&["keys", "rotate", "moto", "-v"], &env);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "");
+    out.assert_says("rotated the keys of 'moto'");
+    out.assert_says(&format!("IAM at {}, user 'alice'", moto.url));
+    // The cached MFA session served the rotation: no code was asked.
+    out.assert_says("cache hit for the session");
+    f.assert_no_secret(&out.stderr);
+    assert!(!out.stderr.contains(secret));
+
+    let now = boto(&moto.url, LIST_KEYS);
+    assert!(
+        !now.contains(' ') && !now.is_empty() && now != old,
+        "IAM lists {now:?}"
+    );
+    let out = f.run_with(&["keys", "list"], &env);
+    let masked = format!("{}…{}", &now[..4], &now[now.len() - 4..]);
+    assert!(out.stdout.contains(&masked), "{}", out.stdout);
+
+    // From here moto checks signatures: the next session needs the new key and its secret, and
+    // the sessions of the old key were forgotten.
+    boto(
+        &moto.url,
+        "import sys, urllib.request
+urllib.request.urlopen(urllib.request.Request(sys.argv[1] + '/moto-api/reset-auth', data=b'0',
+    headers={'Content-Type': 'text/plain'}, method='POST')).read()",
+    );
+    let out = f.run_with(&["moto", "--shell", "bash", "-v", "-t", "654321"], &env);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    out.assert_says("GetSessionToken");
+    out.assert_says(&format!("long-term keys {masked} for 'moto'"));
+    let whoami = format!(
+        "import boto3, sys
+sts = boto3.client('sts', endpoint_url=sys.argv[1], region_name='us-east-1',
+                   aws_access_key_id='{old}', aws_secret_access_key='{secret}')
+try:
+    print(sts.get_caller_identity()['Arn'])
+except Exception as e:
+    print('refused', type(e).__name__)"
+    );
+    let answer = boto(&moto.url, &whoami);
+    assert!(
+        answer.starts_with("refused"),
+        "the old key still works: {answer}"
     );
 }

@@ -1,6 +1,9 @@
 """Sets up moto's IAM for the mfa-env end-to-end tests, then turns request authentication on.
 
-Usage: python moto_setup.py ENDPOINT  ->  prints JSON with the user's keys and the role ARNs.
+Usage: python moto_setup.py ENDPOINT [--no-auth]  ->  prints JSON with the user's keys and the
+role ARNs. With --no-auth, authentication stays off (moto does not accept its own GetSessionToken
+credentials with it on, and `keys rotate` signs IAM calls with the MFA session): the caller turns
+it on later with a POST to /moto-api/reset-auth.
 """
 import json
 import sys
@@ -56,13 +59,15 @@ iam.put_user_policy(
 )
 
 # From now on moto checks signatures and IAM permissions.
+auth_on = "--no-auth" not in sys.argv[2:]
 req = urllib.request.Request(
     f"{endpoint}/moto-api/reset-auth",
     data=b"0",
     headers={"Content-Type": "text/plain"},
     method="POST",
 )
-urllib.request.urlopen(req).read()
+if auth_on:
+    urllib.request.urlopen(req).read()
 
 print(
     json.dumps(
