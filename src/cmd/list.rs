@@ -3,7 +3,8 @@
 use crate::auth::{margin, role_key, source_key};
 use crate::cache::Cache;
 use crate::cli::ListArgs;
-use crate::profile::Profiles;
+use crate::error::mask_key;
+use crate::profile::{KeySource, Profiles};
 use crate::shell::prompt::time_left;
 use crate::sts::rfc3339;
 
@@ -12,6 +13,8 @@ struct Row {
     kind: &'static str,
     mfa_serial: String,
     role_arn: Option<String>,
+    /// Where the keys that sign its STS call come from (without reading a keyring).
+    keys: String,
     /// Seconds left of the session this profile would use now, if cached.
     cached: Option<i64>,
     /// Roles: seconds left of the source's MFA session, which assumes the role without a code.
@@ -26,8 +29,7 @@ pub fn run(args: &ListArgs) -> anyhow::Result<i32> {
         .mfa_profiles()
         .into_iter()
         .map(|s| {
-            // Resolving is only needed to find cached sessions.
-            let resolved = cache.as_ref().and_then(|_| profiles.resolve(&s.name).ok());
+            let resolved = profiles.resolve(&s.name).ok();
             let left = |keys: &[String]| -> Option<i64> {
                 let cache = cache.as_ref()?;
                 keys.iter()
@@ -43,7 +45,14 @@ pub fn run(args: &ListArgs) -> anyhow::Result<i32> {
                 Some(r) => (left(&[source_key(r)]), None),
                 None => (None, None),
             };
+            let keys = match resolved.as_ref().map(|r| &r.keys) {
+                Some(KeySource::File(k)) => mask_key(&k.access_key_id),
+                Some(KeySource::Process { .. }) => "process".to_string(),
+                Some(KeySource::Store { .. }) => "keyring".to_string(),
+                None => "-".to_string(),
+            };
             Row {
+                keys,
                 name: s.name,
                 kind: s.kind,
                 mfa_serial: s.mfa_serial,
@@ -62,6 +71,7 @@ pub fn run(args: &ListArgs) -> anyhow::Result<i32> {
                     "kind": r.kind,
                     "mfa_serial": r.mfa_serial,
                     "role_arn": r.role_arn,
+                    "keys": r.keys,
                     "cached_seconds_left": r.cached,
                     "cached_expiration": r.cached.map(|s| rfc3339(crate::sts::now() + s)),
                     "mfa_session_seconds_left": r.mfa_session,
@@ -85,8 +95,8 @@ pub fn run(args: &ListArgs) -> anyhow::Result<i32> {
         .unwrap_or(7)
         .max(7);
     let mut text = format!(
-        "{:width$}  {:13}  {:11}  MFA DEVICE / ROLE\n",
-        "PROFILE", "KIND", "CACHED"
+        "{:width$}  {:13}  {:9}  {:11}  MFA DEVICE / ROLE\n",
+        "PROFILE", "KIND", "KEYS", "CACHED"
     );
     for r in &rows {
         // A role with no session of its own but a live MFA session needs no code either.
@@ -100,8 +110,8 @@ pub fn run(args: &ListArgs) -> anyhow::Result<i32> {
             None => r.mfa_serial.clone(),
         };
         text.push_str(&format!(
-            "{:width$}  {:13}  {:11}  {target}\n",
-            r.name, r.kind, cached
+            "{:width$}  {:13}  {:9}  {:11}  {target}\n",
+            r.name, r.kind, r.keys, cached
         ));
     }
     super::print_stdout(&text)?;

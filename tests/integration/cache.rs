@@ -390,6 +390,7 @@ fn logout_forgets_and_list_shows() {
     assert!(
         lines.iter().any(|l| l.starts_with("dev ")
             && l.contains("session-token")
+            && l.contains(" AKIA…0001 ")
             && (l.contains("11h59m") || l.contains("12h00m"))),
         "{}",
         out.stdout

@@ -51,6 +51,15 @@ fn imported_keys_sign_sts_and_a_cache_hit_never_reads_the_keyring() {
     );
 
     without_file_keys(&mut f);
+    // `list` says where the keys come from without reaching the keyring.
+    let out = f.run(&["list"]);
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.starts_with("dev ") && l.contains(" keyring ")),
+        "{}",
+        out.stdout
+    );
     let out = f.run_with(&["keys", "list", "--json"], &env);
     let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(
