@@ -520,3 +520,48 @@ fn cmd_applies_the_for_f_line_exactly_and_refuses_what_it_cannot_hold() {
         );
     }
 }
+
+/// Keys in Windows Credential Manager (Wine's implements CredWrite/CredRead/CredEnumerate):
+/// imported, listed, signing the STS call with no keys in the file, removed.
+#[test]
+fn windows_keys_live_in_credential_manager() {
+    let Some(w) = wine() else {
+        return;
+    };
+    let mut f = Fixture::new();
+    let alice = f.sts.alice();
+    // The Wine prefix is shared: a profile name of this run only.
+    let profile = format!("wincred{}", std::process::id());
+    f.write_credentials(&alice.credentials_section(&profile));
+    f.write_config(&format!("[profile {profile}]\nmfa_serial = {SERIAL}\n"));
+    let out = run(&mut w.mfa_env(&f, &["keys", "import", &profile]));
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    out.assert_says(&format!(
+        "stored the keys AKIA…0001 of '{profile}' in Windows Credential Manager"
+    ));
+    f.write_credentials("");
+    let out = run(&mut w.mfa_env(&f, &["keys", "list", "--json"]));
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert!(
+        json.as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["profile"] == profile.as_str()
+                && k["access_key_id"] == "AKIA…0001"
+                && k["store"] == "credential-manager"),
+        "{json}"
+    );
+    let out = run(&mut w.mfa_env(
+        &f,
+        &[&profile, "--shell", "powershell", "-t", &f.code(), "-v"],
+    ));
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    out.assert_says("keys in Windows Credential Manager");
+    let signed = f.sts.requests()[0].access_key_id.clone();
+    assert_eq!(signed.as_deref(), Some(alice.access_key_id.as_str()));
+    let out = run(&mut w.mfa_env(&f, &["keys", "remove", &profile]));
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let out = run(&mut w.mfa_env(&f, &["keys", "list", "--json"]));
+    assert!(!out.stdout.contains(&profile), "{}", out.stdout);
+}
