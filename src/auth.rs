@@ -107,7 +107,13 @@ pub fn authenticate(req: &Request) -> anyhow::Result<Session> {
     }
     let mut auth = Authenticator::new(req.clone(), margin)?;
     let (credentials, origin) = auth.credentials(0)?;
-    debug!("credentials from {origin:?}");
+    debug!(
+        "credentials from {}",
+        match origin {
+            Origin::Cache => "the cache",
+            Origin::Sts => "STS",
+        }
+    );
     if origin == Origin::Cache {
         duration_not_applied(req, &credentials);
     }

@@ -106,7 +106,7 @@ fn search_spec() -> HashMap<&'static str, &'static str> {
 /// Runs `op` against the store in a thread of its own, so that a store that never answers (an
 /// unlock prompt nobody sees) ends in a bounded time. `what` says what was being done.
 fn with_store<T: Send + 'static>(
-    what: &str,
+    what: &Doing,
     op: impl FnOnce(&Store) -> keyring_core::Result<T> + Send + 'static,
 ) -> anyhow::Result<T> {
     let limit = crate::process::wait_setting("MFA_ENV_KEYRING_TIMEOUT")?;
@@ -128,10 +128,11 @@ fn with_store<T: Send + 'static>(
         Err(_) => Err(fail(
             Exit::Config,
             format!(
-                "{} did not answer in {} while {what} (is an unlock prompt waiting?); unlock it \
+                "{} did not answer in {} while {} (is an unlock prompt waiting?); unlock it \
                  and try again, or raise MFA_ENV_KEYRING_TIMEOUT",
                 store_name(),
-                seconds(limit)
+                seconds(limit),
+                what.text
             ),
         )),
     }
@@ -141,6 +142,22 @@ fn seconds(d: Duration) -> String {
     format!("{} s", d.as_secs_f64())
 }
 
+/// What a store call was doing, for its messages; `for_sts`: reading keys to sign an STS call,
+/// where keeping them elsewhere is advice worth giving.
+struct Doing {
+    text: String,
+    for_sts: bool,
+}
+
+impl Doing {
+    fn new(text: String) -> Doing {
+        Doing {
+            text,
+            for_sts: false,
+        }
+    }
+}
+
 enum Step {
     Connect(StoreError),
     Use(StoreError),
@@ -148,13 +165,22 @@ enum Step {
 
 /// One line that says what went wrong and what to do. Store errors can carry the bytes of an
 /// item (`BadEncoding`, `BadDataFormat`): those are never shown.
-fn explain(what: &str, step: Step) -> anyhow::Error {
+fn explain(doing: &Doing, step: Step) -> anyhow::Error {
     let store = store_name();
-    let elsewhere = "or keep the keys in ~/.aws/credentials or behind a credential_process \
-                     (pass, 1Password's op) instead";
+    let what = &doing.text;
+    let elsewhere = if doing.for_sts {
+        format!(
+            ", or keep the keys in {} or behind a credential_process (pass, 1Password's op)",
+            crate::profile::credentials_file_display()
+        )
+    } else {
+        String::new()
+    };
+    let unlock_on_server = "printf PASSWORD | gnome-keyring-daemon --replace --unlock \
+                            --components=secrets";
     let message = match step {
         Step::Connect(e) => format!(
-            "cannot reach {store} while {what}: {}; {}, {elsewhere}",
+            "cannot reach {store} while {what}: {}; {}{elsewhere}",
             platform_detail(&e),
             if cfg!(any(target_os = "macos", windows)) {
                 "check that you are logged in to a desktop session"
@@ -163,11 +189,26 @@ fn explain(what: &str, step: Step) -> anyhow::Error {
                  has none: start one with `dbus-run-session` and `gnome-keyring-daemon --unlock`)"
             }
         ),
-        Step::Use(StoreError::NoStorageAccess(e)) => format!(
-            "{store} is locked or refused access while {what} ({}): unlock it (log in to the \
-             desktop, or `gnome-keyring-daemon --unlock` on a server) and try again, {elsewhere}",
-            sanitize_line(&e.to_string(), 200)
-        ),
+        Step::Use(StoreError::NoStorageAccess(e)) => {
+            let why = e.to_string();
+            let why = if why.contains("prompt dismissed") {
+                "its unlock prompt was dismissed or could not be shown".to_string()
+            } else {
+                sanitize_line(&why, 200)
+            };
+            let how = if cfg!(any(target_os = "macos", windows)) {
+                "unlock it".to_string()
+            } else {
+                format!(
+                    "unlock it (on a desktop, log in or unlock the wallet; on a server, \
+                     `{unlock_on_server}`)"
+                )
+            };
+            format!(
+                "{store} is locked or refused access while {what} ({why}): {how} and try \
+                 again{elsewhere}"
+            )
+        }
         Step::Use(StoreError::Ambiguous(items)) => format!(
             "{store} holds {} items of service '{SERVICE}' for this profile while {what}; remove \
              the extra ones with the store's own tool and try again",
@@ -237,14 +278,17 @@ fn decode(secret: &str) -> Result<(String, LongTermKeys), &'static str> {
 /// The keys stored for `profile`, if any.
 pub fn get(profile: &str) -> anyhow::Result<Option<LongTermKeys>> {
     let name = profile.to_string();
-    let secret = with_store(
-        &format!("reading the keys of '{profile}'"),
-        move |store| match entry(store, &name)?.get_password() {
+    let doing = Doing {
+        text: format!("reading the keys of '{profile}'"),
+        for_sts: true,
+    };
+    let secret = with_store(&doing, move |store| {
+        match entry(store, &name)?.get_password() {
             Ok(secret) => Ok(Some(Zeroizing::new(secret))),
             Err(StoreError::NoEntry) => Ok(None),
             Err(e) => Err(e),
-        },
-    )?;
+        }
+    })?;
     let Some(secret) = secret else {
         return Ok(None);
     };
@@ -265,16 +309,17 @@ pub fn get(profile: &str) -> anyhow::Result<Option<LongTermKeys>> {
 pub fn put(profile: &str, keys: &LongTermKeys) -> anyhow::Result<()> {
     let name = profile.to_string();
     let secret = encode(profile, keys);
-    with_store(&format!("storing the keys of '{profile}'"), move |store| {
-        entry(store, &name)?.set_password(&secret)
-    })
+    with_store(
+        &Doing::new(format!("storing the keys of '{profile}'")),
+        move |store| entry(store, &name)?.set_password(&secret),
+    )
 }
 
 /// Deletes the keys of `profile`; false when there were none.
 pub fn delete(profile: &str) -> anyhow::Result<bool> {
     let name = profile.to_string();
     with_store(
-        &format!("removing the keys of '{profile}'"),
+        &Doing::new(format!("removing the keys of '{profile}'")),
         move |store| match entry(store, &name)?.delete_credential() {
             Ok(()) => Ok(true),
             Err(StoreError::NoEntry) => Ok(false),
@@ -286,7 +331,7 @@ pub fn delete(profile: &str) -> anyhow::Result<bool> {
 /// Every profile with keys in the store, sorted by name. Items that are not mfa-env's own
 /// shape are skipped.
 pub fn list() -> anyhow::Result<Vec<Stored>> {
-    let secrets = with_store("listing stored keys", |store| {
+    let secrets = with_store(&Doing::new("listing stored keys".to_string()), |store| {
         let mut secrets = Vec::new();
         for item in store.search(&search_spec())? {
             match item.get_password() {

@@ -34,7 +34,7 @@ fn parse_wait(var: &str, value: Option<&str>) -> anyhow::Result<Duration> {
             .ok_or_else(|| {
                 fail(
                     Exit::Config,
-                    format!("{var} must be a number of seconds between 0 and 3600"),
+                    format!("{var} must be a number of seconds above 0, at most 3600"),
                 )
             }),
         None => Ok(Duration::from_secs(120)),

@@ -45,8 +45,12 @@ pub enum KeySource {
     /// The source profile's `credential_process` (a password manager, a vault script), whose
     /// answer must be long-term keys.
     Process { profile: String, command: String },
-    /// The OS secret store (`mfa-env keys add`), for a profile with no keys in the files.
-    Store { profile: String },
+    /// The OS secret store (`mfa-env keys add`), for a profile with no long-term keys in the
+    /// files (`temporary_in_file`: its section holds temporary credentials, as aws-mfa writes).
+    Store {
+        profile: String,
+        temporary_in_file: bool,
+    },
 }
 
 impl KeySource {
@@ -58,7 +62,7 @@ impl KeySource {
             KeySource::Process { profile, command } => format!("process:{profile}:{command}"),
             // Not the key ID (reading it would cost a store round trip on every cache hit):
             // `keys` forgets the profile's sessions whenever it changes the stored keys.
-            KeySource::Store { profile } => format!("store:{profile}"),
+            KeySource::Store { profile, .. } => format!("store:{profile}"),
         }
     }
 
@@ -78,17 +82,34 @@ impl KeySource {
         match self {
             KeySource::File(keys) => Ok(keys.clone()),
             KeySource::Process { profile, command } => keys_from_process(profile, command),
-            KeySource::Store { profile } => crate::keystore::get(profile)?.ok_or_else(|| {
-                fail(
-                    Exit::Config,
-                    format!(
-                        "profile '{profile}' has no long-term keys: store them with `mfa-env keys \
-                         add {profile}`, or add aws_access_key_id and aws_secret_access_key to \
-                         [{profile}] in {}",
-                        credentials_file_display()
-                    ),
-                )
-            }),
+            KeySource::Store {
+                profile,
+                temporary_in_file,
+            } => {
+                let temporary = if *temporary_in_file {
+                    " (its section in the files holds temporary credentials, aws_session_token, \
+                     not an IAM user's long-term keys)"
+                } else {
+                    ""
+                };
+                match crate::keystore::get(profile) {
+                    Ok(Some(keys)) => Ok(keys),
+                    Ok(None) => Err(fail(
+                        Exit::Config,
+                        format!(
+                            "profile '{profile}' has no long-term keys{temporary}: store them with \
+                             `mfa-env keys add {profile}`, or add aws_access_key_id and \
+                             aws_secret_access_key to [{profile}] in {}",
+                            credentials_file_display()
+                        ),
+                    )),
+                    Err(e) if *temporary_in_file => Err(fail(
+                        Exit::Config,
+                        format!("profile '{profile}' has no long-term keys{temporary}, and {e:#}"),
+                    )),
+                    Err(e) => Err(e),
+                }
+            }
         }
     }
 }
@@ -546,13 +567,11 @@ impl Profiles {
         match keys {
             (Some(id), Some(secret)) if !id.is_empty() && !secret.is_empty() => {
                 if get("aws_session_token").is_some() {
-                    return Err(fail(
-                        Exit::Config,
-                        format!(
-                            "profile '{name}' holds temporary credentials (aws_session_token); \
-                             GetSessionToken needs the long-term keys of an IAM user there"
-                        ),
-                    ));
+                    // Not usable to sign GetSessionToken: the keyring may hold the real ones.
+                    return Ok(KeySource::Store {
+                        profile: name.to_string(),
+                        temporary_in_file: true,
+                    });
                 }
                 Ok(KeySource::File(LongTermKeys {
                     access_key_id: id.to_string(),
@@ -576,6 +595,7 @@ impl Profiles {
                     // Nothing in the files: the OS store, looked up when STS is called.
                     return Ok(KeySource::Store {
                         profile: name.to_string(),
+                        temporary_in_file: false,
                     });
                 }
                 Err(fail(
@@ -588,6 +608,11 @@ impl Profiles {
                 ))
             }
         }
+    }
+
+    /// The error for a profile in neither file, with the names it may have meant.
+    pub fn not_found(&self, name: &str) -> anyhow::Error {
+        self.unknown_profile(name)
     }
 
     /// The profile whose keys `keys VERB name` manages: `name` itself (aws-mfa's
@@ -603,6 +628,7 @@ impl Profiles {
                 profile: name.to_string(),
                 known: false,
                 in_files: None,
+                temporary_in_file: false,
             });
         }
         let source = self.walk(name)?.source_profile;
@@ -615,14 +641,18 @@ impl Profiles {
                 ),
             ));
         }
-        let in_files = match self.keys_of(name) {
-            Ok(KeySource::Store { .. }) | Err(_) => None,
-            Ok(other) => Some(other),
+        let (in_files, temporary_in_file) = match self.keys_of(name) {
+            Ok(KeySource::Store {
+                temporary_in_file, ..
+            }) => (None, temporary_in_file),
+            Err(_) => (None, false),
+            Ok(other) => (Some(other), false),
         };
         Ok(KeyOwner {
             profile: name.to_string(),
             known: true,
             in_files,
+            temporary_in_file,
         })
     }
 
@@ -656,6 +686,8 @@ pub struct KeyOwner {
     /// Keys the files give it (in a section, or through a `credential_process`): these win
     /// over the store.
     pub in_files: Option<KeySource>,
+    /// Its section holds temporary credentials (aws-mfa's output), which are not keys to keep.
+    pub temporary_in_file: bool,
 }
 
 /// One line of the AWS files that holds a long-term key of a profile.
@@ -672,23 +704,30 @@ pub struct KeyLine {
 /// aws-mfa's `profile-long-term` one): what to delete once the keys are in the store.
 pub fn key_lines(profile: &str) -> Vec<KeyLine> {
     let env = Env::real();
-    let names = [profile.to_string(), format!("{profile}{LONG_TERM_SUFFIX}")];
-    let mut found = Vec::new();
-    for file in read_files(&env) {
-        let Ok(text) = std::str::from_utf8(&file.bytes) else {
-            continue;
-        };
-        found.extend(
-            key_lines_in(text, &names)
-                .into_iter()
-                .map(|(line, key)| KeyLine {
-                    path: file.path.clone(),
-                    line,
-                    key,
-                }),
-        );
+    let files = read_files(&env);
+    // aws-mfa's long-term section holds the keys when it has any; `[profile]` then holds its
+    // temporary output, which is not what to delete.
+    for name in [format!("{profile}{LONG_TERM_SUFFIX}"), profile.to_string()] {
+        let mut found = Vec::new();
+        for file in &files {
+            let Ok(text) = std::str::from_utf8(&file.bytes) else {
+                continue;
+            };
+            found.extend(
+                key_lines_in(text, std::slice::from_ref(&name))
+                    .into_iter()
+                    .map(|(line, key)| KeyLine {
+                        path: file.path.clone(),
+                        line,
+                        key,
+                    }),
+            );
+        }
+        if !found.is_empty() {
+            return found;
+        }
     }
-    found
+    Vec::new()
 }
 
 fn key_lines_in(text: &str, sections: &[String]) -> Vec<(usize, &'static str)> {

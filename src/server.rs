@@ -87,7 +87,13 @@ impl Endpoint {
         let mut auth = Authenticator::new(req.clone(), margin()?)?;
         let window = renew_window(auth.lifetime());
         let (credentials, origin) = auth.credentials(window)?;
-        debug!("credentials from {origin:?}");
+        debug!(
+            "credentials from {}",
+            match origin {
+                Origin::Cache => "the cache",
+                Origin::Sts => "STS",
+            }
+        );
         let profile = auth.profile().to_string();
         let whose = if auth.is_role() { "behind" } else { "of" };
         let ended = format!(

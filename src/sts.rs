@@ -626,7 +626,7 @@ fn invalid_keys(code: &str, session: bool) -> String {
     } else {
         format!(
             "AWS rejected the long-term keys ({code}): they are invalid, deactivated or deleted; \
-             check aws_access_key_id/aws_secret_access_key"
+             check the profile's keys (`mfa-env list` shows where they come from)"
         )
     }
 }

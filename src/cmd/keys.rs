@@ -29,8 +29,14 @@ pub fn run(command: KeysCommand) -> anyhow::Result<i32> {
     }
 }
 
-fn owner(profile: &str, verb: &str) -> anyhow::Result<KeyOwner> {
-    let owner = Profiles::load()?.key_owner(profile, verb)?;
+/// The profile whose keys `keys VERB profile` manages; `known_only`: a name in neither file is
+/// an error (with the names it may have meant).
+fn owner(profile: &str, verb: &str, known_only: bool) -> anyhow::Result<KeyOwner> {
+    let profiles = Profiles::load()?;
+    let owner = profiles.key_owner(profile, verb)?;
+    if known_only && !owner.known {
+        return Err(profiles.not_found(profile));
+    }
     if owner.profile != profile {
         eprintln!(
             "mfa-env: aws-mfa's '{profile}' holds the keys of '{}': using that name",
@@ -96,6 +102,7 @@ fn forget_sessions(profile: &str) -> usize {
     };
     let identity = KeySource::Store {
         profile: profile.to_string(),
+        temporary_in_file: false,
     }
     .cache_identity();
     profiles
@@ -168,7 +175,8 @@ fn ask(
             Ok(()) => return Ok(value),
             Err(why) if tries > 1 => {
                 tries -= 1;
-                eprintln!("mfa-env: {why}; try again");
+                let left = if tries == 1 { "1 try" } else { "2 tries" };
+                eprintln!("mfa-env: {why}; try again ({left} left)");
             }
             Err(why) => return Err(fail(Exit::Config, format!("{why}; nothing was stored"))),
         }
@@ -176,7 +184,7 @@ fn ask(
 }
 
 fn add(args: &KeysProfileArgs) -> anyhow::Result<i32> {
-    let owner = owner(&args.profile, "add")?;
+    let owner = owner(&args.profile, "add", false)?;
     let p = &owner.profile;
     if !owner.known {
         eprintln!(
@@ -206,10 +214,18 @@ fn add(args: &KeysProfileArgs) -> anyhow::Result<i32> {
 
 /// Writes `keys` for `p`, forgets the sessions of the keys they replace, and says so.
 fn store(p: &str, keys: &LongTermKeys, owner: &KeyOwner) -> anyhow::Result<i32> {
+    // What is replaced, to say so (an unreadable item is replaced all the same).
+    let before = keystore::get(p).ok().flatten();
     keystore::put(p, keys)?;
     let forgot = forget_sessions(p);
+    let replaced = match before {
+        Some(old) if old.access_key_id != keys.access_key_id => {
+            format!(", replacing {}", mask_key(&old.access_key_id))
+        }
+        _ => String::new(),
+    };
     eprintln!(
-        "mfa-env: stored the keys {} of '{p}' in {}{}",
+        "mfa-env: stored the keys {} of '{p}' in {}{replaced}{}",
         mask_key(&keys.access_key_id),
         store_name(),
         if forgot > 0 {
@@ -225,7 +241,7 @@ fn store(p: &str, keys: &LongTermKeys, owner: &KeyOwner) -> anyhow::Result<i32> 
 }
 
 fn import(args: &KeysProfileArgs) -> anyhow::Result<i32> {
-    let owner = owner(&args.profile, "import")?;
+    let owner = owner(&args.profile, "import", true)?;
     let p = &owner.profile;
     let keys = match &owner.in_files {
         Some(KeySource::File(keys)) => keys.clone(),
@@ -235,6 +251,16 @@ fn import(args: &KeysProfileArgs) -> anyhow::Result<i32> {
                 format!(
                     "profile '{p}' takes its keys from its credential_process, not from the \
                      credentials file: there is nothing to import"
+                ),
+            ))
+        }
+        _ if owner.temporary_in_file => {
+            return Err(fail(
+                Exit::Config,
+                format!(
+                    "profile '{p}' holds temporary credentials in the files (aws_session_token, \
+                     as aws-mfa writes them), not an IAM user's long-term keys: there is nothing \
+                     to import; to store the long-term keys, run `mfa-env keys add {p}`"
                 ),
             ))
         }
@@ -259,23 +285,22 @@ fn import(args: &KeysProfileArgs) -> anyhow::Result<i32> {
     store(p, &keys, &owner)
 }
 
+/// What wins over a stored key: `"file"` (with the masked ID of the file's key) or
+/// `"credential_process"`.
+type Shadow = (&'static str, Option<String>);
+
 fn list(args: &ListArgs) -> anyhow::Result<i32> {
     let stored = keystore::list()?;
     let profiles = Profiles::load().ok();
-    let rows: Vec<(String, String, Option<String>)> = stored
+    let rows: Vec<(String, String, Option<Shadow>)> = stored
         .iter()
         .map(|s| {
             let shadow = profiles
                 .as_ref()
                 .and_then(|p| p.key_owner(&s.profile, "list").ok())
                 .and_then(|o| match o.in_files {
-                    Some(KeySource::File(k)) => Some(format!(
-                        "the files' keys {} win",
-                        mask_key(&k.access_key_id)
-                    )),
-                    Some(KeySource::Process { .. }) => {
-                        Some("its credential_process wins".to_string())
-                    }
+                    Some(KeySource::File(k)) => Some(("file", Some(mask_key(&k.access_key_id)))),
+                    Some(KeySource::Process { .. }) => Some(("credential_process", None)),
                     _ => None,
                 });
             (s.profile.clone(), mask_key(&s.keys.access_key_id), shadow)
@@ -289,7 +314,8 @@ fn list(args: &ListArgs) -> anyhow::Result<i32> {
                     "profile": profile,
                     "access_key_id": key,
                     "store": keystore::store_short_name(),
-                    "shadowed_by": shadow,
+                    "shadowed_by": shadow.as_ref().map(|s| s.0),
+                    "file_access_key_id": shadow.as_ref().and_then(|s| s.1.clone()),
                 })
             })
             .collect();
@@ -313,7 +339,14 @@ fn list(args: &ListArgs) -> anyhow::Result<i32> {
     let mut text = format!("{:width$}  {:11}  STORE\n", "PROFILE", "KEY ID");
     for (profile, key, shadow) in &rows {
         let store = match shadow {
-            Some(s) => format!("{} ({s})", keystore::store_short_name()),
+            Some((_, Some(file_key))) => format!(
+                "{} (the files' keys {file_key} win)",
+                keystore::store_short_name()
+            ),
+            Some((_, None)) => format!(
+                "{} (its credential_process wins)",
+                keystore::store_short_name()
+            ),
             None => keystore::store_short_name().to_string(),
         };
         text.push_str(&format!("{profile:width$}  {key:11}  {store}\n"));
@@ -323,7 +356,7 @@ fn list(args: &ListArgs) -> anyhow::Result<i32> {
 }
 
 fn remove(args: &KeysProfileArgs) -> anyhow::Result<i32> {
-    let owner = owner(&args.profile, "remove")?;
+    let owner = owner(&args.profile, "remove", false)?;
     let p = &owner.profile;
     // Read first, to say which key went (never an unreadable item's content).
     let before = keystore::get(p).ok().flatten();
@@ -355,7 +388,7 @@ fn remove(args: &KeysProfileArgs) -> anyhow::Result<i32> {
 const ROTATION_TIME: i64 = 120;
 
 fn rotate(args: &KeysRotateArgs) -> anyhow::Result<i32> {
-    let owner = owner(&args.profile, "rotate")?;
+    let owner = owner(&args.profile, "rotate", true)?;
     let p = owner.profile.clone();
     match &owner.in_files {
         Some(KeySource::File(keys)) => {
@@ -423,9 +456,8 @@ fn rotate(args: &KeysRotateArgs) -> anyhow::Result<i32> {
     };
     // Whose key it is, asked with the key itself: GetCallerIdentity needs no permission and no
     // MFA, and proves the stored key works before a code is asked.
-    let user_arn = rt
-        .block_on(sts(&old).caller_arn())
-        .map_err(StsError::into_failure)?;
+    let unchanged = |e: StsError| fail(e.exit(), format!("{e}; nothing changed"));
+    let user_arn = rt.block_on(sts(&old).caller_arn()).map_err(unchanged)?;
     let user = iam_user_name(&user_arn).ok_or_else(|| {
         fail(
             Exit::Config,
@@ -435,7 +467,10 @@ fn rotate(args: &KeysRotateArgs) -> anyhow::Result<i32> {
             ),
         )
     })?;
-    let (session, _) = auth.credentials(ROTATION_TIME)?;
+    let (session, _) = auth.credentials(ROTATION_TIME).map_err(|e| {
+        let exit = crate::error::exit_kind(&e).unwrap_or(Exit::Other);
+        fail(exit, format!("{e:#}; nothing changed"))
+    })?;
     let iam = Iam::new(
         &Signer {
             access_key_id: &session.access_key_id,
@@ -450,7 +485,7 @@ fn rotate(args: &KeysRotateArgs) -> anyhow::Result<i32> {
     crate::debug!("IAM at {}, user '{user}'", iam.endpoint());
     let existing = rt
         .block_on(iam.list_access_keys(&user))
-        .map_err(StsError::into_failure)?;
+        .map_err(unchanged)?;
     let ids: Vec<String> = existing
         .iter()
         .map(|k| mask_key(&k.access_key_id))
@@ -489,7 +524,7 @@ fn rotate(args: &KeysRotateArgs) -> anyhow::Result<i32> {
     }
     let new = rt
         .block_on(iam.create_access_key(&user))
-        .map_err(StsError::into_failure)?;
+        .map_err(unchanged)?;
     let (old_id, new_id) = (mask_key(&old.access_key_id), mask_key(&new.access_key_id));
     eprintln!("mfa-env: created the key {new_id} for IAM user '{user}'; checking that it works");
     // Undoes the creation when the new key cannot be used: the old key stays the one stored.

@@ -65,7 +65,8 @@ fn imported_keys_sign_sts_and_a_cache_hit_never_reads_the_keyring() {
     assert_eq!(
         json,
         serde_json::json!([{"profile": "dev", "access_key_id": "AKIA…0001",
-                            "store": "secret-service", "shadowed_by": null}])
+                            "store": "secret-service", "shadowed_by": null,
+                            "file_access_key_id": null}])
     );
 
     // The first STS call is signed with the stored key; verbose says where it came from.
@@ -163,7 +164,7 @@ fn a_role_profile_points_to_its_source() {
         "profile 'admin' takes its long-term keys from its source profile 'dev': run `mfa-env keys add dev`",
     );
     let out = f.run(&["keys", "import", "nosuch"]);
-    f.assert_failure(&out, 3, "profile 'nosuch' has no keys in");
+    f.assert_failure(&out, 3, "profile 'nosuch' not found");
 }
 
 #[test]
@@ -306,4 +307,77 @@ fn a_locked_or_missing_keyring_is_a_clear_error_and_nothing_is_sent() {
         without_file_keys(&mut f);
     }
     assert!(f.sts.requests().is_empty());
+}
+
+/// aws-mfa's layout: `[dev-long-term]` holds the keys, `[dev]` the temporary credentials it
+/// wrote. Import names only the long-term lines; with those gone, the temporary ones in `[dev]`
+/// do not hide the stored keys.
+#[test]
+fn aws_mfa_users_move_their_long_term_keys() {
+    let mut f = Fixture::new();
+    let Some(keyring) = Keyring::start(&f) else {
+        return;
+    };
+    let env = keyring.env();
+    let alice = f.sts.alice();
+    let temporary = "[dev]\naws_access_key_id = ASIATEMPTEMPTEMPTEMP\n\
+                     aws_secret_access_key = temporarysecret\naws_session_token = token\n";
+    f.write_credentials(&format!(
+        "{temporary}{}",
+        alice.credentials_section("dev-long-term")
+    ));
+    let out = f.run_with(&["keys", "import", "dev"], &env);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    out.assert_says("line 6 (aws_access_key_id), line 7 (aws_secret_access_key)");
+    assert!(!out.stderr.contains("line 2"), "{}", out.stderr);
+
+    // Only aws-mfa's temporary output is left: nothing to import, and the stored keys sign.
+    f.write_credentials(temporary);
+    let out = f.run_with(&["keys", "import", "dev"], &env);
+    f.assert_failure(&out, 3, "holds temporary credentials in the files");
+    let out = f.run_with(&["dev", "--shell", "bash", "-t", &f.code()], &env);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert_eq!(
+        signed_with(&f, 0).as_deref(),
+        Some(alice.access_key_id.as_str())
+    );
+
+    // Without stored keys the message says both.
+    assert_eq!(f.run_with(&["keys", "remove", "dev"], &env).status, 0);
+    let out = f.run_with(
+        &[
+            "dev",
+            "--shell",
+            "bash",
+            "--refresh",
+            "-t",
+            &f.sts.alice().next_code(),
+        ],
+        &env,
+    );
+    f.assert_failure(
+        &out,
+        3,
+        "has no long-term keys (its section in the files holds temporary credentials",
+    );
+    out.assert_says("mfa-env keys add dev");
+}
+
+#[test]
+fn storing_over_other_keys_says_which_it_replaces() {
+    let mut f = Fixture::new();
+    let Some(keyring) = Keyring::start(&f) else {
+        return;
+    };
+    let env = keyring.env();
+    assert_eq!(f.run_with(&["keys", "import", "dev"], &env).status, 0);
+    let bob = fake_sts::User::new("bob", 2);
+    f.write_credentials(&bob.credentials_section("dev"));
+    let out = f.run_with(&["keys", "import", "dev"], &env);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    out.assert_says(
+        "stored the keys AKIA…0002 of 'dev' in the Secret Service keyring, replacing AKIA…0001",
+    );
+    let out = f.run_with(&["keys", "import", "dve"], &env);
+    f.assert_failure(&out, 3, "profile 'dve' not found: did you mean 'dev'?");
 }
