@@ -120,6 +120,16 @@ pub fn authenticate(req: &Request) -> anyhow::Result<Session> {
     Ok(auth.session(credentials))
 }
 
+/// The ARN of the IAM identity whose long-term keys `profile` uses.
+pub fn caller_arn(profile: &str) -> anyhow::Result<String> {
+    let req = Request {
+        profile: profile.to_string(),
+        no_cache: true,
+        ..Request::default()
+    };
+    Authenticator::new(req, margin()?)?.long_term_caller_arn()
+}
+
 /// `--duration` sets the length of a session that starts now; a live one is used as it is.
 /// Say so, rather than let the user believe the session lasts what they asked.
 fn duration_not_applied(req: &Request, creds: &Credentials) {
@@ -471,26 +481,40 @@ impl Authenticator {
                 return Ok((c, Origin::Cache));
             }
         }
-        let rt = match self.rt.take() {
-            Some(rt) => rt,
-            None => {
-                self.ca_bundle = self
-                    .resolved
-                    .ca_bundle
-                    .as_deref()
-                    .map(CaBundle::load)
-                    .transpose()?;
-                tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .map_err(|e| {
-                        fail(Exit::Other, format!("cannot start the async runtime: {e}"))
-                    })?
-            }
-        };
+        let rt = self.runtime()?;
         let result = rt.block_on(self.execute(keep));
         self.rt = Some(rt);
         result
+    }
+
+    /// The async runtime of this run, made (with the CA bundle read) at the first network call.
+    fn runtime(&mut self) -> anyhow::Result<tokio::runtime::Runtime> {
+        if let Some(rt) = self.rt.take() {
+            return Ok(rt);
+        }
+        self.ca_bundle = self
+            .resolved
+            .ca_bundle
+            .as_deref()
+            .map(CaBundle::load)
+            .transpose()?;
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| fail(Exit::Other, format!("cannot start the async runtime: {e}")))
+    }
+
+    /// The ARN of whoever the profile's long-term keys belong to (GetCallerIdentity, which
+    /// needs no permission and no MFA). No code is asked.
+    pub fn long_term_caller_arn(&mut self) -> anyhow::Result<String> {
+        let rt = self.runtime()?;
+        let result = {
+            let signer = self.long_term_signer()?;
+            let sts = self.sts(&signer);
+            rt.block_on(sts.caller_arn())
+        };
+        self.rt = Some(rt);
+        result.map_err(StsError::into_failure)
     }
 
     /// The cached session of this profile with more than `fresh_for` seconds left, if any:

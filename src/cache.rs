@@ -330,12 +330,19 @@ fn set_private(_file: &File) -> anyhow::Result<()> {
 /// Writes a file readable by its owner only, atomically: a temp file beside it, then rename.
 pub fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
+    write_atomic(path, bytes, 0o600).map_err(|e| unusable(dir, &e.to_string()))
+}
+
+/// Replaces `path` with `bytes` at once, with permissions `mode` (Unix; whatever the umask): a
+/// temporary file beside it, written, synced, then renamed over it. On failure nothing changed.
+pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("entry");
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
-    let tmp = dir.join(format!("{name}.tmp.{}.{nanos}", std::process::id()));
+    let tmp = dir.join(format!(".{name}.tmp.{}.{nanos}", std::process::id()));
     let mut opts = OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]
@@ -343,9 +350,15 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let result = (|| -> anyhow::Result<()> {
+    let result = (|| -> std::io::Result<()> {
         let mut f = opts.open(&tmp)?;
-        set_private(&f)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            f.set_permissions(fs::Permissions::from_mode(mode))?;
+        }
+        #[cfg(not(unix))]
+        let _ = mode;
         f.write_all(bytes)?;
         f.sync_all()?;
         fs::rename(&tmp, path)?;
@@ -354,7 +367,19 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
     }
-    result.map_err(|e| unusable(dir, &e.to_string()))
+    result
+}
+
+/// Creates `dir` and any missing parents, each private to the user (0700 on Unix).
+pub fn create_private_dirs(dir: &Path) -> std::io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
 }
 
 #[cfg(test)]

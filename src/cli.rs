@@ -71,6 +71,15 @@ pub enum Command {
     Logout(LogoutArgs),
     /// Keep long-term keys in the OS keyring instead of ~/.aws/credentials; rotate them.
     Keys(KeysArgs),
+    /// Enroll a virtual MFA device (a QR code in the terminal) and write the profile.
+    Setup(SetupArgs),
+    /// List or remove the MFA devices of a profile's IAM user.
+    Device(DeviceArgs),
+    /// Print the IAM policies that enforce MFA (JSON), or a CloudFormation template of them.
+    Policy(PolicyArgs),
+    /// Check the files, the profile, its keys, STS, the clock, the MFA device, the cache and
+    /// the shell integration; say what to fix.
+    Doctor(DoctorArgs),
     /// Print the shell integration: the `mfa` function, a prompt segment, completions.
     Init(InitArgs),
     /// Print a completion script.
@@ -376,6 +385,119 @@ pub struct KeysRotateArgs {
         hide_env_values = true
     )]
     pub token_code: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SetupArgs {
+    /// The profile with the IAM user's long-term keys (in the files, a credential_process or
+    /// the keyring).
+    #[arg(value_name = "PROFILE", add = ArgValueCandidates::new(profile_candidates))]
+    pub profile: String,
+
+    /// Also write a role profile for this role (role_arn, source_profile = PROFILE).
+    #[arg(long, value_name = "ARN")]
+    pub role: Option<String>,
+
+    /// The role profile's name [default: PROFILE-ROLENAME]
+    #[arg(long, value_name = "NAME", requires = "role")]
+    pub name: Option<String>,
+
+    /// Write the change to the config file without asking.
+    #[arg(long)]
+    pub yes: bool,
+
+    /// Also show the device's secret key, to type into an app that cannot scan.
+    #[arg(long)]
+    pub show_secret: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DeviceArgs {
+    #[command(subcommand)]
+    pub command: DeviceCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeviceCommand {
+    /// List the MFA devices of the profile's IAM user.
+    List(DeviceListArgs),
+    /// Deactivate and delete an MFA device of the profile's IAM user (with its MFA session).
+    Remove(DeviceRemoveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DeviceListArgs {
+    /// The profile with the IAM user's keys [default: as for export]
+    #[arg(value_name = "PROFILE", add = ArgValueCandidates::new(profile_candidates))]
+    pub profile: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DeviceRemoveArgs {
+    /// The profile with the IAM user's keys [default: as for export]
+    #[arg(value_name = "PROFILE", add = ArgValueCandidates::new(profile_candidates))]
+    pub profile: Option<String>,
+
+    /// The device to remove [default: the profile's mfa_serial]
+    #[arg(long, value_name = "ARN")]
+    pub serial: Option<String>,
+
+    /// Remove it without asking.
+    #[arg(long)]
+    pub yes: bool,
+
+    /// The 6-digit MFA code, if no MFA session of the profile is cached.
+    #[arg(
+        short = 't',
+        long,
+        value_name = "CODE",
+        env = "MFA_ENV_TOKEN_CODE",
+        hide_env_values = true
+    )]
+    pub token_code: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// The profile to check [default: as for export]
+    #[arg(value_name = "PROFILE", add = ArgValueCandidates::new(profile_candidates))]
+    pub profile: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyArgs {
+    /// require-mfa: deny everything but enrolling a device without MFA (attach to users or a
+    /// group); manage-own-mfa: that, plus managing one's own virtual MFA device; role-trust: a
+    /// role's trust policy that requires MFA; cloudformation: a template with a role, a group
+    /// allowed to assume it, and manage-own-mfa for the group.
+    #[arg(value_enum, value_name = "POLICY")]
+    pub kind: PolicyKind,
+
+    /// The AWS account ID (manage-own-mfa, role-trust) [default: the account of the profile's
+    /// keys]
+    #[arg(long, value_name = "ID")]
+    pub account: Option<String>,
+
+    /// role-trust: trust this IAM user only, not every user of the account.
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+
+    /// cloudformation: the role's name (the group is NAME-users).
+    #[arg(long, value_name = "NAME", default_value = "MfaRole")]
+    pub role: String,
+
+    /// The profile whose keys tell the account when --account is not given [default: as for
+    /// export]
+    #[arg(long, value_name = "PROFILE", add = ArgValueCandidates::new(profile_candidates))]
+    pub profile: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PolicyKind {
+    RequireMfa,
+    ManageOwnMfa,
+    RoleTrust,
+    Cloudformation,
 }
 
 #[derive(Debug, Args)]

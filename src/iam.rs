@@ -139,4 +139,91 @@ impl Iam {
             .map_err(|e| self.classify(e))?;
         Ok(())
     }
+
+    /// The MFA devices of `user`: serial numbers (ARNs for virtual devices).
+    pub async fn list_mfa_devices(&self, user: &str) -> Result<Vec<String>, StsError> {
+        let out = self
+            .client
+            .list_mfa_devices()
+            .user_name(user)
+            .send()
+            .await
+            .map_err(|e| self.classify(e))?;
+        Ok(out
+            .mfa_devices()
+            .iter()
+            .map(|d| d.serial_number().to_string())
+            .collect())
+    }
+
+    /// A new virtual MFA device: its serial (ARN) and its secret, the Base32 seed.
+    pub async fn create_virtual_mfa_device(
+        &self,
+        name: &str,
+    ) -> Result<(String, Zeroizing<String>), StsError> {
+        let out = self
+            .client
+            .create_virtual_mfa_device()
+            .virtual_mfa_device_name(name)
+            .send()
+            .await
+            .map_err(|e| self.classify(e))?;
+        let device = out
+            .virtual_mfa_device()
+            .ok_or_else(|| self.malformed("the answer has no VirtualMFADevice"))?;
+        let seed = device
+            .base32_string_seed()
+            .map(|b| Zeroizing::new(String::from_utf8_lossy(b.as_ref()).into_owned()))
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| self.malformed("the answer has no Base32StringSeed"))?;
+        Ok((device.serial_number().to_string(), seed))
+    }
+
+    pub async fn enable_mfa_device(
+        &self,
+        user: &str,
+        serial: &str,
+        codes: (&str, &str),
+    ) -> Result<(), StsError> {
+        self.client
+            .enable_mfa_device()
+            .user_name(user)
+            .serial_number(serial)
+            .authentication_code1(codes.0)
+            .authentication_code2(codes.1)
+            .send()
+            .await
+            .map_err(|e| self.classify(e))?;
+        Ok(())
+    }
+
+    pub async fn deactivate_mfa_device(&self, user: &str, serial: &str) -> Result<(), StsError> {
+        self.client
+            .deactivate_mfa_device()
+            .user_name(user)
+            .serial_number(serial)
+            .send()
+            .await
+            .map_err(|e| self.classify(e))?;
+        Ok(())
+    }
+
+    pub async fn delete_virtual_mfa_device(&self, serial: &str) -> Result<(), StsError> {
+        self.client
+            .delete_virtual_mfa_device()
+            .serial_number(serial)
+            .send()
+            .await
+            .map_err(|e| self.classify(e))?;
+        Ok(())
+    }
+}
+
+/// The user name in an IAM user's ARN (`arn:aws:iam::123456789012:user/path/alice`).
+pub fn user_name(arn: &str) -> Option<String> {
+    let resource = arn.split(':').nth(5)?;
+    let service = arn.split(':').nth(2)?;
+    let path = resource.strip_prefix("user/")?;
+    let name = path.rsplit('/').next()?;
+    (service == "iam" && !name.is_empty()).then(|| name.to_string())
 }

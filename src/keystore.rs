@@ -108,8 +108,8 @@ fn search_spec() -> HashMap<&'static str, &'static str> {
 fn with_store<T: Send + 'static>(
     what: &Doing,
     op: impl FnOnce(&Store) -> keyring_core::Result<T> + Send + 'static,
-) -> anyhow::Result<T> {
-    let limit = crate::process::wait_setting("MFA_ENV_KEYRING_TIMEOUT")?;
+) -> Result<T, Failed> {
+    let limit = crate::process::wait_setting("MFA_ENV_KEYRING_TIMEOUT").map_err(Failed::other)?;
     let (tx, rx) = mpsc::channel();
     std::thread::Builder::new()
         .name("keyring".to_string())
@@ -121,11 +121,14 @@ fn with_store<T: Send + 'static>(
             });
             let _ = tx.send(result);
         })
-        .map_err(|e| fail(Exit::Other, format!("cannot start a thread: {e}")))?;
+        .map_err(|e| Failed::other(fail(Exit::Other, format!("cannot start a thread: {e}"))))?;
     match rx.recv_timeout(limit) {
         Ok(Ok(value)) => Ok(value),
-        Ok(Err(step)) => Err(explain(what, step)),
-        Err(_) => Err(fail(
+        Ok(Err(step)) => Err(Failed {
+            unreachable: matches!(step, Step::Connect(_)),
+            error: explain(what, step),
+        }),
+        Err(_) => Err(Failed::other(fail(
             Exit::Config,
             format!(
                 "{} did not answer in {} while {} (is an unlock prompt waiting?); unlock it \
@@ -134,8 +137,38 @@ fn with_store<T: Send + 'static>(
                 seconds(limit),
                 what.text
             ),
-        )),
+        ))),
     }
+}
+
+/// A store call that failed; `unreachable`: there was no store to talk to at all (no Secret
+/// Service on the bus, no bus), as opposed to one that refused or failed.
+pub struct Failed {
+    pub unreachable: bool,
+    pub error: anyhow::Error,
+}
+
+impl Failed {
+    fn other(error: anyhow::Error) -> Failed {
+        Failed {
+            unreachable: false,
+            error,
+        }
+    }
+}
+
+impl From<Failed> for anyhow::Error {
+    fn from(f: Failed) -> anyhow::Error {
+        f.error
+    }
+}
+
+/// What looking a profile's keys up found.
+pub enum Lookup {
+    Found(LongTermKeys),
+    Missing,
+    /// No store to ask (the error says why).
+    Unreachable(anyhow::Error),
 }
 
 fn seconds(d: Duration) -> String {
@@ -277,23 +310,35 @@ fn decode(secret: &str) -> Result<(String, LongTermKeys), &'static str> {
 
 /// The keys stored for `profile`, if any.
 pub fn get(profile: &str) -> anyhow::Result<Option<LongTermKeys>> {
+    match lookup(profile)? {
+        Lookup::Found(keys) => Ok(Some(keys)),
+        Lookup::Missing => Ok(None),
+        Lookup::Unreachable(e) => Err(e),
+    }
+}
+
+/// The keys stored for `profile`, telling a store that holds none from no store at all.
+pub fn lookup(profile: &str) -> anyhow::Result<Lookup> {
     let name = profile.to_string();
     let doing = Doing {
         text: format!("reading the keys of '{profile}'"),
         for_sts: true,
     };
-    let secret = with_store(&doing, move |store| {
+    let found = with_store(&doing, move |store| {
         match entry(store, &name)?.get_password() {
             Ok(secret) => Ok(Some(Zeroizing::new(secret))),
             Err(StoreError::NoEntry) => Ok(None),
             Err(e) => Err(e),
         }
-    })?;
-    let Some(secret) = secret else {
-        return Ok(None);
+    });
+    let secret = match found {
+        Ok(Some(secret)) => secret,
+        Ok(None) => return Ok(Lookup::Missing),
+        Err(f) if f.unreachable => return Ok(Lookup::Unreachable(f.error)),
+        Err(f) => return Err(f.error),
     };
     match decode(&secret) {
-        Ok((_, keys)) => Ok(Some(keys)),
+        Ok((_, keys)) => Ok(Lookup::Found(keys)),
         Err(why) => Err(fail(
             Exit::Config,
             format!(
@@ -309,23 +354,23 @@ pub fn get(profile: &str) -> anyhow::Result<Option<LongTermKeys>> {
 pub fn put(profile: &str, keys: &LongTermKeys) -> anyhow::Result<()> {
     let name = profile.to_string();
     let secret = encode(profile, keys);
-    with_store(
+    Ok(with_store(
         &Doing::new(format!("storing the keys of '{profile}'")),
         move |store| entry(store, &name)?.set_password(&secret),
-    )
+    )?)
 }
 
 /// Deletes the keys of `profile`; false when there were none.
 pub fn delete(profile: &str) -> anyhow::Result<bool> {
     let name = profile.to_string();
-    with_store(
+    Ok(with_store(
         &Doing::new(format!("removing the keys of '{profile}'")),
         move |store| match entry(store, &name)?.delete_credential() {
             Ok(()) => Ok(true),
             Err(StoreError::NoEntry) => Ok(false),
             Err(e) => Err(e),
         },
-    )
+    )?)
 }
 
 /// Every profile with keys in the store, sorted by name. Items that are not mfa-env's own

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod cache;
 pub mod cli;
 pub mod cmd;
+pub mod config_edit;
 #[cfg(windows)]
 pub mod console;
 pub mod duration;
@@ -17,6 +18,7 @@ pub mod log;
 pub mod mfa;
 pub mod process;
 pub mod profile;
+pub mod qr;
 pub mod server;
 pub mod shell;
 pub mod sts;
@@ -86,6 +88,10 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::List(args)) => cmd::list::run(&args),
         Some(Command::Logout(args)) => cmd::logout::run(&args),
         Some(Command::Keys(args)) => cmd::keys::run(args.command),
+        Some(Command::Policy(args)) => cmd::policy::run(&args),
+        Some(Command::Setup(args)) => cmd::setup::run(&args),
+        Some(Command::Device(args)) => cmd::device::run(args.command),
+        Some(Command::Doctor(args)) => cmd::doctor::run(&args),
         Some(Command::Init(args)) => cmd::init::run(&args),
         Some(Command::Completions(args)) => cmd::completions::run(args.shell),
         Some(Command::Wrap(args)) => cmd::wrap::run(&args),

@@ -92,9 +92,21 @@ impl KeySource {
                 } else {
                     ""
                 };
-                match crate::keystore::get(profile) {
-                    Ok(Some(keys)) => Ok(keys),
-                    Ok(None) => Err(fail(
+                use crate::keystore::Lookup;
+                match crate::keystore::lookup(profile) {
+                    Ok(Lookup::Found(keys)) => Ok(keys),
+                    // No keyring here at all: the files are what the user most likely meant.
+                    Ok(Lookup::Unreachable(e)) => Err(fail(
+                        Exit::Config,
+                        format!(
+                            "profile '{profile}' has no long-term keys{temporary}: add \
+                             aws_access_key_id and aws_secret_access_key to [{profile}] in {}, \
+                             or store them with `mfa-env keys add {profile}` where a keyring \
+                             runs ({e:#})",
+                            credentials_file_display()
+                        ),
+                    )),
+                    Ok(Lookup::Missing) => Err(fail(
                         Exit::Config,
                         format!(
                             "profile '{profile}' has no long-term keys{temporary}: store them with \
@@ -237,6 +249,22 @@ const LONG_TERM_SUFFIX: &str = "-long-term";
 pub fn resolve(name: &str) -> anyhow::Result<Resolved> {
     let env = Env::real();
     resolve_in(&env, &read_files(&env), name)
+}
+
+/// The path of the config file, as the SDK finds it (`AWS_CONFIG_FILE`, else `~/.aws/config`).
+pub fn config_file_path() -> PathBuf {
+    sdk_file_path(0)
+}
+
+/// The same for the credentials file.
+pub fn credentials_file_path() -> PathBuf {
+    sdk_file_path(1)
+}
+
+fn sdk_file_path(which: usize) -> PathBuf {
+    let env = Env::real();
+    let (var, default) = SDK_FILES[which];
+    sdk_path(&env, &env.get(var).unwrap_or_else(|_| default.to_string()))
 }
 
 fn resolve_in(env: &Env, files: &[ConfigFile], name: &str) -> anyhow::Result<Resolved> {
@@ -388,10 +416,23 @@ impl Profiles {
 
     /// Resolves a profile completely: chain, MFA device, keys, region, endpoint.
     pub fn resolve(&self, name: &str) -> anyhow::Result<Resolved> {
+        self.resolve_with(name, true)
+    }
+
+    /// As `resolve`, for a profile that may have no MFA device yet (`setup`, `device`, the
+    /// account of `policy`): `mfa_serial` is then empty.
+    pub fn resolve_without_device(&self, name: &str) -> anyhow::Result<Resolved> {
+        self.resolve_with(name, false)
+    }
+
+    fn resolve_with(&self, name: &str, need_device: bool) -> anyhow::Result<Resolved> {
         if !self.exists(name) {
             return Err(self.unknown_profile(name));
         }
-        let chain = self.walk(name)?;
+        let mut chain = self.walk(name)?;
+        if !need_device && chain.mfa_serial.is_none() {
+            chain.mfa_serial = Some(String::new());
+        }
         let Some(mfa_serial) = chain.mfa_serial else {
             if let Some(wrapped) = self
                 .profile(name)
@@ -424,7 +465,9 @@ impl Profiles {
                 chain.roles.is_empty(),
             ));
         };
-        validate_serial(&mfa_serial, &chain.serial_from)?;
+        if need_device || !mfa_serial.is_empty() {
+            validate_serial(&mfa_serial, &chain.serial_from)?;
+        }
         let keys = self.keys_of(&chain.source_profile)?;
         let named = self.profile(name);
         let region = chain.region;
@@ -637,7 +680,7 @@ impl Profiles {
                 Exit::Config,
                 format!(
                     "profile '{name}' takes its long-term keys from its source profile \
-                     '{source}': run `mfa-env keys {verb} {source}`"
+                     '{source}': run `mfa-env {verb} {source}`"
                 ),
             ));
         }

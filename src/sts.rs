@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use aws_sdk_sts::config::interceptors::BeforeDeserializationInterceptorContextMut;
+use aws_sdk_sts::config::interceptors::{
+    BeforeDeserializationInterceptorContextMut, BeforeDeserializationInterceptorContextRef,
+};
 use aws_sdk_sts::config::retry::RetryConfig;
 use aws_sdk_sts::config::timeout::TimeoutConfig;
 use aws_sdk_sts::config::{BehaviorVersion, Region, SharedCredentialsProvider};
@@ -167,8 +169,43 @@ impl Intercept for AnswerLimit {
     }
 }
 
+/// Keeps the `Date` header of the last answer: the server's clock, for `doctor`.
+#[derive(Debug, Clone, Default)]
+struct ServerDate(std::sync::Arc<std::sync::Mutex<Option<String>>>);
+
+impl Intercept for ServerDate {
+    fn name(&self) -> &'static str {
+        "mfa-env server date"
+    }
+
+    fn read_before_deserialization(
+        &self,
+        context: &BeforeDeserializationInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(date) = context.response().headers().get("date") {
+            if let Ok(mut seen) = self.0.lock() {
+                *seen = Some(date.to_string());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Unix seconds of an HTTP date (`Tue, 24 Nov 2026 00:45:00 GMT`).
+pub fn parse_http_date(text: &str) -> Option<i64> {
+    let format = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    time::PrimitiveDateTime::parse(text.trim(), &format)
+        .ok()
+        .map(|t| t.assume_utc().unix_timestamp())
+}
+
 pub struct Sts {
     client: aws_sdk_sts::Client,
+    date: ServerDate,
     endpoint: String,
     /// Signed with temporary (session) credentials rather than long-term keys.
     session: bool,
@@ -274,19 +311,22 @@ impl Sts {
     ) -> Self {
         let endpoint = endpoint(region, endpoint_url);
         let region = region.unwrap_or(FALLBACK_REGION).to_string();
+        let date = ServerDate::default();
         let mut builder = aws_sdk_sts::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(region.clone()))
             .credentials_provider(credentials_provider(signer))
             .timeout_config(limits.timeouts())
             .retry_config(limits.retries())
-            .interceptor(AnswerLimit);
+            .interceptor(AnswerLimit)
+            .interceptor(date.clone());
         if let Some(url) = endpoint_url {
             builder = builder.endpoint_url(url);
         }
         builder = builder.http_client(http.clone());
         Sts {
             client: aws_sdk_sts::Client::from_conf(builder.build()),
+            date,
             endpoint,
             session: signer.session_token.is_some(),
         }
@@ -294,6 +334,12 @@ impl Sts {
 
     pub fn endpoint(&self) -> &str {
         &self.endpoint
+    }
+
+    /// The server's clock, from the `Date` header of its last answer (Unix seconds).
+    pub fn server_date(&self) -> Option<i64> {
+        let seen = self.date.0.lock().ok()?.clone()?;
+        parse_http_date(&seen)
     }
 
     pub async fn get_session_token(
@@ -706,6 +752,15 @@ mod tests {
             xml_tag(body, "Message").as_deref(),
             Some("The security token & stuff")
         );
+    }
+
+    #[test]
+    fn parses_http_dates() {
+        assert_eq!(
+            parse_http_date("Tue, 24 Nov 2026 00:45:00 GMT"),
+            Some(1_795_481_100)
+        );
+        assert_eq!(parse_http_date("yesterday"), None);
     }
 
     #[test]

@@ -82,6 +82,22 @@ pub fn read_line(prompt: &str, ask: &Ask<'_>) -> anyhow::Result<Zeroizing<String
     Ok(line)
 }
 
+/// Writes `text` to the terminal itself (`/dev/tty`; the console on Windows), never to stdout or
+/// stderr: for what must not end up in a pipe or a log (a QR code that holds a secret).
+pub fn show(text: &str, no_terminal: &str) -> anyhow::Result<()> {
+    #[cfg(windows)]
+    const TERMINAL: &str = "CONOUT$";
+    #[cfg(not(windows))]
+    const TERMINAL: &str = "/dev/tty";
+    let mut tty = std::fs::OpenOptions::new()
+        .write(true)
+        .open(TERMINAL)
+        .map_err(|_| fail(Exit::Config, format!("no terminal: {no_terminal}")))?;
+    tty.write_all(text.as_bytes())
+        .and_then(|()| tty.flush())
+        .map_err(|e| fail(Exit::Other, format!("cannot write to the terminal: {e}")))
+}
+
 /// Reads one line, typed key by key on a terminal in raw mode (no echo by the terminal, no line
 /// editing by it, Ctrl-C as a byte): Enter ends it, Backspace and Ctrl-U edit, Ctrl-C
 /// interrupts, Ctrl-D on an empty line is end of input. With `ask.echo` what is typed is shown

@@ -17,6 +17,13 @@ use totp_rs::{Algorithm, TOTP};
 
 pub const ACCOUNT: &str = "123456789012";
 
+/// The code an authenticator app shows at `unix` seconds for a Base32 secret (as AWS gives a
+/// virtual MFA device's seed), or None when it is not Base32.
+pub fn code_for_base32(seed: &str, unix: u64) -> Option<String> {
+    let bytes = totp_rs::Secret::Encoded(seed.to_string()).to_bytes().ok()?;
+    Some(TOTP::new_unchecked(Algorithm::SHA1, 6, 1, 30, bytes).generate(unix))
+}
+
 #[derive(Clone, Debug)]
 pub struct User {
     pub name: String,
@@ -195,6 +202,9 @@ pub struct State {
     /// whatever was asked (renewal tests).
     pub session_lifetime: Option<u64>,
     pub role_lifetime: Option<u64>,
+    /// Seconds added to the clock of its `Date` header (a server whose clock, or rather the
+    /// client's, is off).
+    pub clock_offset: i64,
 }
 
 pub struct FakeSts {
@@ -283,6 +293,33 @@ impl Conn for rustls::StreamOwned<rustls::ServerConnection, TcpStream> {
         self.conn.send_close_notify();
         let _ = self.flush();
     }
+}
+
+/// An HTTP date (IMF-fixdate, RFC 9110): `Mon, 24 Nov 2026 00:45:00 GMT`.
+pub fn http_date(unix: i64) -> String {
+    let days = unix.div_euclid(86_400);
+    let secs = unix.rem_euclid(86_400);
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][days.rem_euclid(7) as usize];
+    let names = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{weekday}, {day:02} {} {year} {:02}:{:02}:{:02} GMT",
+        names[(month - 1) as usize],
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
 }
 
 pub fn now() -> u64 {
@@ -508,8 +545,9 @@ fn answer_one<C: Conn>(
     connection: u64,
     state: &Arc<Mutex<State>>,
 ) -> bool {
-    let (scripted, answer) = {
+    let (scripted, answer, clock_offset) = {
         let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
+        let clock_offset = st.clock_offset;
         let mut rec = record(&req);
         rec.connection = connection;
         st.requests.push(rec.clone());
@@ -540,7 +578,7 @@ fn answer_one<C: Conn>(
             }) => (*status, error_xml(code, message)),
             Some(_) => (200, st.answer(&rec).1),
         };
-        (scripted, answer)
+        (scripted, answer, clock_offset)
     };
     let (status, body) = answer;
     let stream = reader.get_mut();
@@ -608,8 +646,9 @@ fn answer_one<C: Conn>(
         }
         _ => {
             let reason = if status == 200 { "OK" } else { "Error" };
+            let date = http_date(now() as i64 + clock_offset);
             let out = format!(
-                "HTTP/1.1 {status} {reason}\r\nContent-Type: text/xml\r\nx-amzn-RequestId: 00000000-0000-0000-0000-000000000000\r\nContent-Length: {}\r\n\r\n{body}",
+                "HTTP/1.1 {status} {reason}\r\nContent-Type: text/xml\r\nDate: {date}\r\nx-amzn-RequestId: 00000000-0000-0000-0000-000000000000\r\nContent-Length: {}\r\n\r\n{body}",
                 body.len()
             );
             return stream
@@ -995,5 +1034,21 @@ impl FakeSts {
     /// Forgets every session it issued, as if AWS had revoked them.
     pub fn revoke_sessions(&self) {
         self.state().issued.clear();
+    }
+}
+
+#[cfg(test)]
+mod date_tests {
+    #[test]
+    fn http_dates() {
+        assert_eq!(super::http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(
+            super::http_date(1_795_481_100),
+            "Tue, 24 Nov 2026 00:45:00 GMT"
+        );
+        assert_eq!(
+            super::http_date(951_782_400),
+            "Tue, 29 Feb 2000 00:00:00 GMT"
+        );
     }
 }

@@ -10,8 +10,7 @@ use std::time::{Duration, Instant};
 
 use zeroize::Zeroizing;
 
-use crate::auth::{margin, session_keys, Authenticator, Request};
-use crate::cache::Cache;
+use crate::auth::{margin, Authenticator, Request};
 use crate::cli::{KeysCommand, KeysProfileArgs, KeysRotateArgs, ListArgs};
 use crate::error::{fail, mask_key, Exit};
 use crate::iam::Iam;
@@ -33,7 +32,7 @@ pub fn run(command: KeysCommand) -> anyhow::Result<i32> {
 /// an error (with the names it may have meant).
 fn owner(profile: &str, verb: &str, known_only: bool) -> anyhow::Result<KeyOwner> {
     let profiles = Profiles::load()?;
-    let owner = profiles.key_owner(profile, verb)?;
+    let owner = profiles.key_owner(profile, &format!("keys {verb}"))?;
     if known_only && !owner.known {
         return Err(profiles.not_found(profile));
     }
@@ -94,25 +93,12 @@ fn lines_to_delete(profile: &str) -> String {
 /// Forgets every cached session made with the stored keys of `profile` (its own and those of
 /// the roles it is the source of). Returns how many were forgotten.
 fn forget_sessions(profile: &str) -> usize {
-    let Ok(Some(cache)) = Cache::existing() else {
-        return 0;
-    };
-    let Ok(profiles) = Profiles::load() else {
-        return 0;
-    };
     let identity = KeySource::Store {
         profile: profile.to_string(),
         temporary_in_file: false,
     }
     .cache_identity();
-    profiles
-        .names()
-        .iter()
-        .filter_map(|name| profiles.resolve(name).ok())
-        .filter(|r| r.keys.cache_identity() == identity)
-        .flat_map(|r| session_keys(&r))
-        .filter(|k| cache.remove(k))
-        .count()
+    crate::cmd::logout::forget_sessions_of(|r| r.keys.cache_identity() == identity)
 }
 
 /// An access key ID of an IAM user: `AKIA` and 16 more capitals or digits.
@@ -458,7 +444,7 @@ fn rotate(args: &KeysRotateArgs) -> anyhow::Result<i32> {
     // MFA, and proves the stored key works before a code is asked.
     let unchanged = |e: StsError| fail(e.exit(), format!("{e}; nothing changed"));
     let user_arn = rt.block_on(sts(&old).caller_arn()).map_err(unchanged)?;
-    let user = iam_user_name(&user_arn).ok_or_else(|| {
+    let user = crate::iam::user_name(&user_arn).ok_or_else(|| {
         fail(
             Exit::Config,
             format!(
@@ -598,15 +584,6 @@ fn rotate(args: &KeysRotateArgs) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-/// The user name in an IAM user's ARN (`arn:aws:iam::123456789012:user/path/alice`).
-fn iam_user_name(arn: &str) -> Option<String> {
-    let resource = arn.split(':').nth(5)?;
-    let service = arn.split(':').nth(2)?;
-    let path = resource.strip_prefix("user/")?;
-    let name = path.rsplit('/').next()?;
-    (service == "iam" && !name.is_empty()).then(|| name.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -634,16 +611,19 @@ mod tests {
     #[test]
     fn user_names_from_arns() {
         assert_eq!(
-            iam_user_name("arn:aws:iam::123456789012:user/alice").as_deref(),
+            crate::iam::user_name("arn:aws:iam::123456789012:user/alice").as_deref(),
             Some("alice")
         );
         assert_eq!(
-            iam_user_name("arn:aws-cn:iam::123456789012:user/team/bob").as_deref(),
+            crate::iam::user_name("arn:aws-cn:iam::123456789012:user/team/bob").as_deref(),
             Some("bob")
         );
-        assert_eq!(iam_user_name("arn:aws:iam::123456789012:root"), None);
         assert_eq!(
-            iam_user_name("arn:aws:sts::123456789012:assumed-role/R/s"),
+            crate::iam::user_name("arn:aws:iam::123456789012:root"),
+            None
+        );
+        assert_eq!(
+            crate::iam::user_name("arn:aws:sts::123456789012:assumed-role/R/s"),
             None
         );
     }

@@ -3,6 +3,7 @@
 use crate::auth::{default_profile, session_keys};
 use crate::cache::Cache;
 use crate::cli::LogoutArgs;
+use crate::profile::{Profiles, Resolved};
 
 pub fn run(args: &LogoutArgs) -> anyhow::Result<i32> {
     let Some(cache) = Cache::existing()? else {
@@ -28,4 +29,28 @@ fn forgot(n: usize, whose: &str) -> String {
         1 => format!("forgot 1 cached session{whose}"),
         n => format!("forgot {n} cached sessions{whose}"),
     }
+}
+
+/// Forgets the cached sessions of every profile `which` picks: its MFA session and its role
+/// sessions. Returns how many were there.
+pub fn forget_sessions_of(which: impl Fn(&Resolved) -> bool) -> usize {
+    let Ok(Some(cache)) = Cache::existing() else {
+        return 0;
+    };
+    let Ok(profiles) = Profiles::load() else {
+        return 0;
+    };
+    profiles
+        .names()
+        .iter()
+        .filter_map(|name| profiles.resolve(name).ok())
+        .filter(|r| which(r))
+        .flat_map(|r| session_keys(&r))
+        .filter(|k| cache.remove(k))
+        .count()
+}
+
+/// The sessions made with the keys of source profile `source`.
+pub fn forget_sessions_of_source(source: &str) -> usize {
+    forget_sessions_of(|r| r.source_profile == source)
 }

@@ -2,12 +2,16 @@
 
 pub mod completions;
 pub mod credential_process;
+pub mod device;
+pub mod doctor;
 pub mod exec;
 pub mod export;
 pub mod init;
 pub mod keys;
 pub mod list;
 pub mod logout;
+pub mod policy;
+pub mod setup;
 pub mod shell;
 pub mod status;
 pub mod unset;

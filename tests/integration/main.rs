@@ -5,15 +5,18 @@ mod support;
 
 mod cache;
 mod core;
+mod doctor;
 mod hardening;
 mod init_shells;
 mod integration_shell;
 mod keyring;
 mod keys;
 mod moto;
+mod policy;
 mod powershell;
 mod server;
 mod session;
+mod setup;
 mod shells;
 mod startup;
 mod terminal;

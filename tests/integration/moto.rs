@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 
 use crate::support::*;
 
-struct Moto {
+pub struct Moto {
     child: Child,
-    url: String,
+    pub url: String,
 }
 
 impl Drop for Moto {
@@ -40,7 +40,7 @@ fn start_moto() -> Option<(Moto, serde_json::Value)> {
 }
 
 /// moto with alice, her key and roles; request authentication on, or left off (`auth`).
-fn start_moto_with(auth: bool) -> Option<(Moto, serde_json::Value)> {
+pub fn start_moto_with(auth: bool) -> Option<(Moto, serde_json::Value)> {
     let (Some(server), Some(python)) = (
         venv_tool("MFA_ENV_MOTO_SERVER", "moto_server"),
         venv_tool("MFA_ENV_PYTHON", "python"),
@@ -228,7 +228,7 @@ fn moto_end_to_end() {
 
 /// boto3 in moto's venv: alice's access key IDs as IAM lists them, and whether a key can sign
 /// GetCallerIdentity.
-fn boto(url: &str, script: &str) -> String {
+pub fn boto(url: &str, script: &str) -> String {
     let python = venv_tool("MFA_ENV_PYTHON", "python").expect("moto's python");
     let out = Command::new(python)
         .args(["-c", script, url])

@@ -1,0 +1,335 @@
+//! `mfa-env doctor [PROFILE]`: one line per check, ✓ (fine), ! (a warning) or ✗ (stops
+//! authentication), each with what to do. Exit 3 when something stops authentication.
+//!
+//! Only what needs no MFA code is called: GetCallerIdentity and ListMFADevices, signed with the
+//! long-term keys (the DenyAllExceptListedIfNoMFA policy allows both without MFA).
+
+use std::path::PathBuf;
+
+use crate::cli::DoctorArgs;
+use crate::error::Exit;
+use crate::profile::{KeySource, Profiles, Resolved};
+use crate::sts::{CaBundle, Limits, Signer, Sts};
+
+/// How far the local clock may be from STS's: TOTP codes made on this machine (`mfa_process`, a
+/// desktop authenticator) are refused past about 30 s, signatures past 5 minutes.
+const CLOCK_TOLERANCE: i64 = 30;
+
+#[derive(Default)]
+struct Report {
+    text: String,
+    problems: usize,
+    warnings: usize,
+}
+
+impl Report {
+    fn ok(&mut self, what: impl AsRef<str>) {
+        self.text.push_str(&format!("✓ {}\n", what.as_ref()));
+    }
+
+    fn warn(&mut self, what: impl AsRef<str>) {
+        self.warnings += 1;
+        self.text.push_str(&format!("! {}\n", what.as_ref()));
+    }
+
+    fn fail(&mut self, what: impl AsRef<str>) {
+        self.problems += 1;
+        self.text.push_str(&format!("✗ {}\n", what.as_ref()));
+    }
+
+    fn skip(&mut self, what: impl AsRef<str>) {
+        self.text.push_str(&format!("- {}\n", what.as_ref()));
+    }
+}
+
+pub fn run(args: &DoctorArgs) -> anyhow::Result<i32> {
+    let mut report = Report::default();
+    let name = crate::auth::default_profile(args.profile.as_deref());
+    check(&mut report, &name);
+    let summary = match (report.problems, report.warnings) {
+        (0, 0) => "no problem found".to_string(),
+        (0, w) => format!("nothing stops authentication ({w} warning{})", plural(w)),
+        (p, _) => format!(
+            "{p} problem{} stop{} authentication",
+            plural(p),
+            if p == 1 { "s" } else { "" }
+        ),
+    };
+    report.text.push_str(&format!("{summary}\n"));
+    super::print_stdout(&report.text)?;
+    Ok(if report.problems > 0 {
+        Exit::Config.code()
+    } else {
+        0
+    })
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+fn one_line(e: &anyhow::Error) -> String {
+    crate::one_line(e)
+}
+
+fn check(report: &mut Report, name: &str) {
+    // The files.
+    let files: Vec<(&str, PathBuf)> = vec![
+        ("config file", crate::profile::config_file_path()),
+        ("credentials file", crate::profile::credentials_file_path()),
+    ];
+    for (what, path) in &files {
+        if path.is_file() {
+            report.ok(format!("{what} {}", path.display()));
+        } else {
+            report.warn(format!(
+                "no {what} at {} (set {} if yours is elsewhere)",
+                path.display(),
+                if *what == "config file" {
+                    "AWS_CONFIG_FILE"
+                } else {
+                    "AWS_SHARED_CREDENTIALS_FILE"
+                }
+            ));
+        }
+    }
+    let profiles = match Profiles::load() {
+        Ok(p) => p,
+        Err(e) => {
+            report.fail(one_line(&e));
+            return;
+        }
+    };
+    report.ok("the files parse");
+
+    // The profile.
+    let resolved = match profiles.resolve(name) {
+        Ok(r) => {
+            let what = if r.is_role() {
+                format!(
+                    "profile '{name}': role {} through '{}', MFA device {}",
+                    r.roles
+                        .iter()
+                        .map(|r| r.role_arn.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" -> "),
+                    r.source_profile,
+                    r.mfa_serial
+                )
+            } else {
+                format!(
+                    "profile '{name}': session token, MFA device {}",
+                    r.mfa_serial
+                )
+            };
+            report.ok(what);
+            r
+        }
+        Err(e) => {
+            report.fail(one_line(&e));
+            // Without a device the keys and the endpoint can still be checked.
+            match profiles.resolve_without_device(name) {
+                Ok(r) => r,
+                Err(_) => return,
+            }
+        }
+    };
+
+    cache(report);
+    shell_integration(report);
+
+    // The keys, then STS with them: reachable, trusted, the keys valid, its clock.
+    let keys = match resolved.keys.load() {
+        Ok(k) => {
+            let from = match &resolved.keys {
+                KeySource::File(_) => "the files".to_string(),
+                KeySource::Process { .. } => "its credential_process".to_string(),
+                KeySource::Store { .. } => crate::keystore::store_name().to_string(),
+            };
+            report.ok(format!(
+                "long-term keys of '{}': {} from {from}",
+                resolved.source_profile,
+                crate::error::mask_key(&k.access_key_id)
+            ));
+            k
+        }
+        Err(e) => {
+            report.fail(one_line(&e));
+            report.skip("STS, the clock and the MFA device: not checked without keys");
+            return;
+        }
+    };
+    network(report, &resolved, &keys);
+}
+
+fn network(report: &mut Report, r: &Resolved, keys: &crate::profile::LongTermKeys) {
+    let signer = Signer {
+        access_key_id: &keys.access_key_id,
+        secret_access_key: &keys.secret_access_key,
+        session_token: None,
+    };
+    let setup = || -> anyhow::Result<(tokio::runtime::Runtime, Limits, Option<CaBundle>)> {
+        let limits = Limits::from_env()?;
+        let ca = r.ca_bundle.as_deref().map(CaBundle::load).transpose()?;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        Ok((rt, limits, ca))
+    };
+    let (rt, limits, ca) = match setup() {
+        Ok(x) => x,
+        Err(e) => {
+            report.fail(one_line(&e));
+            return;
+        }
+    };
+    let endpoint = crate::sts::endpoint(r.region.as_deref(), r.endpoint_url.as_deref());
+    let sts = Sts::new(
+        &signer,
+        r.region.as_deref(),
+        r.endpoint_url.as_deref(),
+        &crate::sts::http_client(&endpoint, ca.as_ref()),
+        limits,
+    );
+    let started = crate::sts::now();
+    let arn = match rt.block_on(sts.caller_arn()) {
+        Ok(arn) => {
+            report.ok(format!("STS at {endpoint} answers; the keys are {arn}'s"));
+            Some(arn)
+        }
+        Err(e) => {
+            report.fail(e.to_string());
+            None
+        }
+    };
+    match sts.server_date() {
+        Some(server) => {
+            // The answer came between `started` and now: compare with the middle.
+            let local = (started + crate::sts::now()) / 2;
+            let skew = local - server;
+            let how = if skew >= 0 { "ahead of" } else { "behind" };
+            if skew.abs() <= CLOCK_TOLERANCE {
+                report.ok(format!("clock: within {} s of STS's", skew.abs().max(1)));
+            } else {
+                report.fail(format!(
+                    "clock: {} s {how} STS's: codes made on this machine are refused past about \
+                     {CLOCK_TOLERANCE} s (and signatures past 5 minutes); set the time \
+                     automatically (timedatectl set-ntp true; on macOS and Windows, the date \
+                     settings), and check the phone's clock too",
+                    skew.abs()
+                ));
+            }
+        }
+        None => report.skip("clock: no Date in STS's answer to compare with"),
+    }
+    let Some(arn) = arn else {
+        report.skip("MFA device: not checked (STS did not answer)");
+        return;
+    };
+    let Some(user) = crate::iam::user_name(&arn) else {
+        report.skip(format!("MFA device: {arn} is not an IAM user; not checked"));
+        return;
+    };
+    if r.mfa_serial.is_empty() {
+        report.fail(format!(
+            "no MFA device configured: run `mfa-env setup {}`",
+            r.source_profile
+        ));
+        return;
+    }
+    let iam = crate::iam::Iam::new(
+        &signer,
+        r.region.as_deref(),
+        r.iam_endpoint_url.as_deref(),
+        ca.as_ref(),
+        limits,
+    );
+    match rt.block_on(iam.list_mfa_devices(&user)) {
+        Ok(devices) if devices.contains(&r.mfa_serial) => {
+            report.ok(format!(
+                "MFA device {} is IAM user '{user}''s",
+                r.mfa_serial
+            ));
+        }
+        Ok(devices) => report.fail(format!(
+            "mfa_serial {} is not a device of IAM user '{user}' ({}): {}",
+            r.mfa_serial,
+            if devices.is_empty() {
+                "it has none".to_string()
+            } else {
+                format!("it has {}", devices.join(", "))
+            },
+            if devices.is_empty() {
+                format!("enroll one with `mfa-env setup {}`", r.source_profile)
+            } else {
+                "put one of those in mfa_serial".to_string()
+            }
+        )),
+        Err(e) => report.warn(format!(
+            "MFA device: IAM could not be asked ({e}); not checked"
+        )),
+    }
+}
+
+fn cache(report: &mut Report) {
+    match crate::cache::Cache::open() {
+        Ok(c) => report.ok(format!("session cache {} is private", c.dir().display())),
+        Err(e) => report.fail(one_line(&e)),
+    }
+}
+
+/// Whether this shell loads `mfa-env init`: run through the `mfa` wrapper it is; else the rc file
+/// of the shell that started doctor is read for it.
+fn shell_integration(report: &mut Report) {
+    if std::env::var_os("MFA_ENV_WRAPPER").is_some() {
+        report.ok("shell integration: loaded (run through it)");
+        return;
+    }
+    let Some((shell, _)) = crate::shell::calling_shell() else {
+        report.skip("shell integration: the calling shell is unknown; not checked");
+        return;
+    };
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    let config = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| home.join(".config"));
+    let rc: Vec<PathBuf> = match shell.name() {
+        "bash" => vec![home.join(".bashrc"), home.join(".bash_profile")],
+        "zsh" => vec![std::env::var_os("ZDOTDIR")
+            .map(PathBuf::from)
+            .unwrap_or(home.clone())
+            .join(".zshrc")],
+        "fish" => vec![config.join("fish/config.fish")],
+        "elvish" => vec![config.join("elvish/rc.elv"), home.join(".elvish/rc.elv")],
+        "tcsh" => vec![home.join(".tcshrc"), home.join(".cshrc")],
+        "xonsh" => vec![home.join(".xonshrc"), config.join("xonsh/rc.xsh")],
+        "nu" => vec![config.join("nushell/config.nu")],
+        _ => Vec::new(),
+    };
+    if rc.is_empty() {
+        report.skip(format!(
+            "shell integration: not checked for {}",
+            shell.name()
+        ));
+        return;
+    }
+    let found = rc.iter().find(|p| {
+        std::fs::read_to_string(p)
+            .is_ok_and(|t| t.contains("mfa-env init") || t.contains("mfa-env.nu"))
+    });
+    match found {
+        Some(p) => report.ok(format!("shell integration: loaded by {}", p.display())),
+        None => report.warn(format!(
+            "shell integration: not in {} (optional: `mfa PROFILE`, a prompt countdown, \
+             completion); see `mfa-env init {}`",
+            rc[0].display(),
+            shell.name()
+        )),
+    }
+}

@@ -1,0 +1,427 @@
+//! `mfa-env setup PROFILE [--role ARN [--name NAME]] [--yes] [--show-secret]`: from an IAM
+//! user's keys to a working MFA profile. Finds the user, enrolls a virtual MFA device when it
+//! has none (a QR code on the terminal, two consecutive codes), then shows the change to the
+//! config file and writes it only after the user agrees. The only command that writes the
+//! config file; the credentials file is never written, and the device's secret goes nowhere
+//! but the terminal.
+
+use zeroize::Zeroizing;
+
+use crate::cli::SetupArgs;
+use crate::config_edit::{self, Line};
+use crate::error::{fail, Exit};
+use crate::iam::Iam;
+use crate::profile::{LongTermKeys, Profiles, Resolved};
+use crate::sts::{CaBundle, Limits, Signer, Sts, StsError};
+use crate::tty::{read_line, show, Ask};
+
+/// What a profile's long-term keys can do before any MFA: the calls AWS lets a user without
+/// a device make under the DenyAllExceptListedIfNoMFA policy.
+pub struct UserContext {
+    pub resolved: Resolved,
+    pub keys: LongTermKeys,
+    pub user: String,
+    pub account: String,
+    pub rt: tokio::runtime::Runtime,
+    pub limits: Limits,
+    pub ca: Option<CaBundle>,
+}
+
+impl UserContext {
+    /// The IAM user behind `profile`'s keys (GetCallerIdentity with them).
+    pub fn new(profile: &str, verb: &str) -> anyhow::Result<UserContext> {
+        let profiles = Profiles::load()?;
+        let owner = profiles.key_owner(profile, verb)?;
+        if !owner.known {
+            return Err(profiles.not_found(profile));
+        }
+        let resolved = profiles.resolve_without_device(&owner.profile)?;
+        let keys = resolved.keys.load()?;
+        let limits = Limits::from_env()?;
+        let ca = resolved
+            .ca_bundle
+            .as_deref()
+            .map(CaBundle::load)
+            .transpose()?;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| fail(Exit::Other, format!("cannot start the async runtime: {e}")))?;
+        let endpoint =
+            crate::sts::endpoint(resolved.region.as_deref(), resolved.endpoint_url.as_deref());
+        let sts = Sts::new(
+            &signer(&keys),
+            resolved.region.as_deref(),
+            resolved.endpoint_url.as_deref(),
+            &crate::sts::http_client(&endpoint, ca.as_ref()),
+            limits,
+        );
+        let arn = rt
+            .block_on(sts.caller_arn())
+            .map_err(StsError::into_failure)?;
+        let user = crate::iam::user_name(&arn).ok_or_else(|| {
+            fail(
+                Exit::Config,
+                format!(
+                    "the keys of '{}' belong to {arn}, not to an IAM user: MFA devices here are \
+                     an IAM user's",
+                    owner.profile
+                ),
+            )
+        })?;
+        let account = arn.split(':').nth(4).unwrap_or_default().to_string();
+        Ok(UserContext {
+            resolved,
+            keys,
+            user,
+            account,
+            rt,
+            limits,
+            ca,
+        })
+    }
+
+    /// IAM, signed with `signer` (the long-term keys, or an MFA session).
+    pub fn iam(&self, signer: &Signer<'_>) -> Iam {
+        Iam::new(
+            signer,
+            self.resolved.region.as_deref(),
+            self.resolved.iam_endpoint_url.as_deref(),
+            self.ca.as_ref(),
+            self.limits,
+        )
+    }
+
+    pub fn long_term(&self) -> Signer<'_> {
+        signer(&self.keys)
+    }
+}
+
+fn signer(keys: &LongTermKeys) -> Signer<'_> {
+    Signer {
+        access_key_id: &keys.access_key_id,
+        secret_access_key: &keys.secret_access_key,
+        session_token: None,
+    }
+}
+
+const NO_TERMINAL: &str = "enrolling a device needs a terminal to show the QR code and read two \
+                           codes on: run `mfa-env setup` in one";
+
+pub fn run(args: &SetupArgs) -> anyhow::Result<i32> {
+    if let Some(role) = &args.role {
+        check_role_arn(role)?;
+    }
+    let ctx = UserContext::new(&args.profile, "setup")?;
+    let p = ctx.resolved.source_profile.clone();
+    let iam = ctx.iam(&ctx.long_term());
+    let devices = ctx
+        .rt
+        .block_on(iam.list_mfa_devices(&ctx.user))
+        .map_err(StsError::into_failure)?;
+    let serial = match devices.as_slice() {
+        [] => enroll(&ctx, &iam, args.show_secret)?,
+        found => {
+            // The one configured, if it is the user's; else the first.
+            let serial = found
+                .iter()
+                .find(|d| **d == ctx.resolved.mfa_serial)
+                .unwrap_or(&found[0])
+                .clone();
+            eprintln!(
+                "mfa-env: IAM user '{}' already has {}: {}",
+                ctx.user,
+                if found.len() == 1 {
+                    "an MFA device".to_string()
+                } else {
+                    format!("{} MFA devices", found.len())
+                },
+                found.join(", ")
+            );
+            serial
+        }
+    };
+    write_config(args, &p, &serial)
+}
+
+/// An IAM role ARN: `arn:PARTITION:iam::ACCOUNT:role/NAME`.
+fn check_role_arn(arn: &str) -> anyhow::Result<()> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "iam"
+        && parts[3].is_empty()
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && parts[5].strip_prefix("role/").is_some_and(|n| {
+            !n.is_empty()
+                && n.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-/".contains(&b))
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(fail(
+            Exit::Usage,
+            "--role must be a role ARN: arn:aws:iam::123456789012:role/NAME",
+        ))
+    }
+}
+
+/// Creates a virtual MFA device for the user, shows it as a QR code, and enables it with two
+/// consecutive codes. A device that could not be enabled is deleted again.
+fn enroll(ctx: &UserContext, iam: &Iam, show_secret: bool) -> anyhow::Result<String> {
+    // A terminal first: a device created with nowhere to show it would be left behind.
+    show("", NO_TERMINAL)?;
+    let (serial, seed) = ctx
+        .rt
+        .block_on(iam.create_virtual_mfa_device(&ctx.user))
+        .map_err(StsError::into_failure)?;
+    let undo = |e: anyhow::Error| -> anyhow::Error {
+        let exit = crate::error::exit_kind(&e).unwrap_or(Exit::Other);
+        match ctx.rt.block_on(iam.delete_virtual_mfa_device(&serial)) {
+            Ok(()) => fail(exit, format!("{e:#}; the new device was deleted, nothing changed")),
+            Err(d) => fail(
+                exit,
+                format!("{e:#}; deleting the new device {serial} failed too ({d}): delete it in the console"),
+            ),
+        }
+    };
+    let result = show_and_enable(ctx, iam, &serial, &seed, show_secret);
+    match result {
+        Ok(()) => {
+            eprintln!(
+                "mfa-env: MFA device {serial} is enabled for IAM user '{}'",
+                ctx.user
+            );
+            Ok(serial)
+        }
+        Err(e) => Err(undo(e)),
+    }
+}
+
+fn show_and_enable(
+    ctx: &UserContext,
+    iam: &Iam,
+    serial: &str,
+    seed: &str,
+    show_secret: bool,
+) -> anyhow::Result<()> {
+    let label = format!("Amazon Web Services:{}@{}", ctx.user, ctx.account);
+    let uri = Zeroizing::new(format!(
+        "otpauth://totp/{}?secret={seed}&issuer=Amazon%20Web%20Services",
+        percent_encode(&label)
+    ));
+    let lines = crate::qr::lines(&uri)
+        .ok_or_else(|| fail(Exit::Other, "the device's secret does not fit a QR code"))?;
+    let mut screen = Zeroizing::new(String::from(
+        "\nScan this QR code with your authenticator app (Google Authenticator, Authy, 1Password, …):\n\n",
+    ));
+    for line in &lines {
+        screen.push_str(line);
+        screen.push('\n');
+    }
+    screen.push('\n');
+    if show_secret {
+        screen.push_str(&format!("Or type this secret key in the app: {seed}\n\n"));
+    } else {
+        screen.push_str("(Cannot scan? Run again with --show-secret to type the key instead.)\n\n");
+    }
+    show(&screen, NO_TERMINAL)?;
+    drop(Zeroizing::new(lines));
+    let ask = Ask {
+        noun: "MFA code",
+        no_terminal: NO_TERMINAL,
+        exit: Exit::Mfa,
+        echo: false,
+    };
+    let mut tries = 3;
+    loop {
+        let first = read_line("Enter the code the app shows: ", &ask)?;
+        let first = crate::mfa::normalize(&first, "the first code")?;
+        let second = read_line("Wait for the next code, then enter it: ", &ask)?;
+        let second = crate::mfa::normalize(&second, "the second code")?;
+        if *first == *second {
+            tries -= 1;
+            if tries == 0 {
+                return Err(fail(
+                    Exit::Mfa,
+                    "the two codes must be consecutive, not the same",
+                ));
+            }
+            eprintln!(
+                "mfa-env: that is the same code twice: wait for the app to show the next one"
+            );
+            continue;
+        }
+        match ctx
+            .rt
+            .block_on(iam.enable_mfa_device(&ctx.user, serial, (&first, &second)))
+        {
+            Ok(()) => return Ok(()),
+            Err(StsError::Invalid { message, .. })
+            | Err(StsError::Http {
+                detail: message, ..
+            }) if tries > 1 && message.to_lowercase().contains("authentication code") => {
+                tries -= 1;
+                eprintln!(
+                    "mfa-env: AWS refused the codes: enter two consecutive codes, and check that \
+                     the phone's clock is right ({tries} {} left)",
+                    if tries == 1 { "try" } else { "tries" }
+                );
+            }
+            Err(e) => return Err(e.into_failure()),
+        }
+    }
+}
+
+/// RFC 3986 percent-encoding of everything but unreserved characters and `@` and `:`.
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~@:".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// Shows the change to the config file and writes it once the user agrees.
+fn write_config(args: &SetupArgs, profile: &str, serial: &str) -> anyhow::Result<i32> {
+    let path = crate::profile::config_file_path();
+    let original = match std::fs::read(&path) {
+        Ok(bytes) => String::from_utf8(bytes).map_err(|_| {
+            fail(
+                Exit::Config,
+                format!("{} is not UTF-8 text: nothing written", path.display()),
+            )
+        })?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => {
+            return Err(fail(
+                Exit::Config,
+                format!("cannot read {}: {e}", path.display()),
+            ))
+        }
+    };
+    let (mut text, mut changes) = config_edit::set(&original, profile, "mfa_serial", serial);
+    if let Some(role) = &args.role {
+        let name = match &args.name {
+            Some(n) => n.clone(),
+            None => format!(
+                "{profile}-{}",
+                role.rsplit('/').next().unwrap_or("role").to_lowercase()
+            ),
+        };
+        for (key, value) in [("role_arn", role.as_str()), ("source_profile", profile)] {
+            let (next, more) = config_edit::set(&text, &name, key, value);
+            text = next;
+            changes.extend(more);
+        }
+    }
+    if changes.is_empty() {
+        eprintln!(
+            "mfa-env: {} already says all of it; try it: eval \"$(mfa-env {profile})\"",
+            path.display()
+        );
+        return Ok(0);
+    }
+    eprintln!(
+        "mfa-env: the change to {}:\n{}",
+        path.display(),
+        describe(&changes)
+    );
+    if !args.yes {
+        let ask = Ask {
+            noun: "answer",
+            no_terminal: "pass --yes to write the change without asking",
+            exit: Exit::Config,
+            echo: true,
+        };
+        let answer = read_line(&format!("Write it to {}? [y/N] ", path.display()), &ask)?;
+        if !matches!(answer.trim(), "y" | "Y" | "yes" | "Yes" | "YES") {
+            eprintln!("mfa-env: nothing written; add the lines above yourself when you want them");
+            return Ok(0);
+        }
+    }
+    write(&path, &text)?;
+    eprintln!(
+        "mfa-env: wrote {}; try it: eval \"$(mfa-env {profile})\"",
+        path.display()
+    );
+    Ok(0)
+}
+
+fn describe(changes: &[Line]) -> String {
+    let mut out = String::new();
+    let mut section = "";
+    for c in changes {
+        if c.section != section {
+            out.push_str(&format!("  {}\n", c.section));
+            section = &c.section;
+        }
+        if let Some(old) = &c.old {
+            out.push_str(&format!("  - {old}\n"));
+        }
+        out.push_str(&format!("  + {}\n", c.new));
+    }
+    out.trim_end().to_string()
+}
+
+/// Replaces the file at once (a temporary file renamed over it), with its mode; a new file is
+/// private (0600) in a directory made private (0700). A symbolic link is followed: its target
+/// is what changes.
+fn write(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let cannot = |e: &dyn std::fmt::Display| {
+        fail(
+            Exit::Config,
+            format!("cannot write {}: {e}; nothing written", target.display()),
+        )
+    };
+    let mode = file_mode(&target);
+    if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if !dir.exists() {
+            crate::cache::create_private_dirs(dir).map_err(|e| cannot(&e))?;
+        }
+    }
+    crate::cache::write_atomic(&target, text.as_bytes(), mode).map_err(|e| cannot(&e))
+}
+
+#[cfg(unix)]
+fn file_mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).map_or(0o600, |m| m.permissions().mode() & 0o7777)
+}
+
+#[cfg(not(unix))]
+fn file_mode(_path: &std::path::Path) -> u32 {
+    0o600
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_arns_and_labels() {
+        assert!(check_role_arn("arn:aws:iam::123456789012:role/Admin").is_ok());
+        assert!(check_role_arn("arn:aws-cn:iam::123456789012:role/team/Deploy").is_ok());
+        for bad in [
+            "Admin",
+            "arn:aws:iam::123:role/Admin",
+            "arn:aws:iam::123456789012:user/alice",
+            "arn:aws:iam::123456789012:role/",
+            "arn:aws:iam::123456789012:role/a b",
+        ] {
+            assert!(check_role_arn(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            percent_encode("Amazon Web Services:a+b@123"),
+            "Amazon%20Web%20Services:a%2Bb@123"
+        );
+    }
+}

@@ -1,0 +1,285 @@
+//! `setup` and `device` against moto's IAM, in a real pseudo-terminal: the QR code read off the
+//! screen by a QR decoder (zbar), the two codes computed from the secret it holds, the device
+//! enabled for the user, the config file changed by exactly the lines shown, with consent.
+
+use std::os::unix::fs::PermissionsExt;
+
+use rexpect::session::spawn_command;
+
+use crate::moto::{boto, start_moto_with, Moto};
+use crate::support::*;
+
+const LIST_DEVICES: &str = "import boto3, sys
+iam = boto3.client('iam', endpoint_url=sys.argv[1], region_name='us-east-1',
+                   aws_access_key_id='AKIASETUPSETUPSETUP0', aws_secret_access_key='x')
+print(' '.join(d['SerialNumber'] for d in iam.list_mfa_devices(UserName='alice')['MFADevices'])
+      + '|' + str(len(iam.list_virtual_mfa_devices()['VirtualMFADevices'])))";
+
+const CONFIG: &str = "# my settings\n[profile other]\nregion = eu-west-1\n";
+
+/// A fixture whose profile `work` has alice's keys (moto's user), no MFA device configured.
+fn fixture(info: &serde_json::Value) -> Fixture {
+    let mut f = Fixture::new();
+    f.write_credentials(&format!(
+        "[work]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+        info["access_key_id"].as_str().unwrap(),
+        info["secret_access_key"].as_str().unwrap()
+    ));
+    f.write_config(CONFIG);
+    let config = f.aws_dir().join("config");
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o640)).unwrap();
+    f
+}
+
+fn env(moto: &Moto) -> [(&'static str, &str); 2] {
+    [
+        ("AWS_ENDPOINT_URL_STS", moto.url.as_str()),
+        ("AWS_ENDPOINT_URL_IAM", moto.url.as_str()),
+    ]
+}
+
+/// The pty's text: rexpect hands over each byte as a char; this is the UTF-8 they spell.
+fn utf8(text: &str) -> String {
+    let bytes: Vec<u8> = text.chars().map(|c| c as u32 as u8).collect();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// The QR code drawn in `screen` (half-block characters, dark on light) decoded by zbarimg.
+fn decode_qr(f: &Fixture, screen: &str) -> String {
+    let mut rows: Vec<Vec<bool>> = Vec::new();
+    for line in screen.lines().filter(|l| l.contains("\x1b[30;107m")) {
+        let cells: String = line
+            .split("\x1b[30;107m")
+            .nth(1)
+            .unwrap()
+            .split('\x1b')
+            .next()
+            .unwrap()
+            .to_string();
+        let (mut top, mut bottom) = (Vec::new(), Vec::new());
+        for c in cells.chars() {
+            top.push(c == '█' || c == '▀');
+            bottom.push(c == '█' || c == '▄');
+        }
+        rows.push(top);
+        rows.push(bottom);
+    }
+    assert!(rows.len() > 20, "no QR code on the screen:\n{screen}");
+    // A grey map, each module 6x6 pixels.
+    let scale = 6;
+    let (w, h) = (rows[0].len() * scale, rows.len() * scale);
+    let mut pgm = format!("P5\n{w} {h}\n255\n").into_bytes();
+    for row in &rows {
+        for _ in 0..scale {
+            for &dark in row {
+                pgm.extend(std::iter::repeat_n(if dark { 0u8 } else { 255u8 }, scale));
+            }
+        }
+    }
+    let file = f.root.path().join("qr.pgm");
+    std::fs::write(&file, pgm).unwrap();
+    let out = f.sh("zbarimg", &["--raw", "-q", file.to_str().unwrap()], &[]);
+    std::fs::remove_file(&file).unwrap();
+    assert_eq!(out.status, 0, "zbarimg: {}", out.stderr);
+    out.stdout.trim().to_string()
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+#[test]
+fn setup_enrolls_a_device_from_a_qr_code_and_writes_the_profile_with_consent() {
+    if !require("zbarimg") {
+        return;
+    }
+    let Some((moto, info)) = start_moto_with(false) else {
+        return;
+    };
+    let mut f = fixture(&info);
+    let mut cmd = f.command(BIN);
+    cmd.args([
+        "setup",
+        "work",
+        "--role",
+        "arn:aws:iam::123456789012:role/Deploy",
+        "--show-secret",
+    ])
+    .env("TERM", "xterm");
+    for (k, v) in env(&moto) {
+        cmd.env(k, v);
+    }
+    let mut p = spawn_command(cmd, Some(20_000)).expect("spawn in pty");
+    let screen = utf8(&p.exp_string("Enter the code the app shows: ").unwrap());
+    let uri = decode_qr(&f, &screen);
+    assert!(
+        uri.starts_with("otpauth://totp/Amazon%20Web%20Services:alice@123456789012?secret="),
+        "{uri}"
+    );
+    assert!(uri.ends_with("&issuer=Amazon%20Web%20Services"), "{uri}");
+    let seed = uri
+        .split("secret=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_string();
+    // --show-secret shows the same key in text.
+    assert!(screen.contains(&format!("Or type this secret key in the app: {seed}")));
+
+    // The same code twice is not two codes.
+    let t = now();
+    let first = fake_sts::code_for_base32(&seed, t).unwrap();
+    let second = fake_sts::code_for_base32(&seed, t + 30).unwrap();
+    p.send_line(&first).unwrap();
+    p.exp_string("Wait for the next code, then enter it: ")
+        .unwrap();
+    p.send_line(&first).unwrap();
+    p.exp_string("the same code twice").unwrap();
+    p.exp_string("Enter the code the app shows: ").unwrap();
+    p.send_line(&first).unwrap();
+    p.exp_string("Wait for the next code, then enter it: ")
+        .unwrap();
+    p.send_line(&second).unwrap();
+    let shown = utf8(&p.exp_string("? [y/N] ").unwrap());
+    let serial = "arn:aws:iam::123456789012:mfa/alice";
+    assert!(shown.contains(&format!(
+        "MFA device {serial} is enabled for IAM user 'alice'"
+    )));
+    assert!(
+        shown.contains(&format!(
+            "  [profile work]\r\n  + mfa_serial = {serial}\r\n  [profile work-deploy]\r\n  + \
+             role_arn = arn:aws:iam::123456789012:role/Deploy\r\n  + source_profile = work"
+        )),
+        "{shown}"
+    );
+    p.send_line("y").unwrap();
+    p.exp_string("try it: eval").unwrap();
+    assert!(wait_exit(&p, std::time::Duration::from_secs(10)).contains(", 0)"));
+
+    // IAM has the device, enabled for alice.
+    assert_eq!(boto(&moto.url, LIST_DEVICES), format!("{serial}|1"));
+    // The config: the old bytes, then exactly the lines shown; its mode kept.
+    let config = f.aws_dir().join("config");
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert_eq!(
+        text,
+        format!(
+            "{CONFIG}\n[profile work]\nmfa_serial = {serial}\n\n[profile work-deploy]\n\
+             role_arn = arn:aws:iam::123456789012:role/Deploy\nsource_profile = work\n"
+        )
+    );
+    let mode = std::fs::metadata(&config).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o640);
+    // The secret is nowhere but the terminal.
+    for dir in [f.home.clone(), f.tmp_dir()] {
+        let out = f.sh("grep", &["-rl", &seed, dir.to_str().unwrap()], &[]);
+        assert_eq!(out.stdout, "", "the device's secret was written");
+    }
+    f.write_config(&text);
+
+    // The profile works (moto checks no codes), and its device can be listed and removed.
+    let code = fake_sts::code_for_base32(&seed, now() + 60).unwrap();
+    let out = f.run_with(&["work", "--shell", "bash", "-t", &code], &env(&moto));
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let out = f.run_with(&["device", "list", "work"], &env(&moto));
+    assert_eq!(
+        out.stdout,
+        format!("{serial}  (mfa_serial of 'work')\n"),
+        "{}",
+        out.stderr
+    );
+    let out = f.run_with(&["device", "remove", "work"], &env(&moto));
+    f.assert_failure(&out, 3, "pass --yes to remove the device without asking");
+    let out = f.run_with(&["device", "remove", "work", "--yes"], &env(&moto));
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    out.assert_says(&format!(
+        "removed {serial} from IAM user 'alice' and forgot its cached sessions"
+    ));
+    out.assert_says(&format!(
+        "remove `mfa_serial = {serial}` from [profile work]"
+    ));
+    assert_eq!(boto(&moto.url, LIST_DEVICES), "|0");
+    f.assert_aws_untouched();
+}
+
+#[test]
+fn setup_with_a_device_already_there_writes_its_serial() {
+    let Some((moto, info)) = start_moto_with(false) else {
+        return;
+    };
+    let mut f = fixture(&info);
+    boto(
+        &moto.url,
+        "import boto3, sys
+iam = boto3.client('iam', endpoint_url=sys.argv[1], region_name='us-east-1',
+                   aws_access_key_id='AKIASETUPSETUPSETUP0', aws_secret_access_key='x')
+d = iam.create_virtual_mfa_device(VirtualMFADeviceName='alice-phone')['VirtualMFADevice']
+iam.enable_mfa_device(UserName='alice', SerialNumber=d['SerialNumber'],
+                      AuthenticationCode1='123456', AuthenticationCode2='654321')",
+    );
+    // No terminal: the change needs --yes.
+    let out = f.run_with(&["setup", "work"], &env(&moto));
+    f.assert_failure(&out, 3, "pass --yes to write the change without asking");
+    f.assert_aws_untouched();
+    let out = f.run_with(&["setup", "work", "--yes"], &env(&moto));
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let serial = "arn:aws:iam::123456789012:mfa/alice-phone";
+    out.assert_says(&format!(
+        "IAM user 'alice' already has an MFA device: {serial}"
+    ));
+    let text = std::fs::read_to_string(f.aws_dir().join("config")).unwrap();
+    assert_eq!(
+        text,
+        format!("{CONFIG}\n[profile work]\nmfa_serial = {serial}\n")
+    );
+    f.write_config(&text);
+    // Again: nothing to change.
+    let out = f.run_with(&["setup", "work", "--yes"], &env(&moto));
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    out.assert_says("already says all of it");
+}
+
+#[test]
+fn setup_refuses_cleanly_and_leaves_nothing_behind() {
+    let Some((moto, info)) = start_moto_with(false) else {
+        return;
+    };
+    let mut f = fixture(&info);
+    // No terminal to show a QR code on: no device is created.
+    let out = f.run_with(&["setup", "work", "--yes"], &env(&moto));
+    f.assert_failure(&out, 3, "enrolling a device needs a terminal");
+    assert_eq!(boto(&moto.url, LIST_DEVICES), "|0");
+    // A role profile, an unknown one, a profile without keys, a bad role ARN.
+    f.write_config(&format!(
+        "{CONFIG}[profile admin]\nrole_arn = arn:aws:iam::123456789012:role/A\nsource_profile = work\n\
+         [profile nokeys]\nregion = eu-west-1\n"
+    ));
+    for (args, says) in [
+        (
+            vec!["setup", "admin"],
+            "its source profile 'work': run `mfa-env setup work`",
+        ),
+        (
+            vec!["setup", "wrok"],
+            "profile 'wrok' not found: did you mean 'work'?",
+        ),
+        (
+            vec!["setup", "work", "--role", "Deploy"],
+            "--role must be a role ARN",
+        ),
+    ] {
+        let out = f.run_with(&args, &env(&moto));
+        let status = if says.starts_with("--role") { 2 } else { 3 };
+        f.assert_failure(&out, status, says);
+    }
+    let out = f.run_with(&["setup", "nokeys", "--yes"], &env(&moto));
+    assert_eq!(out.status, 3, "{}", out.stderr);
+    // No keys in the files: the keyring is where they would be (none in the tests' session).
+    out.assert_says("the keys of 'nokeys'");
+    assert_eq!(boto(&moto.url, LIST_DEVICES), "|0");
+}
