@@ -205,6 +205,16 @@ pub struct State {
     /// Seconds added to the clock of its `Date` header (a server whose clock, or rather the
     /// client's, is off).
     pub clock_offset: i64,
+    /// IAM's MFA devices, by serial: the little of IAM that `setup` and `device` use.
+    pub devices: BTreeMap<String, Device>,
+}
+
+/// An MFA device as IAM keeps it.
+#[derive(Clone, Debug)]
+pub struct Device {
+    pub seed: Vec<u8>,
+    /// The user it is enabled for; None while it is only created.
+    pub user: Option<String>,
 }
 
 pub struct FakeSts {
@@ -395,7 +405,15 @@ impl FakeSts {
         let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind 127.0.0.1");
         let port = listener.local_addr().expect("local addr").port();
         let mut state = State::default();
-        state.users.push(User::new("alice", 1));
+        let alice = User::new("alice", 1);
+        state.devices.insert(
+            alice.mfa_serial.clone(),
+            Device {
+                seed: alice.totp_secret.clone(),
+                user: Some(alice.name.clone()),
+            },
+        );
+        state.users.push(alice);
         let admin = Role::new("Admin");
         state.roles.insert(admin.arn.clone(), admin);
         let state = Arc::new(Mutex::new(state));
@@ -850,6 +868,9 @@ impl State {
     }
 
     fn try_answer(&mut self, rec: &Recorded) -> Result<String, (u16, String)> {
+        if rec.params.get("Version").map(String::as_str) == Some("2010-05-08") {
+            return self.try_iam(rec);
+        }
         if rec.params.get("Version").map(String::as_str) != Some("2011-06-15") {
             return Err((
                 400,
@@ -997,6 +1018,159 @@ impl State {
     }
 }
 
+impl State {
+    /// The IAM actions of MFA devices, signed with a user's long-term key or a session of it.
+    fn try_iam(&mut self, rec: &Recorded) -> Result<String, (u16, String)> {
+        let p = &rec.params;
+        let caller = self.caller(rec)?;
+        let caller_name = match &caller {
+            Caller::User(u) => u.name.clone(),
+            Caller::Session(s) => self
+                .users
+                .iter()
+                .find(|u| u.access_key_id == s.user)
+                .map(|u| u.name.clone())
+                .unwrap_or_default(),
+        };
+        let param = |k: &str| p.get(k).cloned().unwrap_or_default();
+        let user = p.get("UserName").cloned().unwrap_or(caller_name);
+        let iam_xml = |action: &str, result: &str| {
+            format!(
+                "<{action}Response xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><{action}Result>{result}</{action}Result><ResponseMetadata><RequestId>0</RequestId></ResponseMetadata></{action}Response>"
+            )
+        };
+        let no_entity = |what: &str| (404, error_xml("NoSuchEntity", what));
+        match rec.action.as_str() {
+            "ListMFADevices" => {
+                let members: String = self
+                    .devices
+                    .iter()
+                    .filter(|(_, d)| d.user.as_deref() == Some(user.as_str()))
+                    .map(|(serial, _)| {
+                        format!(
+                            "<member><UserName>{}</UserName><SerialNumber>{}</SerialNumber><EnableDate>2026-01-01T00:00:00Z</EnableDate></member>",
+                            xml_escape(&user),
+                            xml_escape(serial)
+                        )
+                    })
+                    .collect();
+                Ok(iam_xml(
+                    "ListMFADevices",
+                    &format!("<MFADevices>{members}</MFADevices><IsTruncated>false</IsTruncated>"),
+                ))
+            }
+            "CreateVirtualMFADevice" => {
+                let name = param("VirtualMFADeviceName");
+                let serial = format!("arn:aws:iam::{ACCOUNT}:mfa/{name}");
+                if self.devices.contains_key(&serial) {
+                    return Err((
+                        409,
+                        error_xml(
+                            "EntityAlreadyExists",
+                            "MFADevice entity at the same path and name already exists.",
+                        ),
+                    ));
+                }
+                self.counter += 1;
+                let seed = format!("virtual-seed-{name}-{:08}", self.counter).into_bytes();
+                let base32 = match totp_rs::Secret::Raw(seed.clone()).to_encoded() {
+                    totp_rs::Secret::Encoded(s) => s,
+                    totp_rs::Secret::Raw(_) => String::new(),
+                };
+                self.devices
+                    .insert(serial.clone(), Device { seed, user: None });
+                Ok(iam_xml(
+                    "CreateVirtualMFADevice",
+                    &format!(
+                        "<VirtualMFADevice><SerialNumber>{}</SerialNumber><Base32StringSeed>{}</Base32StringSeed><QRCodePNG>{}</QRCodePNG></VirtualMFADevice>",
+                        xml_escape(&serial),
+                        base64(base32.as_bytes()),
+                        base64(b"not a PNG")
+                    ),
+                ))
+            }
+            "EnableMFADevice" => {
+                let serial = param("SerialNumber");
+                let (one, two) = (param("AuthenticationCode1"), param("AuthenticationCode2"));
+                let device = self
+                    .devices
+                    .get_mut(&serial)
+                    .ok_or_else(|| no_entity("MFA device not found"))?;
+                let totp = TOTP::new_unchecked(Algorithm::SHA1, 6, 1, 30, device.seed.clone());
+                let t = now();
+                // Two consecutive codes of a recent window.
+                let ok = (0..4u64).any(|back| {
+                    let at = t.saturating_sub(30 * back);
+                    totp.generate(at) == one && totp.generate(at + 30) == two
+                });
+                if !ok {
+                    return Err((
+                        403,
+                        error_xml(
+                            "InvalidAuthenticationCode",
+                            "Authentication code for device is not valid.",
+                        ),
+                    ));
+                }
+                device.user = Some(user);
+                Ok(iam_xml("EnableMFADevice", ""))
+            }
+            "DeactivateMFADevice" => {
+                let serial = param("SerialNumber");
+                let device = self
+                    .devices
+                    .get_mut(&serial)
+                    .ok_or_else(|| no_entity("MFA device not found"))?;
+                device.user = None;
+                Ok(iam_xml("DeactivateMFADevice", ""))
+            }
+            "DeleteVirtualMFADevice" => {
+                let serial = param("SerialNumber");
+                match self.devices.get(&serial) {
+                    None => Err(no_entity("VirtualMFADevice not found")),
+                    Some(d) if d.user.is_some() => Err((
+                        409,
+                        error_xml("DeleteConflict", "MFA device is still in use"),
+                    )),
+                    Some(_) => {
+                        self.devices.remove(&serial);
+                        Ok(iam_xml("DeleteVirtualMFADevice", ""))
+                    }
+                }
+            }
+            _ => Err((
+                400,
+                error_xml(
+                    "InvalidAction",
+                    "The action or operation requested is invalid.",
+                ),
+            )),
+        }
+    }
+}
+
+/// Standard base64 with padding (IAM's blobs in XML).
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 impl FakeSts {
     /// Every secret and token this server handed out or knows (for leak checks).
     pub fn secrets(&self) -> Vec<String> {
@@ -1039,6 +1213,15 @@ impl FakeSts {
 
 #[cfg(test)]
 mod date_tests {
+    #[test]
+    fn base64_as_the_standard_has_it() {
+        assert_eq!(super::base64(b""), "");
+        assert_eq!(super::base64(b"f"), "Zg==");
+        assert_eq!(super::base64(b"fo"), "Zm8=");
+        assert_eq!(super::base64(b"foo"), "Zm9v");
+        assert_eq!(super::base64(b"foobar"), "Zm9vYmFy");
+    }
+
     #[test]
     fn http_dates() {
         assert_eq!(super::http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");

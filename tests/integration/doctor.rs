@@ -50,7 +50,19 @@ fn a_healthy_profile_passes_every_check() {
     );
     line(&out, "✓", "clock: within");
     line(&out, "✓", "session cache");
-    // The fake STS is no IAM: that check is a warning, not a failure.
+    line(
+        &out,
+        "✓",
+        &format!("MFA device {SERIAL} is IAM user 'alice''s"),
+    );
+    assert!(out.stdout.ends_with("no problem found\n"), "{}", out.stdout);
+    // An IAM that cannot be asked is a warning, not a failure.
+    let out = doctor(
+        &f,
+        &["admin"],
+        &[("AWS_ENDPOINT_URL_IAM", "http://127.0.0.1:1")],
+    );
+    assert_eq!(out.status, 0, "{}", out.stdout);
     line(&out, "!", "MFA device: IAM could not be asked");
     assert!(
         out.stdout
@@ -217,4 +229,21 @@ iam.enable_mfa_device(UserName='alice', SerialNumber=d['SerialNumber'],
         "✓",
         "MFA device arn:aws:iam::123456789012:mfa/alice is IAM user 'alice''s",
     );
+}
+
+/// An HTTPS STS whose CA this machine does not trust: doctor names the cause and the fix.
+#[test]
+fn an_untrusted_tls_endpoint_is_named_with_the_fix() {
+    use crate::support::fake_sts::{FakeSts, TestCa};
+    let ca = TestCa::new();
+    let f = Fixture::with_sts(FakeSts::start_tls(&ca));
+    let out = doctor(&f, &["dev"], &[]);
+    assert_eq!(out.status, 3, "{}", out.stdout);
+    let tls = line(&out, "✗", "invalid peer certificate");
+    assert!(tls.contains("AWS_CA_BUNDLE"), "{tls}");
+    // Trusted through the profile's ca_bundle, the same check passes.
+    let pem = f.root.path().join("ca.pem");
+    std::fs::write(&pem, &ca.ca_pem).unwrap();
+    let out = doctor(&f, &["dev"], &[("AWS_CA_BUNDLE", pem.to_str().unwrap())]);
+    line(&out, "✓", "STS at https://127.0.0.1:");
 }

@@ -283,3 +283,70 @@ fn setup_refuses_cleanly_and_leaves_nothing_behind() {
     out.assert_says("the keys of 'nokeys'");
     assert_eq!(boto(&moto.url, LIST_DEVICES), "|0");
 }
+
+/// With request authentication on and a user allowed nothing in IAM, setup stops at the first
+/// IAM call with AWS's refusal, and writes nothing.
+#[test]
+fn setup_without_permission_says_so_and_writes_nothing() {
+    let Some((moto, info)) = start_moto_with(true) else {
+        return;
+    };
+    let f = fixture(&info);
+    let out = f.run_with(&["setup", "work", "--yes"], &env(&moto));
+    assert_eq!(out.status, 5, "{}", out.stderr);
+    assert_eq!(out.stdout, "");
+    out.assert_says("mfa-env: ");
+    assert!(
+        out.stderr.contains("access denied") || out.stderr.contains("HTTP 403"),
+        "{}",
+        out.stderr
+    );
+    f.assert_no_secret(&out.stderr);
+    f.assert_aws_untouched();
+}
+
+/// Codes that do not belong to the new device (a phone whose clock is off, a mistyped code) are
+/// refused by IAM: setup says what to check, asks again, and after the last try deletes the
+/// device it created. The fake STS's IAM checks the codes, which moto does not.
+#[test]
+fn wrong_codes_are_asked_again_and_the_device_is_deleted_at_the_end() {
+    if !require("zbarimg") {
+        return;
+    }
+    let f = Fixture::new();
+    f.sts.state().devices.clear();
+    let mut cmd = f.command(BIN);
+    cmd.args(["setup", "dev"])
+        .env("TERM", "xterm")
+        .env("AWS_ENDPOINT_URL_IAM", f.sts.url());
+    let mut p = spawn_command(cmd, Some(20_000)).expect("spawn in pty");
+    let screen = utf8(&p.exp_string("Enter the code the app shows: ").unwrap());
+    let uri = decode_qr(&f, &screen);
+    assert!(uri.contains("secret="), "{uri}");
+    assert!(
+        !screen.contains("Or type this secret key"),
+        "the key is shown only on request"
+    );
+    for left in ["2 tries left", "1 try left"] {
+        p.send_line("000000").unwrap();
+        p.exp_string("Wait for the next code, then enter it: ")
+            .unwrap();
+        p.send_line("111111").unwrap();
+        p.exp_string("check that the phone's clock is right")
+            .unwrap();
+        p.exp_string(left).unwrap();
+        p.exp_string("Enter the code the app shows: ").unwrap();
+    }
+    p.send_line("000000").unwrap();
+    p.exp_string("Wait for the next code, then enter it: ")
+        .unwrap();
+    p.send_line("111111").unwrap();
+    p.exp_string("the new device was deleted, nothing changed")
+        .unwrap();
+    assert!(wait_exit(&p, std::time::Duration::from_secs(10)).contains(", 5)"));
+    assert!(
+        f.sts.state().devices.is_empty(),
+        "the device was left behind"
+    );
+    f.assert_aws_untouched();
+}
