@@ -815,13 +815,18 @@ impl State {
         if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
             return Err(validation("1 validation error detected: Value at 'tokenCode' failed to satisfy constraint: Member must have length less than or equal to 6"));
         }
-        if serial != user.mfa_serial {
-            return Err(denied(BAD_SERIAL));
-        }
+        // The device IAM has enabled for this user under that serial (`setup` may have enrolled
+        // a new one since the server started).
+        let device = self
+            .devices
+            .get(serial)
+            .filter(|d| d.user.as_deref() == Some(user.name.as_str()))
+            .ok_or_else(|| denied(BAD_SERIAL))?;
+        let totp = TOTP::new_unchecked(Algorithm::SHA1, 6, 1, 30, device.seed.clone());
         let t = now();
         let ok = [t.saturating_sub(30), t, t + 30]
             .iter()
-            .any(|at| user.code_at(*at) == code);
+            .any(|at| totp.generate(*at) == code);
         if !ok
             || !self
                 .used_codes
@@ -1169,6 +1174,27 @@ fn base64(bytes: &[u8]) -> String {
         }
     }
     out
+}
+
+impl FakeSts {
+    /// The codes an authenticator shows now for each MFA device: (serial, enabled, current code,
+    /// next code).
+    pub fn device_codes(&self) -> Vec<(String, bool, String, String)> {
+        let t = now();
+        self.state()
+            .devices
+            .iter()
+            .map(|(serial, d)| {
+                let totp = TOTP::new_unchecked(Algorithm::SHA1, 6, 1, 30, d.seed.clone());
+                (
+                    serial.clone(),
+                    d.user.is_some(),
+                    totp.generate(t),
+                    totp.generate(t + 30),
+                )
+            })
+            .collect()
+    }
 }
 
 impl FakeSts {

@@ -92,7 +92,7 @@ fn main() {
     println!("local STS listening on {url} (Ctrl-C stops it and removes its files)");
     println!();
     println!("In another terminal, bash or zsh:");
-    println!("  export AWS_ENDPOINT_URL_STS={url}");
+    println!("  export AWS_ENDPOINT_URL_STS={url} AWS_ENDPOINT_URL_IAM={url}");
     println!("  export AWS_CONFIG_FILE={config}");
     println!("  export AWS_SHARED_CREDENTIALS_FILE={credentials}");
     println!("  eval \"$(mfa-env demo)\"                       # asks for the code below");
@@ -102,8 +102,11 @@ fn main() {
     println!(
         "  mfa-env exec demo-admin --server -- env | grep AWS_CONTAINER   # an endpoint, no keys"
     );
+    println!("  mfa-env doctor demo");
+    println!("  mfa-env device remove demo --yes && mfa-env setup demo   # enroll a new device (QR code)");
     println!("fish:");
     println!("  set -gx AWS_ENDPOINT_URL_STS {url}");
+    println!("  set -gx AWS_ENDPOINT_URL_IAM {url}");
     println!("  set -gx AWS_CONFIG_FILE {config}");
     println!("  set -gx AWS_SHARED_CREDENTIALS_FILE {credentials}");
     println!("  mfa-env demo | source");
@@ -117,7 +120,25 @@ fn main() {
     let mut last = String::new();
     while !STOP.load(Ordering::SeqCst) {
         let left = 30 - now() % 30;
-        let code = alice.code_now();
+        // The code of each device IAM knows: the demo user's, or one `mfa-env setup` enrolls
+        // (before it is enabled, the two codes it asks for).
+        let devices = sts.device_codes();
+        let codes: Vec<String> = devices
+            .iter()
+            .map(|(serial, enabled, now, next)| {
+                let name = serial.rsplit('/').next().unwrap_or(serial);
+                if *enabled {
+                    format!("{name}: {now}")
+                } else {
+                    format!("{name} (being enrolled): {now} then {next}")
+                }
+            })
+            .collect();
+        let code = match devices.as_slice() {
+            [] => "none (no MFA device: `mfa-env setup demo` enrolls one)".to_string(),
+            [(_, true, now, _)] => now.clone(),
+            _ => codes.join(", "),
+        };
         let count = sts.requests().len();
         let line =
             format!("current MFA code: {code}  (next in {left:2}s)  requests so far: {count}");

@@ -350,3 +350,58 @@ fn wrong_codes_are_asked_again_and_the_device_is_deleted_at_the_end() {
     );
     f.assert_aws_untouched();
 }
+
+/// The whole journey on the fake STS: a session with the old device, the device removed, a new
+/// one enrolled from its QR code, and the next session needs the new device's codes.
+#[test]
+fn a_device_removed_and_enrolled_again_is_the_one_sts_asks_for() {
+    if !require("zbarimg") {
+        return;
+    }
+    let f = Fixture::new();
+    let iam = [("AWS_ENDPOINT_URL_IAM", f.sts.url())];
+    let iam: Vec<(&str, &str)> = iam.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let out = f.run_with(&["dev", "--shell", "bash", "-t", &f.code()], &iam);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let out = f.run_with(&["device", "remove", "dev", "--yes"], &iam);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert!(f.sts.state().devices.is_empty());
+
+    let mut cmd = f.command(BIN);
+    cmd.args(["setup", "dev", "--yes"])
+        .env("TERM", "xterm")
+        .env("AWS_ENDPOINT_URL_IAM", f.sts.url());
+    let mut p = spawn_command(cmd, Some(20_000)).expect("spawn in pty");
+    let screen = utf8(&p.exp_string("Enter the code the app shows: ").unwrap());
+    let uri = decode_qr(&f, &screen);
+    let seed = uri
+        .split("secret=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_string();
+    let t = now();
+    p.send_line(&fake_sts::code_for_base32(&seed, t).unwrap())
+        .unwrap();
+    p.exp_string("Wait for the next code, then enter it: ")
+        .unwrap();
+    p.send_line(&fake_sts::code_for_base32(&seed, t + 30).unwrap())
+        .unwrap();
+    // The new device has the old one's name: the config already says it.
+    p.exp_string("already says all of it").unwrap();
+    assert!(wait_exit(&p, std::time::Duration::from_secs(10)).contains(", 0)"));
+
+    let old = f.sts.alice().next_code();
+    let out = f.run_with(&["dev", "--shell", "bash", "--refresh", "-t", &old], &iam);
+    assert_eq!(
+        out.status, 4,
+        "the old device's code was accepted: {}",
+        out.stderr
+    );
+    let new = fake_sts::code_for_base32(&seed, now() + 30).unwrap();
+    let out = f.run_with(&["dev", "--shell", "bash", "--refresh", "-t", &new], &iam);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    f.assert_aws_untouched();
+}
