@@ -478,13 +478,13 @@ pub struct PolicyArgs {
     #[arg(long, value_name = "ID")]
     pub account: Option<String>,
 
-    /// role-trust: trust this IAM user only, not every user of the account.
+    /// role-trust: trust this IAM user only (NAME, or PATH/NAME), not every user of the account.
     #[arg(long, value_name = "NAME")]
     pub user: Option<String>,
 
-    /// cloudformation: the role's name (the group is NAME-users).
-    #[arg(long, value_name = "NAME", default_value = "MfaRole")]
-    pub role: String,
+    /// cloudformation: the role's name (the group is NAME-users) [default: MfaRole]
+    #[arg(long, value_name = "NAME")]
+    pub role: Option<String>,
 
     /// The profile whose keys tell the account when --account is not given [default: as for
     /// export]

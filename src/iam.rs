@@ -179,6 +179,23 @@ impl Iam {
         Ok((device.serial_number().to_string(), seed))
     }
 
+    /// Virtual MFA devices of the account that no user has enabled (an enrollment left
+    /// unfinished): their serials.
+    pub async fn unassigned_virtual_mfa_devices(&self) -> Result<Vec<String>, StsError> {
+        let out = self
+            .client
+            .list_virtual_mfa_devices()
+            .assignment_status(aws_sdk_iam::types::AssignmentStatusType::Unassigned)
+            .send()
+            .await
+            .map_err(|e| self.classify(e))?;
+        Ok(out
+            .virtual_mfa_devices()
+            .iter()
+            .map(|d| d.serial_number().to_string())
+            .collect())
+    }
+
     pub async fn enable_mfa_device(
         &self,
         user: &str,

@@ -1064,6 +1064,34 @@ impl State {
                     &format!("<MFADevices>{members}</MFADevices><IsTruncated>false</IsTruncated>"),
                 ))
             }
+            "ListVirtualMFADevices" => {
+                let want = p
+                    .get("AssignmentStatus")
+                    .map(String::as_str)
+                    .unwrap_or("Any");
+                let members: String = self
+                    .devices
+                    .iter()
+                    .filter(|(serial, d)| {
+                        serial.contains(":mfa/")
+                            && match want {
+                                "Assigned" => d.user.is_some(),
+                                "Unassigned" => d.user.is_none(),
+                                _ => true,
+                            }
+                    })
+                    .map(|(serial, _)| {
+                        format!(
+                            "<member><SerialNumber>{}</SerialNumber></member>",
+                            xml_escape(serial)
+                        )
+                    })
+                    .collect();
+                Ok(iam_xml(
+                    "ListVirtualMFADevices",
+                    &format!("<VirtualMFADevices>{members}</VirtualMFADevices><IsTruncated>false</IsTruncated>"),
+                ))
+            }
             "CreateVirtualMFADevice" => {
                 let name = param("VirtualMFADeviceName");
                 let serial = format!("arn:aws:iam::{ACCOUNT}:mfa/{name}");

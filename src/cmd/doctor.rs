@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use crate::cli::DoctorArgs;
 use crate::error::Exit;
 use crate::profile::{KeySource, Profiles, Resolved};
-use crate::sts::{CaBundle, Limits, Signer, Sts};
+use crate::sts::{CaBundle, Limits, Signer, Sts, StsError};
 
 /// How far the local clock may be from STS's: TOTP codes made on this machine (`mfa_process`, a
 /// desktop authenticator) are refused past about 30 s, signatures past 5 minutes.
@@ -84,7 +84,14 @@ fn check(report: &mut Report, name: &str) {
     ];
     for (what, path) in &files {
         if path.is_file() {
-            report.ok(format!("{what} {}", path.display()));
+            match open_to_others(path) {
+                Some(mode) if *what == "credentials file" => report.warn(format!(
+                    "{what} {} is readable by others (mode {mode:04o}): chmod 600 it, or move \
+                     the keys to the keyring (`mfa-env keys import`)",
+                    path.display()
+                )),
+                _ => report.ok(format!("{what} {}", path.display())),
+            }
         } else {
             report.warn(format!(
                 "no {what} at {} (set {} if yours is elsewhere)",
@@ -196,14 +203,21 @@ fn network(report: &mut Report, r: &Resolved, keys: &crate::profile::LongTermKey
         limits,
     );
     let started = crate::sts::now();
-    let arn = match rt.block_on(sts.caller_arn()) {
+    let (arn, why_not) = match rt.block_on(sts.caller_arn()) {
         Ok(arn) => {
             report.ok(format!("STS at {endpoint} answers; the keys are {arn}'s"));
-            Some(arn)
+            (Some(arn), "")
+        }
+        Err(e @ (StsError::Unreachable { .. } | StsError::Timeout { .. })) => {
+            report.fail(format!(
+                "{e}; check the network or VPN, and the endpoint (AWS_ENDPOINT_URL_STS, the \
+                 profile's endpoint_url or region)"
+            ));
+            (None, "STS did not answer")
         }
         Err(e) => {
             report.fail(e.to_string());
-            None
+            (None, "STS refused the keys")
         }
     };
     match sts.server_date() {
@@ -224,23 +238,19 @@ fn network(report: &mut Report, r: &Resolved, keys: &crate::profile::LongTermKey
                 ));
             }
         }
+        None if why_not == "STS did not answer" => {
+            report.skip("clock: not checked (STS did not answer)")
+        }
         None => report.skip("clock: no Date in STS's answer to compare with"),
     }
     let Some(arn) = arn else {
-        report.skip("MFA device: not checked (STS did not answer)");
+        report.skip(format!("MFA device: not checked ({why_not})"));
         return;
     };
     let Some(user) = crate::iam::user_name(&arn) else {
         report.skip(format!("MFA device: {arn} is not an IAM user; not checked"));
         return;
     };
-    if r.mfa_serial.is_empty() {
-        report.fail(format!(
-            "no MFA device configured: run `mfa-env setup {}`",
-            r.source_profile
-        ));
-        return;
-    }
     let iam = crate::iam::Iam::new(
         &signer,
         r.region.as_deref(),
@@ -248,10 +258,23 @@ fn network(report: &mut Report, r: &Resolved, keys: &crate::profile::LongTermKey
         ca.as_ref(),
         limits,
     );
+    if r.mfa_serial.is_empty() {
+        // Already counted above, with the line to add: say what IAM has for the user.
+        let has = match rt.block_on(iam.list_mfa_devices(&user)) {
+            Ok(devices) if devices.is_empty() => "none".to_string(),
+            Ok(devices) => devices.join(", "),
+            Err(_) => "unknown (IAM could not be asked)".to_string(),
+        };
+        report.skip(format!(
+            "MFA device of IAM user '{user}': {has}; `mfa-env setup {}` enrolls one or writes it",
+            r.source_profile
+        ));
+        return;
+    }
     match rt.block_on(iam.list_mfa_devices(&user)) {
         Ok(devices) if devices.contains(&r.mfa_serial) => {
             report.ok(format!(
-                "MFA device {} is IAM user '{user}''s",
+                "MFA device {} belongs to IAM user '{user}'",
                 r.mfa_serial
             ));
         }
@@ -332,4 +355,17 @@ fn shell_integration(report: &mut Report) {
             shell.name()
         )),
     }
+}
+
+/// The mode of a file others can read or write, if it is one.
+#[cfg(unix)]
+fn open_to_others(path: &std::path::Path) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+    (mode & 0o077 != 0).then_some(mode)
+}
+
+#[cfg(not(unix))]
+fn open_to_others(_path: &std::path::Path) -> Option<u32> {
+    None
 }

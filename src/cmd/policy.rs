@@ -11,11 +11,43 @@ const ROLE_TRUST: &str = include_str!("../policy/role-trust.json");
 const CLOUDFORMATION: &str = include_str!("../policy/cloudformation.yaml");
 
 pub fn run(args: &PolicyArgs) -> anyhow::Result<i32> {
-    if let Some(user) = &args.user {
-        check_name(user, "--user", 64)?;
+    // Options that do not apply to this policy are refused, not ignored.
+    let applies: &[&str] = match args.kind {
+        PolicyKind::RequireMfa => &[],
+        PolicyKind::ManageOwnMfa => &["--account", "--profile"],
+        PolicyKind::RoleTrust => &["--account", "--profile", "--user"],
+        PolicyKind::Cloudformation => &["--role"],
+    };
+    for (flag, given) in [
+        ("--account", args.account.is_some()),
+        ("--profile", args.profile.is_some()),
+        ("--user", args.user.is_some()),
+        ("--role", args.role.is_some()),
+    ] {
+        if given && !applies.contains(&flag) {
+            return Err(fail(
+                Exit::Usage,
+                format!(
+                    "{flag} does not apply to {} (it takes {})",
+                    kind_name(args.kind),
+                    if applies.is_empty() {
+                        "no option".to_string()
+                    } else {
+                        applies.join(", ")
+                    }
+                ),
+            ));
+        }
     }
+    if let Some(user) = &args.user {
+        // A user with a path: PATH/NAME, each part an IAM name.
+        for part in user.split('/') {
+            check_name(part, "--user", 64)?;
+        }
+    }
+    let role = args.role.as_deref().unwrap_or("MfaRole");
     // The group is named after the role: `ROLE-users`, within IAM's 128 characters.
-    check_name(&args.role, "--role", 64)?;
+    check_name(role, "--role", 64)?;
     let text = match args.kind {
         PolicyKind::RequireMfa => REQUIRE_MFA.to_string(),
         PolicyKind::ManageOwnMfa => MANAGE_OWN_MFA.replace("{{ACCOUNT}}", &account(args)?),
@@ -28,11 +60,20 @@ pub fn run(args: &PolicyArgs) -> anyhow::Result<i32> {
             ROLE_TRUST.replace("{{PRINCIPAL}}", &principal)
         }
         PolicyKind::Cloudformation => CLOUDFORMATION
-            .replace("{{ROLE}}", &args.role)
-            .replace("{{GROUP}}", &format!("{}-users", args.role)),
+            .replace("{{ROLE}}", role)
+            .replace("{{GROUP}}", &format!("{role}-users")),
     };
     super::print_stdout(&text)?;
     Ok(0)
+}
+
+fn kind_name(kind: PolicyKind) -> &'static str {
+    match kind {
+        PolicyKind::RequireMfa => "require-mfa",
+        PolicyKind::ManageOwnMfa => "manage-own-mfa",
+        PolicyKind::RoleTrust => "role-trust",
+        PolicyKind::Cloudformation => "cloudformation",
+    }
 }
 
 /// An IAM user, role or group name: letters, digits and `+=,.@_-`, at most `max` characters.

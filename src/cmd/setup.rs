@@ -112,8 +112,20 @@ pub fn run(args: &SetupArgs) -> anyhow::Result<i32> {
     if let Some(role) = &args.role {
         check_role_arn(role)?;
     }
+    if let Some(name) = &args.name {
+        check_profile_name(name)?;
+    }
     let ctx = UserContext::new(&args.profile, "setup")?;
     let p = ctx.resolved.source_profile.clone();
+    if role_profile_name(args, &p).is_some_and(|name| name == p) {
+        return Err(fail(
+            Exit::Usage,
+            format!(
+                "the role profile needs a name of its own, not '{p}' (the profile with the \
+                 keys): give --name another"
+            ),
+        ));
+    }
     let iam = ctx.iam(&ctx.long_term());
     let devices = ctx
         .rt
@@ -142,6 +154,36 @@ pub fn run(args: &SetupArgs) -> anyhow::Result<i32> {
         }
     };
     write_config(args, &p, &serial)
+}
+
+/// The name of the role profile `--role` adds: `--name`, else PROFILE-ROLENAME.
+fn role_profile_name(args: &SetupArgs, profile: &str) -> Option<String> {
+    let role = args.role.as_ref()?;
+    Some(match &args.name {
+        Some(n) => n.clone(),
+        None => format!(
+            "{profile}-{}",
+            role.rsplit('/').next().unwrap_or("role").to_lowercase()
+        ),
+    })
+}
+
+/// A profile name the config file can hold in a header as it is: no spaces, brackets or
+/// comment characters.
+fn check_profile_name(name: &str) -> anyhow::Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 128
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.@+=,/:".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(fail(
+            Exit::Usage,
+            "--name must be a profile name: letters, digits and - _ . @ + = , / :",
+        ))
+    }
 }
 
 /// An IAM role ARN: `arn:PARTITION:iam::ACCOUNT:role/NAME`.
@@ -174,10 +216,10 @@ fn check_role_arn(arn: &str) -> anyhow::Result<()> {
 fn enroll(ctx: &UserContext, iam: &Iam, show_secret: bool) -> anyhow::Result<String> {
     // A terminal first: a device created with nowhere to show it would be left behind.
     show("", NO_TERMINAL)?;
-    let (serial, seed) = ctx
-        .rt
-        .block_on(iam.create_virtual_mfa_device(&ctx.user))
-        .map_err(StsError::into_failure)?;
+    // From here until the device is enabled or deleted again, a signal (the terminal closed, a
+    // kill) ends the read at the prompt rather than the process, so the device is cleaned up.
+    let _hold = HoldSignals::new();
+    let (serial, seed) = create_device(ctx, iam)?;
     let undo = |e: anyhow::Error| -> anyhow::Error {
         let exit = crate::error::exit_kind(&e).unwrap_or(Exit::Other);
         match ctx.rt.block_on(iam.delete_virtual_mfa_device(&serial)) {
@@ -198,6 +240,88 @@ fn enroll(ctx: &UserContext, iam: &Iam, show_secret: bool) -> anyhow::Result<Str
             Ok(serial)
         }
         Err(e) => Err(undo(e)),
+    }
+}
+
+/// A new virtual device named after the user. One of that name left unassigned (an enrollment
+/// that was killed) is deleted first: its secret is lost, so it can never be enabled.
+fn create_device(ctx: &UserContext, iam: &Iam) -> anyhow::Result<(String, Zeroizing<String>)> {
+    match ctx.rt.block_on(iam.create_virtual_mfa_device(&ctx.user)) {
+        Err(StsError::Http { status: 409, .. }) => {
+            let leftover = ctx
+                .rt
+                .block_on(iam.unassigned_virtual_mfa_devices())
+                .map_err(StsError::into_failure)?
+                .into_iter()
+                .find(|s| s.ends_with(&format!(":mfa/{}", ctx.user)))
+                .ok_or_else(|| {
+                    fail(
+                        Exit::Config,
+                        format!(
+                            "a virtual MFA device named '{}' already exists and is in use: remove \
+                             it first (`mfa-env device list`, `mfa-env device remove --serial \
+                             ARN`)",
+                            ctx.user
+                        ),
+                    )
+                })?;
+            ctx.rt
+                .block_on(iam.delete_virtual_mfa_device(&leftover))
+                .map_err(StsError::into_failure)?;
+            eprintln!(
+                "mfa-env: deleted {leftover}, a device an unfinished enrollment left unenabled"
+            );
+            ctx.rt
+                .block_on(iam.create_virtual_mfa_device(&ctx.user))
+                .map_err(StsError::into_failure)
+        }
+        other => other.map_err(StsError::into_failure),
+    }
+}
+
+/// While alive: SIGINT, SIGTERM, SIGHUP and SIGQUIT end a blocked read (EINTR) instead of the
+/// process, so a device being enrolled is deleted before mfa-env ends. (At the prompt the
+/// terminal is raw: Ctrl-C is a byte already.)
+struct HoldSignals {
+    #[cfg(unix)]
+    saved: Vec<(libc::c_int, libc::sigaction)>,
+}
+
+impl HoldSignals {
+    #[cfg(unix)]
+    fn new() -> HoldSignals {
+        extern "C" fn nothing(_: libc::c_int) {}
+        let mut saved = Vec::new();
+        for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT] {
+            // SAFETY: sigaction is plain data; the handler does nothing, and no SA_RESTART,
+            // so a read it interrupts returns EINTR.
+            unsafe {
+                let mut new: libc::sigaction = std::mem::zeroed();
+                new.sa_sigaction = nothing as extern "C" fn(libc::c_int) as usize;
+                libc::sigemptyset(&mut new.sa_mask);
+                new.sa_flags = 0;
+                let mut old: libc::sigaction = std::mem::zeroed();
+                if libc::sigaction(sig, &new, &mut old) == 0 {
+                    saved.push((sig, old));
+                }
+            }
+        }
+        HoldSignals { saved }
+    }
+
+    #[cfg(not(unix))]
+    fn new() -> HoldSignals {
+        HoldSignals {}
+    }
+}
+
+#[cfg(unix)]
+impl Drop for HoldSignals {
+    fn drop(&mut self) {
+        for (sig, old) in &self.saved {
+            // SAFETY: restoring what sigaction returned for the same signal.
+            unsafe { libc::sigaction(*sig, old, std::ptr::null_mut()) };
+        }
     }
 }
 
@@ -308,23 +432,19 @@ fn write_config(args: &SetupArgs, profile: &str, serial: &str) -> anyhow::Result
         }
     };
     let (mut text, mut changes) = config_edit::set(&original, profile, "mfa_serial", serial);
-    if let Some(role) = &args.role {
-        let name = match &args.name {
-            Some(n) => n.clone(),
-            None => format!(
-                "{profile}-{}",
-                role.rsplit('/').next().unwrap_or("role").to_lowercase()
-            ),
-        };
+    let mut try_profile = profile.to_string();
+    if let (Some(role), Some(name)) = (&args.role, role_profile_name(args, profile)) {
+        try_profile = name.clone();
         for (key, value) in [("role_arn", role.as_str()), ("source_profile", profile)] {
             let (next, more) = config_edit::set(&text, &name, key, value);
             text = next;
             changes.extend(more);
         }
     }
+    let try_it = crate::shell::hint::apply(crate::shell::detect(), Some(&try_profile));
     if changes.is_empty() {
         eprintln!(
-            "mfa-env: {} already says all of it; try it: eval \"$(mfa-env {profile})\"",
+            "mfa-env: {} already says all of it; try it: {try_it}",
             path.display()
         );
         return Ok(0);
@@ -348,10 +468,7 @@ fn write_config(args: &SetupArgs, profile: &str, serial: &str) -> anyhow::Result
         }
     }
     write(&path, &text)?;
-    eprintln!(
-        "mfa-env: wrote {}; try it: eval \"$(mfa-env {profile})\"",
-        path.display()
-    );
+    eprintln!("mfa-env: wrote {}; try it: {try_it}", path.display());
     Ok(0)
 }
 
@@ -376,17 +493,36 @@ fn describe(changes: &[Line]) -> String {
 /// is what changes.
 fn write(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
     let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let dir = target
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_else(|| std::path::PathBuf::from("."));
     let cannot = |e: &dyn std::fmt::Display| {
         fail(
-            Exit::Config,
-            format!("cannot write {}: {e}; nothing written", target.display()),
+            Exit::Other,
+            format!(
+                "cannot write {}: {e} (the new file is written in {} and renamed over it); \
+                 nothing written",
+                target.display(),
+                dir.display()
+            ),
         )
     };
     let mode = file_mode(&target);
-    if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
-        if !dir.exists() {
-            crate::cache::create_private_dirs(dir).map_err(|e| cannot(&e))?;
-        }
+    // A file made read-only says: do not change me.
+    if target.exists() && mode & 0o222 == 0 {
+        return Err(fail(
+            Exit::Config,
+            format!(
+                "{} is read-only (mode {mode:04o}): nothing written; make it writable, or add \
+                 the lines above yourself",
+                target.display()
+            ),
+        ));
+    }
+    if !dir.exists() {
+        crate::cache::create_private_dirs(&dir).map_err(|e| cannot(&e))?;
     }
     crate::cache::write_atomic(&target, text.as_bytes(), mode).map_err(|e| cannot(&e))
 }
@@ -418,6 +554,10 @@ mod tests {
             "arn:aws:iam::123456789012:role/a b",
         ] {
             assert!(check_role_arn(bad).is_err(), "{bad}");
+        }
+        assert!(check_profile_name("work-admin").is_ok());
+        for bad in ["", "a b", "x#y", "a;b", "a]b", "a[b"] {
+            assert!(check_profile_name(bad).is_err(), "{bad}");
         }
         assert_eq!(
             percent_encode("Amazon Web Services:a+b@123"),

@@ -5,6 +5,15 @@ use crate::moto::{boto, start_moto_with};
 use crate::support::*;
 
 fn doctor(f: &Fixture, args: &[&str], env: &[(&str, &str)]) -> Out {
+    // As a user's is (the fixture writes it 0644, which doctor warns about: tested below).
+    let credentials = f.aws_dir().join("credentials");
+    if credentials.exists() {
+        std::fs::set_permissions(
+            &credentials,
+            std::os::unix::fs::PermissionsExt::from_mode(0o600),
+        )
+        .unwrap();
+    }
     let mut all = vec!["doctor"];
     all.extend_from_slice(args);
     let mut env = env.to_vec();
@@ -53,7 +62,7 @@ fn a_healthy_profile_passes_every_check() {
     line(
         &out,
         "✓",
-        &format!("MFA device {SERIAL} is IAM user 'alice''s"),
+        &format!("MFA device {SERIAL} belongs to IAM user 'alice'"),
     );
     assert!(out.stdout.ends_with("no problem found\n"), "{}", out.stdout);
     // An IAM that cannot be asked is a warning, not a failure.
@@ -64,6 +73,19 @@ fn a_healthy_profile_passes_every_check() {
     );
     assert_eq!(out.status, 0, "{}", out.stdout);
     line(&out, "!", "MFA device: IAM could not be asked");
+    // A credentials file others can read is worth a warning.
+    let credentials = f.aws_dir().join("credentials");
+    std::fs::set_permissions(
+        &credentials,
+        std::os::unix::fs::PermissionsExt::from_mode(0o644),
+    )
+    .unwrap();
+    let out = f.run_with(
+        &["doctor", "admin"],
+        &[("AWS_ENDPOINT_URL_IAM", f.sts.url().as_str())],
+    );
+    assert_eq!(out.status, 0, "{}", out.stdout);
+    line(&out, "!", "is readable by others (mode 0644): chmod 600 it");
     assert!(
         out.stdout
             .ends_with("nothing stops authentication (1 warning)\n"),
@@ -117,7 +139,9 @@ fn each_failure_says_what_to_do() {
     );
     assert_eq!(out.status, 3);
     line(&out, "✗", "cannot reach http://127.0.0.1:1");
-    line(&out, "-", "MFA device: not checked");
+    line(&out, "-", "MFA device: not checked (STS did not answer)");
+    line(&out, "-", "clock: not checked (STS did not answer)");
+    line(&out, "✗", "check the network or VPN");
 
     let open = f.root.path().join("open");
     std::fs::create_dir(&open).unwrap();
@@ -136,10 +160,16 @@ fn each_failure_says_what_to_do() {
     line(&out, "✗", "has no MFA device");
     // The rest is still checked.
     line(&out, "✓", "long-term keys of 'dev'");
+    // Counted once; what IAM has for the user is named.
     line(
         &out,
-        "✗",
-        "no MFA device configured: run `mfa-env setup dev`",
+        "-",
+        &format!("MFA device of IAM user 'alice': {SERIAL}; `mfa-env setup dev` enrolls one or writes it"),
+    );
+    assert!(
+        out.stdout.ends_with("1 problem stops authentication\n"),
+        "{}",
+        out.stdout
     );
 
     f.write_credentials("");
@@ -227,7 +257,7 @@ iam.enable_mfa_device(UserName='alice', SerialNumber=d['SerialNumber'],
     line(
         &out,
         "✓",
-        "MFA device arn:aws:iam::123456789012:mfa/alice is IAM user 'alice''s",
+        "MFA device arn:aws:iam::123456789012:mfa/alice belongs to IAM user 'alice'",
     );
 }
 

@@ -95,6 +95,39 @@ fn the_account_defaults_to_the_profiles_and_bad_names_are_refused() {
         let out = f.run(&args);
         f.assert_failure(&out, 2, says);
     }
+    // Options that do not apply are refused, not ignored.
+    for (args, says) in [
+        (
+            vec!["policy", "require-mfa", "--user", "bob"],
+            "--user does not apply to require-mfa (it takes no option)",
+        ),
+        (
+            vec!["policy", "cloudformation", "--account", "123456789012"],
+            "--account does not apply to cloudformation (it takes --role)",
+        ),
+        (
+            vec!["policy", "role-trust", "--role", "X"],
+            "--role does not apply to role-trust",
+        ),
+    ] {
+        let out = f.run(&args);
+        f.assert_failure(&out, 2, says);
+    }
+    // A user with a path.
+    let trust = policy(
+        &f,
+        &[
+            "role-trust",
+            "--account",
+            "123456789012",
+            "--user",
+            "team/bob",
+        ],
+    );
+    assert!(
+        trust.contains("arn:aws:iam::123456789012:user/team/bob"),
+        "{trust}"
+    );
     let mut g = Fixture::new();
     g.write_credentials("");
     let out = g.run(&["policy", "role-trust", "--profile", "dev"]);

@@ -277,6 +277,19 @@ fn setup_refuses_cleanly_and_leaves_nothing_behind() {
         let status = if says.starts_with("--role") { 2 } else { 3 };
         f.assert_failure(&out, status, says);
     }
+    // A role profile name that would change the keys' profile, or break the file.
+    let role = "arn:aws:iam::123456789012:role/X";
+    for (name, says) in [
+        ("work", "the role profile needs a name of its own"),
+        ("x#y", "--name must be a profile name"),
+        ("a b", "--name must be a profile name"),
+    ] {
+        let out = f.run_with(
+            &["setup", "work", "--role", role, "--name", name],
+            &env(&moto),
+        );
+        f.assert_failure(&out, 2, says);
+    }
     let out = f.run_with(&["setup", "nokeys", "--yes"], &env(&moto));
     assert_eq!(out.status, 3, "{}", out.stderr);
     // No keys in the files: the keyring is where they would be (none in the tests' session).
@@ -404,4 +417,69 @@ fn a_device_removed_and_enrolled_again_is_the_one_sts_asks_for() {
     let out = f.run_with(&["dev", "--shell", "bash", "--refresh", "-t", &new], &iam);
     assert_eq!(out.status, 0, "{}", out.stderr);
     f.assert_aws_untouched();
+}
+
+/// A read-only config file is not replaced; an enrollment killed at the code prompt deletes its
+/// device; one left behind by a harder kill is cleaned up by the next setup.
+#[test]
+fn read_only_files_and_killed_enrollments() {
+    use std::os::unix::fs::PermissionsExt;
+    if !require("zbarimg") {
+        return;
+    }
+    let mut f = Fixture::new();
+    let iam = f.sts.url();
+    let config = f.aws_dir().join("config");
+    f.write_config("[profile dev]\nregion = eu-west-1\n");
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o400)).unwrap();
+    // alice's device exists on the fake: setup only has the config to write.
+    let out = f.run_with(
+        &["setup", "dev", "--yes"],
+        &[("AWS_ENDPOINT_URL_IAM", iam.as_str())],
+    );
+    f.assert_failure(&out, 3, "is read-only (mode 0400): nothing written");
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
+    f.sts.state().devices.clear();
+
+    // SIGTERM at the prompt: the device is deleted before mfa-env ends.
+    let mut cmd = f.command(BIN);
+    cmd.args(["setup", "dev"])
+        .env("TERM", "xterm")
+        .env("AWS_ENDPOINT_URL_IAM", &iam);
+    let mut p = spawn_command(cmd, Some(20_000)).expect("spawn in pty");
+    p.exp_string("Enter the code the app shows: ").unwrap();
+    assert_eq!(f.sts.state().devices.len(), 1);
+    p.process_mut()
+        .signal(rexpect::process::Signal::SIGTERM)
+        .unwrap();
+    p.exp_string("the new device was deleted, nothing changed")
+        .unwrap();
+    wait_exit(&p, std::time::Duration::from_secs(10));
+    assert!(f.sts.state().devices.is_empty());
+
+    // A device left unenabled (a SIGKILL) is deleted, and enrollment goes on.
+    f.sts.state().devices.insert(
+        SERIAL.to_string(),
+        fake_sts::Device {
+            seed: b"lost".to_vec(),
+            user: None,
+        },
+    );
+    let mut cmd = f.command(BIN);
+    cmd.args(["setup", "dev"])
+        .env("TERM", "xterm")
+        .env("AWS_ENDPOINT_URL_IAM", &iam);
+    let mut p = spawn_command(cmd, Some(20_000)).expect("spawn in pty");
+    let before = utf8(&p.exp_string("Enter the code the app shows: ").unwrap());
+    assert!(
+        before.contains(&format!(
+            "deleted {SERIAL}, a device an unfinished enrollment left unenabled"
+        )),
+        "{before}"
+    );
+    p.send_control('c').unwrap();
+    p.exp_string("the new device was deleted").unwrap();
+    wait_exit(&p, std::time::Duration::from_secs(10));
+    assert!(f.sts.state().devices.is_empty());
+    f.write_config("[profile dev]\nregion = eu-west-1\n");
 }
