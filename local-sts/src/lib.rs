@@ -470,8 +470,17 @@ impl FakeSts {
         self.user("alice")
     }
 
+    /// Another IAM user, with its MFA device enabled as alice's is.
     pub fn add_user(&self, user: User) {
-        self.state().users.push(user);
+        let mut state = self.state();
+        state.devices.insert(
+            user.mfa_serial.clone(),
+            Device {
+                seed: user.totp_secret.clone(),
+                user: Some(user.name.clone()),
+            },
+        );
+        state.users.push(user);
     }
 
     pub fn add_role(&self, role: Role) {
