@@ -207,6 +207,12 @@ pub struct State {
     pub clock_offset: i64,
     /// IAM's MFA devices, by serial: the little of IAM that `setup` and `device` use.
     pub devices: BTreeMap<String, Device>,
+    /// IAM actions that fail with this status and error code (rotation's failure paths).
+    pub iam_failures: HashMap<String, (u16, String)>,
+    /// Access keys IAM created that STS does not accept (yet: new keys take a while in AWS).
+    pub rejected_keys: HashSet<String>,
+    /// New access keys start in `rejected_keys`.
+    pub reject_new_keys: bool,
 }
 
 /// An MFA device as IAM keeps it.
@@ -783,6 +789,13 @@ impl State {
                 ),
             )
         };
+        if rec
+            .access_key_id
+            .as_deref()
+            .is_some_and(|id| self.rejected_keys.contains(id))
+        {
+            return Err(invalid());
+        }
         let id = rec.access_key_id.as_deref().ok_or_else(|| {
             (
                 403,
@@ -1033,6 +1046,17 @@ impl State {
 }
 
 impl State {
+    /// The access keys of IAM user `name` (one `User` per key).
+    pub fn users_named(&self, name: &str) -> Vec<User> {
+        self.users
+            .iter()
+            .filter(|u| u.name == name)
+            .cloned()
+            .collect()
+    }
+}
+
+impl State {
     /// The IAM actions of MFA devices, signed with a user's long-term key or a session of it.
     fn try_iam(&mut self, rec: &Recorded) -> Result<String, (u16, String)> {
         let p = &rec.params;
@@ -1054,7 +1078,74 @@ impl State {
             )
         };
         let no_entity = |what: &str| (404, error_xml("NoSuchEntity", what));
+        if let Some((status, code)) = self.iam_failures.get(&rec.action) {
+            return Err((*status, error_xml(code, "scripted failure")));
+        }
         match rec.action.as_str() {
+            "ListAccessKeys" => {
+                let members: String = self
+                    .users
+                    .iter()
+                    .filter(|u| u.name == user)
+                    .map(|u| {
+                        format!(
+                            "<member><UserName>{}</UserName><AccessKeyId>{}</AccessKeyId><Status>Active</Status></member>",
+                            xml_escape(&u.name),
+                            xml_escape(&u.access_key_id)
+                        )
+                    })
+                    .collect();
+                Ok(iam_xml(
+                    "ListAccessKeys",
+                    &format!("<AccessKeyMetadata>{members}</AccessKeyMetadata><IsTruncated>false</IsTruncated>"),
+                ))
+            }
+            "CreateAccessKey" => {
+                let Some(owner) = self.users.iter().find(|u| u.name == user).cloned() else {
+                    return Err(no_entity("The user cannot be found."));
+                };
+                if self.users.iter().filter(|u| u.name == user).count() >= 2 {
+                    return Err((
+                        409,
+                        error_xml(
+                            "LimitExceeded",
+                            "Cannot exceed quota for AccessKeysPerUser: 2",
+                        ),
+                    ));
+                }
+                self.counter += 1;
+                let n = 100 + self.counter as u32;
+                let fresh = User::new(&owner.name, n);
+                let key = User {
+                    mfa_serial: owner.mfa_serial.clone(),
+                    totp_secret: owner.totp_secret.clone(),
+                    ..fresh
+                };
+                if self.reject_new_keys {
+                    self.rejected_keys.insert(key.access_key_id.clone());
+                }
+                let answer = iam_xml(
+                    "CreateAccessKey",
+                    &format!(
+                        "<AccessKey><UserName>{}</UserName><AccessKeyId>{}</AccessKeyId><Status>Active</Status><SecretAccessKey>{}</SecretAccessKey></AccessKey>",
+                        xml_escape(&key.name),
+                        xml_escape(&key.access_key_id),
+                        xml_escape(&key.secret_access_key)
+                    ),
+                );
+                self.users.push(key);
+                Ok(answer)
+            }
+            "DeleteAccessKey" => {
+                let id = param("AccessKeyId");
+                let before = self.users.len();
+                self.users
+                    .retain(|u| !(u.name == user && u.access_key_id == id));
+                if self.users.len() == before {
+                    return Err(no_entity("The Access Key with id cannot be found."));
+                }
+                Ok(iam_xml("DeleteAccessKey", ""))
+            }
             "ListMFADevices" => {
                 let members: String = self
                     .devices

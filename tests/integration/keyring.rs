@@ -381,3 +381,130 @@ fn storing_over_other_keys_says_which_it_replaces() {
     let out = f.run_with(&["keys", "import", "dve"], &env);
     f.assert_failure(&out, 3, "profile 'dve' not found: did you mean 'dev'?");
 }
+
+/// `keys rotate` against the fake STS's IAM, whose access-key calls can be made to fail: every
+/// outcome leaves the keyring holding a key that works, and says which keys exist.
+fn rotation_fixture() -> Option<(Fixture, Keyring)> {
+    let mut f = Fixture::new();
+    let keyring = Keyring::start(&f)?;
+    assert_eq!(
+        f.run_with(&["keys", "import", "dev"], &keyring.env())
+            .status,
+        0
+    );
+    f.write_credentials("");
+    Some((f, keyring))
+}
+
+fn keys_of_alice(f: &Fixture) -> Vec<String> {
+    f.sts
+        .state()
+        .users_named("alice")
+        .into_iter()
+        .map(|u| u.access_key_id)
+        .collect()
+}
+
+#[test]
+fn rotation_replaces_the_key_and_the_next_session_uses_the_new_one() {
+    let Some((f, keyring)) = rotation_fixture() else {
+        return;
+    };
+    let url = f.sts.url();
+    let env = [
+        ("DBUS_SESSION_BUS_ADDRESS", keyring.address.as_str()),
+        ("AWS_ENDPOINT_URL_IAM", url.as_str()),
+    ];
+    let old = f.sts.alice().access_key_id;
+    let out = f.run_with(&["keys", "rotate", "dev", "-t", &f.code()], &env);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let keys = keys_of_alice(&f);
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    assert_ne!(keys[0], old);
+    let new = keys[0].clone();
+    out.assert_says(&format!(
+        "rotated the keys of 'dev': {} is in the Secret Service keyring and works, {} is deleted",
+        mask(&new),
+        mask(&old)
+    ));
+    f.assert_no_secret(&out.stderr);
+    let out = f.run_with(
+        &["dev", "--shell", "bash", "-t", &f.sts.alice().next_code()],
+        &env,
+    );
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let last = f.sts.requests().last().unwrap().clone();
+    assert_eq!(
+        (last.action.as_str(), last.access_key_id.as_deref()),
+        ("GetSessionToken", Some(new.as_str()))
+    );
+    f.assert_no_secret_in_files();
+}
+
+fn mask(key: &str) -> String {
+    format!("{}…{}", &key[..4], &key[key.len() - 4..])
+}
+
+#[test]
+fn a_new_key_that_never_works_is_deleted_and_the_old_one_stays() {
+    let Some((f, keyring)) = rotation_fixture() else {
+        return;
+    };
+    let url = f.sts.url();
+    let env = [
+        ("DBUS_SESSION_BUS_ADDRESS", keyring.address.as_str()),
+        ("AWS_ENDPOINT_URL_IAM", url.as_str()),
+        ("MFA_ENV_NEW_KEY_TIMEOUT", "1"),
+    ];
+    f.sts.state().reject_new_keys = true;
+    let old = f.sts.alice().access_key_id;
+    let out = f.run_with(&["keys", "rotate", "dev", "-t", &f.code()], &env);
+    f.assert_failure(&out, 3, "did not work within 1 s");
+    out.assert_says(&format!(
+        "was deleted again. Nothing changed: the Secret Service keyring still holds {}, which works",
+        mask(&old)
+    ));
+    assert_eq!(keys_of_alice(&f), vec![old.clone()]);
+    let out = f.run_with(&["keys", "list"], &env);
+    assert!(out.stdout.contains(&mask(&old)), "{}", out.stdout);
+}
+
+#[test]
+fn an_old_key_that_cannot_be_deleted_is_named_and_the_new_one_is_stored() {
+    let Some((f, keyring)) = rotation_fixture() else {
+        return;
+    };
+    let url = f.sts.url();
+    let env = [
+        ("DBUS_SESSION_BUS_ADDRESS", keyring.address.as_str()),
+        ("AWS_ENDPOINT_URL_IAM", url.as_str()),
+    ];
+    f.sts.state().iam_failures.insert(
+        "DeleteAccessKey".to_string(),
+        (403, "AccessDenied".to_string()),
+    );
+    let old = f.sts.alice().access_key_id;
+    let out = f.run_with(&["keys", "rotate", "dev", "-t", &f.code()], &env);
+    assert_eq!(out.status, 5, "{}", out.stderr);
+    let keys = keys_of_alice(&f);
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    let new = keys.iter().find(|k| **k != old).unwrap().clone();
+    out.assert_says(&format!(
+        "the Secret Service keyring now holds the new key {}, which works; deleting the old key {} failed",
+        mask(&new),
+        mask(&old)
+    ));
+    out.assert_says("delete it with `aws iam delete-access-key --user-name alice`");
+    let out = f.run_with(&["keys", "list"], &env);
+    assert!(out.stdout.contains(&mask(&new)), "{}", out.stdout);
+    // A failure before anything is created changes nothing.
+    f.sts.state().iam_failures.clear();
+    f.sts.state().iam_failures.insert(
+        "ListAccessKeys".to_string(),
+        (403, "AccessDenied".to_string()),
+    );
+    let code = f.sts.alice().next_code();
+    let out = f.run_with(&["keys", "rotate", "dev", "-t", &code], &env);
+    f.assert_failure(&out, 5, "nothing changed");
+    assert_eq!(keys_of_alice(&f).len(), 2);
+}
