@@ -384,16 +384,42 @@ fn storing_over_other_keys_says_which_it_replaces() {
 
 /// `keys rotate` against the fake STS's IAM, whose access-key calls can be made to fail: every
 /// outcome leaves the keyring holding a key that works, and says which keys exist.
-fn rotation_fixture() -> Option<(Fixture, Keyring)> {
-    let mut f = Fixture::new();
-    let keyring = Keyring::start(&f)?;
-    assert_eq!(
-        f.run_with(&["keys", "import", "dev"], &keyring.env())
-            .status,
-        0
-    );
-    f.write_credentials("");
-    Some((f, keyring))
+struct Rotation {
+    f: Fixture,
+    keyring: Keyring,
+    iam: String,
+}
+
+impl Rotation {
+    /// `dev`'s keys in the keyring only, IAM at the fake STS.
+    fn new() -> Option<Rotation> {
+        let mut f = Fixture::new();
+        let keyring = Keyring::start(&f)?;
+        let imported = f.run_with(&["keys", "import", "dev"], &keyring.env());
+        assert_eq!(imported.status, 0, "{}", imported.stderr);
+        f.write_credentials("");
+        let iam = f.sts.url();
+        Some(Rotation { f, keyring, iam })
+    }
+
+    fn run(&self, args: &[&str], extra: &[(&str, &str)]) -> Out {
+        let mut env = vec![
+            ("DBUS_SESSION_BUS_ADDRESS", self.keyring.address.as_str()),
+            ("AWS_ENDPOINT_URL_IAM", self.iam.as_str()),
+        ];
+        env.extend_from_slice(extra);
+        self.f.run_with(args, &env)
+    }
+
+    /// `keys rotate dev` with a code, and the key it started from.
+    fn rotate(&self, extra: &[(&str, &str)]) -> (Out, String) {
+        let old = self.f.sts.alice().access_key_id;
+        let code = self.f.code();
+        (
+            self.run(&["keys", "rotate", "dev", "-t", &code], extra),
+            old,
+        )
+    }
 }
 
 fn keys_of_alice(f: &Fixture) -> Vec<String> {
@@ -407,16 +433,12 @@ fn keys_of_alice(f: &Fixture) -> Vec<String> {
 
 #[test]
 fn rotation_replaces_the_key_and_the_next_session_uses_the_new_one() {
-    let Some((f, keyring)) = rotation_fixture() else {
+    let Some(r) = Rotation::new() else {
         return;
     };
-    let url = f.sts.url();
-    let env = [
-        ("DBUS_SESSION_BUS_ADDRESS", keyring.address.as_str()),
-        ("AWS_ENDPOINT_URL_IAM", url.as_str()),
-    ];
-    let old = f.sts.alice().access_key_id;
-    let out = f.run_with(&["keys", "rotate", "dev", "-t", &f.code()], &env);
+    let f = &r.f;
+    let extra: &[(&str, &str)] = &[];
+    let (out, old) = r.rotate(extra);
     assert_eq!(out.status, 0, "{}", out.stderr);
     let keys = keys_of_alice(&f);
     assert_eq!(keys.len(), 1, "{keys:?}");
@@ -428,9 +450,9 @@ fn rotation_replaces_the_key_and_the_next_session_uses_the_new_one() {
         mask(&old)
     ));
     f.assert_no_secret(&out.stderr);
-    let out = f.run_with(
+    let out = r.run(
         &["dev", "--shell", "bash", "-t", &f.sts.alice().next_code()],
-        &env,
+        extra,
     );
     assert_eq!(out.status, 0, "{}", out.stderr);
     let last = f.sts.requests().last().unwrap().clone();
@@ -447,44 +469,35 @@ fn mask(key: &str) -> String {
 
 #[test]
 fn a_new_key_that_never_works_is_deleted_and_the_old_one_stays() {
-    let Some((f, keyring)) = rotation_fixture() else {
+    let Some(r) = Rotation::new() else {
         return;
     };
-    let url = f.sts.url();
-    let env = [
-        ("DBUS_SESSION_BUS_ADDRESS", keyring.address.as_str()),
-        ("AWS_ENDPOINT_URL_IAM", url.as_str()),
-        ("MFA_ENV_NEW_KEY_TIMEOUT", "1"),
-    ];
+    let f = &r.f;
+    let extra: &[(&str, &str)] = &[("MFA_ENV_NEW_KEY_TIMEOUT", "1")];
     f.sts.state().reject_new_keys = true;
-    let old = f.sts.alice().access_key_id;
-    let out = f.run_with(&["keys", "rotate", "dev", "-t", &f.code()], &env);
+    let (out, old) = r.rotate(extra);
     f.assert_failure(&out, 3, "did not work within 1 s");
     out.assert_says(&format!(
         "was deleted again. Nothing changed: the Secret Service keyring still holds {}, which works",
         mask(&old)
     ));
     assert_eq!(keys_of_alice(&f), vec![old.clone()]);
-    let out = f.run_with(&["keys", "list"], &env);
+    let out = r.run(&["keys", "list"], extra);
     assert!(out.stdout.contains(&mask(&old)), "{}", out.stdout);
 }
 
 #[test]
 fn an_old_key_that_cannot_be_deleted_is_named_and_the_new_one_is_stored() {
-    let Some((f, keyring)) = rotation_fixture() else {
+    let Some(r) = Rotation::new() else {
         return;
     };
-    let url = f.sts.url();
-    let env = [
-        ("DBUS_SESSION_BUS_ADDRESS", keyring.address.as_str()),
-        ("AWS_ENDPOINT_URL_IAM", url.as_str()),
-    ];
+    let f = &r.f;
+    let extra: &[(&str, &str)] = &[];
     f.sts.state().iam_failures.insert(
         "DeleteAccessKey".to_string(),
         (403, "AccessDenied".to_string()),
     );
-    let old = f.sts.alice().access_key_id;
-    let out = f.run_with(&["keys", "rotate", "dev", "-t", &f.code()], &env);
+    let (out, old) = r.rotate(extra);
     assert_eq!(out.status, 5, "{}", out.stderr);
     let keys = keys_of_alice(&f);
     assert_eq!(keys.len(), 2, "{keys:?}");
@@ -495,7 +508,7 @@ fn an_old_key_that_cannot_be_deleted_is_named_and_the_new_one_is_stored() {
         mask(&old)
     ));
     out.assert_says("delete it with `aws iam delete-access-key --user-name alice`");
-    let out = f.run_with(&["keys", "list"], &env);
+    let out = r.run(&["keys", "list"], extra);
     assert!(out.stdout.contains(&mask(&new)), "{}", out.stdout);
     // A failure before anything is created changes nothing.
     f.sts.state().iam_failures.clear();
@@ -504,7 +517,7 @@ fn an_old_key_that_cannot_be_deleted_is_named_and_the_new_one_is_stored() {
         (403, "AccessDenied".to_string()),
     );
     let code = f.sts.alice().next_code();
-    let out = f.run_with(&["keys", "rotate", "dev", "-t", &code], &env);
+    let out = r.run(&["keys", "rotate", "dev", "-t", &code], extra);
     f.assert_failure(&out, 5, "nothing changed");
     assert_eq!(keys_of_alice(&f).len(), 2);
 }
