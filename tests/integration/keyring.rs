@@ -440,7 +440,7 @@ fn rotation_replaces_the_key_and_the_next_session_uses_the_new_one() {
     let extra: &[(&str, &str)] = &[];
     let (out, old) = r.rotate(extra);
     assert_eq!(out.status, 0, "{}", out.stderr);
-    let keys = keys_of_alice(&f);
+    let keys = keys_of_alice(f);
     assert_eq!(keys.len(), 1, "{keys:?}");
     assert_ne!(keys[0], old);
     let new = keys[0].clone();
@@ -481,7 +481,7 @@ fn a_new_key_that_never_works_is_deleted_and_the_old_one_stays() {
         "was deleted again. Nothing changed: the Secret Service keyring still holds {}, which works",
         mask(&old)
     ));
-    assert_eq!(keys_of_alice(&f), vec![old.clone()]);
+    assert_eq!(keys_of_alice(f), vec![old.clone()]);
     let out = r.run(&["keys", "list"], extra);
     assert!(out.stdout.contains(&mask(&old)), "{}", out.stdout);
 }
@@ -499,7 +499,7 @@ fn an_old_key_that_cannot_be_deleted_is_named_and_the_new_one_is_stored() {
     );
     let (out, old) = r.rotate(extra);
     assert_eq!(out.status, 5, "{}", out.stderr);
-    let keys = keys_of_alice(&f);
+    let keys = keys_of_alice(f);
     assert_eq!(keys.len(), 2, "{keys:?}");
     let new = keys.iter().find(|k| **k != old).unwrap().clone();
     out.assert_says(&format!(
@@ -519,5 +519,5 @@ fn an_old_key_that_cannot_be_deleted_is_named_and_the_new_one_is_stored() {
     let code = f.sts.alice().next_code();
     let out = r.run(&["keys", "rotate", "dev", "-t", &code], extra);
     f.assert_failure(&out, 5, "nothing changed");
-    assert_eq!(keys_of_alice(&f).len(), 2);
+    assert_eq!(keys_of_alice(f).len(), 2);
 }
