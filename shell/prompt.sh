@@ -58,3 +58,31 @@ __mfa_env_style() {
     *) __mfa_env_color='' __mfa_env_reset='' ;;
   esac
 }
+
+# zsh: puts the segment in front of PROMPT at each prompt as text already computed, so it needs
+# no prompt_subst: with that option on, text a precmd puts into PROMPT (a git branch named
+# '$(…)') runs at every prompt, so mfa-env never turns it on. The prompt's own escapes in the
+# segment are quoted: % always, and \ $ ` too when the user has prompt_subst on. The segment
+# added last time is taken off first, so running it twice (from init and from `mfa-env shell`)
+# still shows one. In ~/.zshrc: add-zsh-hook precmd mfa_env_precmd
+mfa_env_precmd() {
+  __mfa_env_update
+  __mfa_env_style
+  local rest=$PROMPT text=$__mfa_env_seg
+  if [ -n "${__mfa_env_prefix-}" ] && [[ $rest == "$__mfa_env_prefix"* ]]; then
+    rest=${rest#"$__mfa_env_prefix"}
+  fi
+  __mfa_env_prefix=
+  # A prompt that shows the segment itself (PROMPT='$(mfa_env_prompt)…', or its text expanded
+  # when PROMPT was set) gets no second one.
+  if [[ $rest != *mfa_env_prompt* ]] && { [ -z "$text" ] || [[ $rest != *"$text"* ]]; }; then
+    text=${text//\%/%%}
+    if [[ -o prompt_subst ]]; then
+      text=${text//\\/\\\\}
+      text=${text//\$/\\\$}
+      text=${text//\`/\\\`}
+    fi
+    [ -z "$text" ] || __mfa_env_prefix="%{${__mfa_env_color}%}${text}%{${__mfa_env_reset}%}"
+  fi
+  PROMPT=$__mfa_env_prefix$rest
+}

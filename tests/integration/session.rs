@@ -892,3 +892,66 @@ fn fish_source_succeeds_with_status_zero() {
     let out = f.sh("fish", &["-c", &script], &[]);
     assert_eq!(out.stdout, "applied\ndropped\nagain\n", "{}", out.stderr);
 }
+
+/// A precmd that puts untrusted text into PROMPT (a git branch named `$(touch …)`, as vcs_info
+/// does) stays text under `mfa-env shell` and `init zsh`: mfa-env never turns prompt_subst on,
+/// and with the user's own prompt_subst on, the segment it inserts is quoted for it.
+#[test]
+fn zsh_prompts_never_run_untrusted_prompt_text() {
+    if !require("zsh") {
+        return;
+    }
+    let f = Fixture::new();
+    let pwned = f.home.join("pwned");
+    let branch = format!("$(touch {})", pwned.display());
+    for (what, rc) in [
+        (
+            "a vcs_info-style precmd",
+            format!("branch='{branch}'\nprecmd() {{ PROMPT=\"vcs:[$branch] user%% \" }}\n"),
+        ),
+        (
+            "init zsh and its hook",
+            format!(
+                "eval \"$(mfa-env init zsh)\"\nautoload -Uz add-zsh-hook\nadd-zsh-hook precmd mfa_env_precmd\nbranch='{branch}'\nprecmd() {{ PROMPT=\"vcs:[$branch] user%% \" }}\n"
+            ),
+        ),
+    ] {
+        let mut p = shell_with_rc(&f, "zsh", &rc);
+        p.exp_string("] user% ").unwrap();
+        for round in 0..2 {
+            assert_one_segment(&mut p, "vcs:[", &format!("{what} prompt {round}"));
+        }
+        p.send_line("[[ -o prompt_subst ]] && echo SUBST-ON || echo SUBST-OFF")
+            .unwrap();
+        p.exp_string("SUBST-OFF").unwrap();
+        leave(&mut p);
+        assert!(!pwned.exists(), "{what}: the prompt ran the branch name");
+    }
+    // The user's own prompt_subst (their choice) is kept, and the segment mfa-env inserts is
+    // quoted for the prompt: a profile name with prompt escapes (the SDKs' profile names allow
+    // `%`, not `$` or backquotes) shows as text.
+    let mut f = f;
+    let hostile = "w%d%%x";
+    let alice = f.sts.alice();
+    f.write_credentials(&alice.credentials_section(hostile));
+    f.write_config(&format!("[profile {hostile}]\nmfa_serial = {SERIAL}\n"));
+    std::fs::write(
+        f.home.join(".zshrc"),
+        "setopt prompt_subst\nPROMPT='user%% '\n",
+    )
+    .unwrap();
+    let path = path_with_bin();
+    let mut p = pty(
+        &f,
+        &["shell", hostile, "--shell", "zsh", "-t", &f.code()],
+        &[("PATH", &path)],
+    );
+    p.exp_string("user% ").unwrap();
+    p.send_line("[[ -o prompt_subst ]] && echo SUBST-ON || echo SUBST-OFF")
+        .unwrap();
+    p.exp_string("SUBST-ON").unwrap();
+    p.send_line("").unwrap();
+    let before = p.exp_string("user% ").unwrap();
+    assert!(before.contains(&format!("[{hostile} ")), "{before:?}");
+    leave(&mut p);
+}
