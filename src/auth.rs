@@ -469,6 +469,17 @@ impl Authenticator {
             Some(cmd) if !cmd.trim().is_empty() => CodeSource::Process(cmd.clone()),
             _ => CodeSource::Unavailable(no_code),
         };
+        // Long-term keys serve only a call made with a code: without a way to get one, they
+        // are of no use to any renewal, so they are not kept in memory for hours (dropping
+        // them wipes the secret) nor fetched again.
+        if matches!(self.code, CodeSource::Unavailable(_)) {
+            self.keys = OnceCell::new();
+        }
+    }
+
+    /// Whether this run holds long-term keys in memory now.
+    pub fn holds_long_term_keys(&self) -> bool {
+        self.keys.get().is_some()
     }
 
     /// Credentials with more than `fresh_for` seconds left (and at least the margin): cached,
@@ -557,6 +568,11 @@ impl Authenticator {
     /// The long-term keys, fetched at the first STS call and kept for the next (a renewal of
     /// the credentials endpoint does not run a credential_process again).
     fn long_term_signer(&self) -> anyhow::Result<Signer<'_>> {
+        // Every use of the keys needs a code next: without one, neither fetch them (a
+        // credential_process, a keyring) nor keep them.
+        if let CodeSource::Unavailable(no_code) = &self.code {
+            return Err(fail(Exit::Mfa, no_code.clone()));
+        }
         let keys = match self.keys.get() {
             Some(keys) => keys,
             None => {
@@ -647,12 +663,15 @@ impl Authenticator {
     }
 
     /// The one rule for the cache: look (unless told not to), take the device lock, look
-    /// again (a parallel run may have just typed a code), else fetch and store.
+    /// again (a parallel run may have just typed a code), else fetch and store. `rejected`:
+    /// the cached session STS just refused, which is not taken again; one that another run
+    /// stored while this one waited for the lock is.
     async fn through_cache(
         &self,
         key: &str,
         kind: &str,
         look: bool,
+        rejected: Option<&str>,
         keep: i64,
         fetch: impl AsyncFnOnce() -> anyhow::Result<Credentials>,
     ) -> anyhow::Result<(Credentials, Origin)> {
@@ -667,8 +686,11 @@ impl Authenticator {
             }
         }
         let _lock = self.lock()?;
-        if look {
-            if let Some(c) = self.cached(key, &format!("{what} (under the lock)"), keep) {
+        if look || rejected.is_some() {
+            if let Some(c) = self
+                .cached(key, &format!("{what} (under the lock)"), keep)
+                .filter(|c| Some(c.access_key_id.as_str()) != rejected)
+            {
                 return Ok((c, Origin::Cache));
             }
         }
@@ -687,6 +709,7 @@ impl Authenticator {
                     &self.source_key(),
                     "session-token",
                     look,
+                    None,
                     keep,
                     async || self.get_session_token().await,
                 )
@@ -694,7 +717,7 @@ impl Authenticator {
         }
         if self.plan.path == RolePath::Direct {
             return self
-                .through_cache(&self.role_key(), "role", look, keep, async || {
+                .through_cache(&self.role_key(), "role", look, None, keep, async || {
                     self.assume_directly().await
                 })
                 .await;
@@ -702,13 +725,19 @@ impl Authenticator {
         // Through the MFA session. --refresh renews that session too: it is what the user is
         // told to do when it is rejected.
         let source_key = self.source_key();
-        let mfa_session = async |look: bool| {
-            self.through_cache(&source_key, "mfa-session", look, self.margin, async || {
-                self.get_session_token().await
-            })
+        let mfa_session = async |look: bool, rejected: Option<&str>| {
+            self.through_cache(
+                &source_key,
+                "mfa-session",
+                look,
+                rejected,
+                self.margin,
+                async || self.get_session_token().await,
+            )
             .await
         };
-        let (source, origin) = mfa_session(look).await?;
+        let (source, origin) = mfa_session(look, None).await?;
+        let source_key_id = source.access_key_id.clone();
         let creds = match self.assume_rest(source, 0).await {
             Ok(creds) => creds,
             // A cached MFA session that STS no longer accepts (revoked, clock skew): forget
@@ -720,7 +749,7 @@ impl Authenticator {
                     "mfa-env: the cached MFA session was not accepted ({e}); starting a new one"
                 );
                 self.forget(&source_key);
-                let (source, _) = mfa_session(false).await?;
+                let (source, _) = mfa_session(false, Some(&source_key_id)).await?;
                 self.assume_rest(source, 0)
                     .await
                     .map_err(StsError::into_failure)?

@@ -56,6 +56,15 @@ pub enum Change {
     Unset(&'static str),
 }
 
+/// A value set may be a secret key or token: wiped from memory when the change is dropped.
+impl Drop for Change {
+    fn drop(&mut self) {
+        if let Change::Set(_, value) = self {
+            zeroize::Zeroize::zeroize(value);
+        }
+    }
+}
+
 impl Change {
     pub fn name(&self) -> &'static str {
         match self {

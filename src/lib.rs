@@ -12,6 +12,7 @@ pub mod console;
 pub mod duration;
 pub mod env;
 pub mod error;
+pub mod harden;
 pub mod iam;
 pub mod keystore;
 pub mod log;
@@ -30,6 +31,7 @@ use cli::{Cli, Command};
 
 /// Parses the command line, runs the command and returns the exit status.
 pub fn run() -> i32 {
+    harden::no_dumps();
     clap_complete::CompleteEnv::with_factory(Cli::command)
         .var(cmd::completions::VAR)
         .shells(cmd::completions::SHELLS)

@@ -41,6 +41,19 @@ fn parse_wait(var: &str, value: Option<&str>) -> anyhow::Result<Duration> {
     }
 }
 
+thread_local! {
+    static KEEP_TERMINAL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// From now on, processes this thread runs do not get the terminal: the thread renews
+/// credentials in the background for a child that has it (`exec --server`). Taking it would
+/// stop that child with SIGTTIN at its next read, and nothing would continue it. Such a
+/// process runs in a background group: it may write to the terminal; one that reads it is
+/// stopped, and ended when its time is up.
+pub fn keep_terminal_in_this_thread() {
+    KEEP_TERMINAL.set(true);
+}
+
 /// Runs `cmd` through the shell (`what` names it in messages) with stdin closed and stderr
 /// passed through, and returns at most `cap` bytes of its stdout. The whole run is bounded: a
 /// process that never writes, never closes its output or never exits (a YubiKey waiting for a
@@ -68,9 +81,14 @@ pub fn run_bounded(
         .spawn()
         .map_err(|e| fail(exit, format!("cannot run {what}: {e}")))?;
     // The terminal goes to the process's group while it runs, so that it can ask there and
-    // Ctrl-C reaches it; it comes back when `_terminal` drops.
+    // Ctrl-C reaches it; it comes back when `_terminal` drops. Not from a thread that renews
+    // for a child which owns the terminal (see `keep_terminal_in_this_thread`).
     #[cfg(unix)]
-    let _terminal = foreground::Handover::to(child.id());
+    let _terminal = if KEEP_TERMINAL.get() {
+        None
+    } else {
+        foreground::Handover::to(child.id())
+    };
     let timed_out = |child: &mut std::process::Child| {
         kill_group(child);
         fail(

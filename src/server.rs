@@ -14,7 +14,7 @@ use std::collections::VecDeque;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use subtle::ConstantTimeEq;
@@ -41,6 +41,8 @@ const STILL_USABLE: i64 = 60;
 /// After a failed renewal, how long the endpoint serves what it has before trying again (an
 /// SDK may ask many times a second; an `mfa_process` must not run for each).
 const RETRY_AFTER: Duration = Duration::from_secs(30);
+/// How long a request with nothing usable held waits for the renewal under way.
+const WAIT: Duration = Duration::from_millis(1500);
 /// The whole request head must arrive within this.
 const DEADLINE: Duration = Duration::from_secs(5);
 /// The request head before its blank line.
@@ -109,6 +111,14 @@ impl Endpoint {
             format!("{ended}: {how_to_renew}")
         };
         auth.renew_without_prompt(no_code);
+        debug!(
+            "long-term keys {}",
+            if auth.holds_long_term_keys() {
+                "kept: mfa_process can renew the MFA session with them"
+            } else {
+                "not held: no renewal can use them without a code"
+            }
+        );
         let session = auth.session(credentials.clone());
 
         let listener = TcpListener::bind(("127.0.0.1", 0)).map_err(|e| {
@@ -122,13 +132,23 @@ impl Endpoint {
             .map_err(|e| fail(Exit::Other, format!("cannot read the endpoint's port: {e}")))?
             .port();
         let token = new_token()?;
-        let provider = Arc::new(Mutex::new(Provider {
-            auth,
+        let provider = Arc::new(Provider {
+            state: Mutex::new(State {
+                current: credentials,
+                wanted: false,
+                attempts: 0,
+                quiet_until: None,
+                failure: None,
+            }),
             window,
-            current: credentials,
-            quiet_until: None,
-            noticed: false,
-        }));
+            wake: Condvar::new(),
+            done: Condvar::new(),
+        });
+        let renewer = Arc::clone(&provider);
+        std::thread::Builder::new()
+            .name("endpoint-renewer".into())
+            .spawn(move || renewer.renew_loop(auth))
+            .map_err(|e| fail(Exit::Other, format!("cannot start the endpoint: {e}")))?;
         let secret = token.clone();
         std::thread::Builder::new()
             .name("endpoint".into())
@@ -182,69 +202,142 @@ fn new_token() -> anyhow::Result<Zeroizing<String>> {
     Ok(Zeroizing::new(crate::mfa::hex(&bytes[..])))
 }
 
-/// What the endpoint serves, renewing it when it nears its end.
+/// What the endpoint serves, shared by the connections and the renewer. The lock is held for
+/// moments only: never across STS, an `mfa_process` or the device lock, which the renewer
+/// thread alone waits on.
 struct Provider {
-    auth: Authenticator,
+    state: Mutex<State>,
     /// Renew when less than this is left (`renew_window`).
     window: i64,
+    /// Requests to the renewer.
+    wake: Condvar,
+    /// From the renewer: an attempt ended.
+    done: Condvar,
+}
+
+struct State {
     current: Credentials,
-    /// After a failed renewal: serve `current` without trying again until then.
+    /// A request saw `current` inside the window and the renewer has not started on it yet.
+    wanted: bool,
+    /// Attempts ended so far (a request with nothing usable waits for the next).
+    attempts: u64,
+    /// After a failed renewal: no STS nor `mfa_process` again until then (an SDK may ask many
+    /// times a second), only the cache, where a session started elsewhere lands.
     quiet_until: Option<Instant>,
-    /// The terminal was told that renewal needs the user; said once until a renewal works.
-    noticed: bool,
+    /// Why the last renewal failed, while it stands.
+    failure: Option<String>,
 }
 
 impl Provider {
-    fn renewed(&mut self, creds: Credentials, origin: Origin) {
-        debug!(
-            "renewed the credentials: {} ({} left, from {origin:?})",
-            mask_key(&creds.access_key_id),
-            time_left(creds.seconds_left())
-        );
-        self.current = creds;
-        self.quiet_until = None;
-        self.noticed = false;
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic elsewhere cannot leave the state half-written (each change is one
+        // assignment): go on with it.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn credentials(&mut self) -> Result<Credentials, String> {
-        let left = self.current.seconds_left();
+    /// What a request gets: the credentials held while they are usable (asking the renewer
+    /// for new ones when they near their end), else what a renewal brings within `WAIT`.
+    fn credentials(&self) -> Result<Credentials, String> {
+        let mut state = self.lock();
+        let left = state.current.seconds_left();
         if left > self.window {
-            return Ok(self.current.clone());
+            return Ok(state.current.clone());
         }
-        if self.quiet_until.is_some_and(|t| Instant::now() < t) && left > STILL_USABLE {
-            // Not STS nor mfa_process again yet; but a session started in another terminal
-            // lands in the cache, and is taken at once.
-            if let Some(creds) = self.auth.cached_session(self.window) {
-                self.renewed(creds, Origin::Cache);
-            }
-            return Ok(self.current.clone());
+        state.wanted = true;
+        self.wake.notify_one();
+        if left > STILL_USABLE {
+            return Ok(state.current.clone());
         }
-        match self.auth.credentials(self.window) {
-            Ok((creds, origin)) => {
-                self.renewed(creds, origin);
-                Ok(self.current.clone())
-            }
-            Err(e) => {
-                let message = crate::one_line(&e);
-                self.quiet_until = Some(Instant::now() + RETRY_AFTER);
-                if !self.noticed {
-                    self.noticed = true;
-                    let now = if left > STILL_USABLE {
-                        format!(
-                            " (the credentials served now have {} left)",
-                            time_left(left)
-                        )
-                    } else {
-                        String::new()
-                    };
-                    tell_terminal(&format!("mfa-env: {message}{now}"));
+        // Nothing usable held: a renewal is under way; wait a little for it, not for long
+        // (SDKs give up after 1 to 5 s).
+        let seen = state.attempts;
+        let deadline = Instant::now() + WAIT;
+        while state.attempts == seen {
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                break;
+            };
+            state = self
+                .done
+                .wait_timeout(state, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        // What a renewal just brought is served however short its life (a role asked to
+        // last less than a minute).
+        let renewed = state.attempts != seen && state.failure.is_none();
+        let left = state.current.seconds_left();
+        if left > STILL_USABLE || (renewed && left > 0) {
+            Ok(state.current.clone())
+        } else {
+            Err(state.failure.clone().unwrap_or_else(|| {
+                "the credentials are being renewed; ask again in a moment".to_string()
+            }))
+        }
+    }
+
+    /// The renewer: the only user of the `Authenticator`, woken by requests.
+    fn renew_loop(&self, mut auth: Authenticator) {
+        crate::process::keep_terminal_in_this_thread();
+        // The terminal was told that renewal needs the user; said once until a renewal works.
+        let mut noticed = false;
+        loop {
+            let (quiet, left) = {
+                let mut state = self.lock();
+                while !state.wanted {
+                    state = self.wake.wait(state).unwrap_or_else(|e| e.into_inner());
                 }
-                if left > STILL_USABLE {
-                    Ok(self.current.clone())
-                } else {
-                    Err(message)
+                state.wanted = false;
+                let left = state.current.seconds_left();
+                // With nothing usable held, every request may try again.
+                let quiet =
+                    left > STILL_USABLE && state.quiet_until.is_some_and(|t| Instant::now() < t);
+                (quiet, left)
+            };
+            let outcome = if left > self.window {
+                // Renewed meanwhile.
+                None
+            } else if quiet {
+                auth.cached_session(self.window)
+                    .map(|c| Ok((c, Origin::Cache)))
+            } else {
+                Some(auth.credentials(self.window))
+            };
+            let mut state = self.lock();
+            match outcome {
+                Some(Ok((creds, origin))) => {
+                    debug!(
+                        "renewed the credentials: {} ({} left, from {origin:?})",
+                        mask_key(&creds.access_key_id),
+                        time_left(creds.seconds_left())
+                    );
+                    state.current = creds;
+                    state.quiet_until = None;
+                    state.failure = None;
+                    noticed = false;
                 }
+                Some(Err(e)) => {
+                    let message = crate::one_line(&e);
+                    state.quiet_until = Some(Instant::now() + RETRY_AFTER);
+                    let left = state.current.seconds_left();
+                    if !noticed {
+                        noticed = true;
+                        let now = if left > STILL_USABLE {
+                            format!(
+                                " (the credentials served now have {} left)",
+                                time_left(left)
+                            )
+                        } else {
+                            String::new()
+                        };
+                        tell_terminal(&format!("mfa-env: {message}{now}"));
+                    }
+                    state.failure = Some(message);
+                }
+                None => {}
             }
+            state.attempts += 1;
+            drop(state);
+            self.done.notify_all();
         }
     }
 }
@@ -268,7 +361,11 @@ fn tell_terminal(line: &str) {
     eprintln!("{line}");
 }
 
-fn accept_loop(listener: &TcpListener, token: &Zeroizing<String>, provider: &Arc<Mutex<Provider>>) {
+fn accept_loop(listener: &TcpListener, token: &Zeroizing<String>, provider: &Arc<Provider>) {
+    let host: Arc<str> = match listener.local_addr() {
+        Ok(addr) => Arc::from(addr.to_string()),
+        Err(_) => return,
+    };
     let active = Arc::new(AtomicUsize::new(0));
     let reading: Arc<Mutex<VecDeque<(u64, TcpStream)>>> = Arc::default();
     let mut next_id = 0u64;
@@ -288,8 +385,9 @@ fn accept_loop(listener: &TcpListener, token: &Zeroizing<String>, provider: &Arc
             }
             open.push_back((id, handle));
         }
-        let (token, provider, done, open) = (
+        let (token, host, provider, done, open) = (
             token.clone(),
+            Arc::clone(&host),
             Arc::clone(provider),
             Arc::clone(&active),
             Arc::clone(&reading),
@@ -302,7 +400,7 @@ fn accept_loop(listener: &TcpListener, token: &Zeroizing<String>, provider: &Arc
                         open.retain(|(i, _)| *i != id);
                     }
                 };
-                serve(stream, token.as_bytes(), &provider, read);
+                serve(stream, token.as_bytes(), &host, &provider, read);
                 done.fetch_sub(1, Ordering::SeqCst);
             });
         if spawned.is_err() {
@@ -336,15 +434,18 @@ impl Answer {
 
 /// One connection: its request head, then the answer. `read` is called once the head is in
 /// (or the connection is given up), so it no longer counts as a client still sending.
-fn serve(mut stream: TcpStream, token: &[u8], provider: &Mutex<Provider>, read: impl FnOnce()) {
+fn serve(
+    mut stream: TcpStream,
+    token: &[u8],
+    host: &str,
+    provider: &Provider,
+    read: impl FnOnce(),
+) {
     let _ = stream.set_write_timeout(Some(DEADLINE));
     let head = read_head(&mut stream);
     read();
     let answer = match head {
-        Ok(head) => answer(&head, token, || match provider.lock() {
-            Ok(mut p) => p.credentials(),
-            Err(_) => Err("the endpoint failed earlier; start the command again".to_string()),
-        }),
+        Ok(head) => answer(&head, token, host, || provider.credentials()),
         Err(Some(a)) => a,
         // Timed out or closed: nothing to say to it.
         Err(None) => return,
@@ -411,9 +512,12 @@ fn read_head(stream: &mut TcpStream) -> Result<String, Option<Answer>> {
 }
 
 /// The answer to a request head; `credentials` is asked only for an authorized request.
+/// `host` is the address the endpoint listens on (`127.0.0.1:PORT`): a request naming another
+/// host came through a name that resolved here (DNS rebinding from a web page) and is refused.
 fn answer(
     head: &str,
     token: &[u8],
+    host: &str,
     credentials: impl FnOnce() -> Result<Credentials, String>,
 ) -> Answer {
     let mut lines = head.split("\r\n");
@@ -448,10 +552,25 @@ fn answer(
         return Answer::error(404, "Not Found", "NotFound", "no such path");
     }
     let mut authorization = None;
+    let mut hosts = 0;
     for line in &headers {
         let Some((name, value)) = line.split_once(':') else {
             return Answer::error(400, "Bad Request", "BadRequest", "malformed header");
         };
+        if name.eq_ignore_ascii_case("host") {
+            hosts += 1;
+            let value = value.trim();
+            let plain = host.split(':').next().unwrap_or(host);
+            if hosts > 1 || (value != host && value != plain) {
+                debug!("the endpoint refused a request for another host");
+                return Answer::error(
+                    403,
+                    "Forbidden",
+                    "Forbidden",
+                    "the Host header must name the endpoint's loopback address",
+                );
+            }
+        }
         if name.eq_ignore_ascii_case("authorization") {
             if authorization.is_some() {
                 return Answer::error(
@@ -463,6 +582,9 @@ fn answer(
             }
             authorization = Some(value.trim());
         }
+    }
+    if hosts == 0 {
+        return Answer::error(400, "Bad Request", "BadRequest", "no Host header");
     }
     let Some(given) = authorization else {
         return Answer::error(
@@ -483,18 +605,11 @@ fn answer(
                 mask_key(&c.access_key_id),
                 time_left(c.seconds_left())
             );
-            let body = serde_json::json!({
-                "AccessKeyId": c.access_key_id,
-                "SecretAccessKey": c.secret_access_key.as_str(),
-                "Token": c.session_token.as_str(),
-                "Expiration": c.expiration_rfc3339(),
-            })
-            .to_string();
             Answer {
                 status: 200,
                 reason: "OK",
                 allow: false,
-                body: Zeroizing::new(body),
+                body: credentials_body(&c),
             }
         }
         Err(message) => Answer::error(
@@ -503,6 +618,39 @@ fn answer(
             "CredentialsUnavailable",
             &message,
         ),
+    }
+}
+
+/// The JSON the SDKs read, written straight from the borrowed secrets into a buffer sized for
+/// it (no intermediate value, no growth that would leave a copy behind), wiped when dropped.
+fn credentials_body(c: &Credentials) -> Zeroizing<String> {
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Body<'a> {
+        access_key_id: &'a str,
+        secret_access_key: &'a str,
+        token: &'a str,
+        expiration: String,
+    }
+    let body = Body {
+        access_key_id: &c.access_key_id,
+        secret_access_key: &c.secret_access_key,
+        token: &c.session_token,
+        expiration: c.expiration_rfc3339(),
+    };
+    // The values are base64, ASCII and digits: JSON escapes none of them, but leave room.
+    let size =
+        128 + 2 * (c.access_key_id.len() + c.secret_access_key.len() + c.session_token.len());
+    let mut out = Zeroizing::new(Vec::with_capacity(size));
+    if serde_json::to_writer(&mut *out, &body).is_err() {
+        return Zeroizing::new(String::new());
+    }
+    match String::from_utf8(std::mem::take(&mut *out)) {
+        Ok(text) => Zeroizing::new(text),
+        Err(e) => {
+            drop(Zeroizing::new(e.into_bytes()));
+            Zeroizing::new(String::new())
+        }
     }
 }
 
@@ -522,17 +670,19 @@ mod tests {
         })
     }
 
+    const HOST: &str = "127.0.0.1:4567";
+
     fn status(head: &str) -> u16 {
-        answer(head, TOKEN.as_bytes(), creds).status
+        answer(head, TOKEN.as_bytes(), HOST, creds).status
     }
 
     fn get(auth: &str) -> String {
-        format!("GET {PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {auth}")
+        format!("GET {PATH} HTTP/1.1\r\nHost: {HOST}\r\nAuthorization: {auth}")
     }
 
     #[test]
     fn only_the_exact_token_gets_credentials() {
-        let ok = answer(&get(TOKEN), TOKEN.as_bytes(), creds);
+        let ok = answer(&get(TOKEN), TOKEN.as_bytes(), HOST, creds);
         assert_eq!(ok.status, 200);
         let body: serde_json::Value = serde_json::from_str(&ok.body).unwrap();
         assert_eq!(body["AccessKeyId"], "ASIAEXAMPLEEXAMPLE12");
@@ -548,15 +698,15 @@ mod tests {
             "",
             "Bearer x",
         ] {
-            let a = answer(&get(bad), TOKEN.as_bytes(), || {
+            let a = answer(&get(bad), TOKEN.as_bytes(), HOST, || {
                 panic!("asked for credentials")
             });
             assert_eq!(a.status, 403, "{bad:?}");
             assert!(!a.body.contains("secret"), "{}", a.body.as_str());
         }
-        let none = format!("GET {PATH} HTTP/1.1\r\nHost: 127.0.0.1");
+        let none = format!("GET {PATH} HTTP/1.1\r\nHost: {HOST}");
         assert_eq!(
-            answer(&none, TOKEN.as_bytes(), || panic!("asked")).status,
+            answer(&none, TOKEN.as_bytes(), HOST, || panic!("asked")).status,
             401
         );
         // Header names are case-insensitive; two Authorization headers are refused.
@@ -570,6 +720,35 @@ mod tests {
         );
     }
 
+    /// A page whose name was rebound to 127.0.0.1 sends its own name as the Host: refused
+    /// before the token is even looked at, as is a request without a Host or with two.
+    #[test]
+    fn only_the_endpoints_own_host_is_served() {
+        assert_eq!(
+            status(&get(TOKEN).replace("Host: 127.0.0.1:4567", "Host: 127.0.0.1")),
+            200
+        );
+        for other in [
+            "Host: evil.example:4567",
+            "Host: localhost:4567",
+            "Host: 127.0.0.1:4568",
+            "Host: 127.0.0.1.evil.example:4567",
+            "Host: ",
+        ] {
+            let a = answer(
+                &get(TOKEN).replace("Host: 127.0.0.1:4567", other),
+                TOKEN.as_bytes(),
+                HOST,
+                || panic!("asked for credentials"),
+            );
+            assert_eq!(a.status, 403, "{other}");
+        }
+        let two = format!("{}\r\nHost: evil.example", get(TOKEN));
+        assert_eq!(status(&two), 403);
+        let none = get(TOKEN).replace("Host: 127.0.0.1:4567\r\n", "");
+        assert_eq!(status(&none), 400);
+    }
+
     #[test]
     fn only_get_on_the_path_is_served() {
         assert_eq!(status(&get(TOKEN).replacen("GET", "POST", 1)), 405);
@@ -577,6 +756,7 @@ mod tests {
             answer(
                 &get(TOKEN).replacen("GET", "PUT", 1),
                 TOKEN.as_bytes(),
+                HOST,
                 creds
             )
             .allow
@@ -596,7 +776,7 @@ mod tests {
 
     #[test]
     fn a_renewal_failure_is_an_error_answer_without_secrets() {
-        let a = answer(&get(TOKEN), TOKEN.as_bytes(), || {
+        let a = answer(&get(TOKEN), TOKEN.as_bytes(), HOST, || {
             Err("the MFA session for 'work' ended: run `mfa-env work --refresh`".into())
         });
         assert_eq!(a.status, 503);

@@ -97,13 +97,15 @@ pub fn run(args: ShellArgs) -> anyhow::Result<i32> {
         cmd.env("MFA_ENV_BIN", exe);
     }
     cmd.env(SUBSHELL_VAR, "1");
+    // This process waits for the shell for hours: it keeps the profile's name, not the
+    // credentials (dropping them wipes them; the endpoint keeps its own).
+    let profile = session.profile.clone();
+    drop(changes);
+    drop(session);
 
     let status = run_to_end(&mut cmd).map_err(|e| launch_error(&program, &e))?;
     drop(dir);
     let code = exit_code(&status);
-    eprintln!(
-        "mfa-env: left the shell of session '{}' (exit status {code})",
-        session.profile
-    );
+    eprintln!("mfa-env: left the shell of session '{profile}' (exit status {code})");
     Ok(code)
 }

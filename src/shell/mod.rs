@@ -23,6 +23,8 @@ mod zsh;
 use std::path::Path;
 use std::process::Command;
 
+use zeroize::Zeroizing;
+
 pub use detect::{calling_shell, detect};
 pub use fish::quote as quote_fish;
 pub use posix::quote as quote_posix;
@@ -166,10 +168,20 @@ impl Shell {
     /// Renders the changes as code for this shell. A value no environment can hold (or this
     /// format cannot) is refused before anything is produced, so the caller prints all or
     /// nothing.
-    pub fn render(self, changes: &[Change]) -> anyhow::Result<String> {
+    pub fn render(self, changes: &[Change]) -> anyhow::Result<Zeroizing<String>> {
         crate::env::validate(changes)?;
-        let each = |one: fn(&Change) -> String| changes.iter().map(one).collect();
-        Ok(match self {
+        // The code holds the secret key and token: each piece is wiped once copied into the
+        // whole, which is sized first so that growing it leaves no copy behind.
+        let each = |one: fn(&Change) -> String| {
+            let lines: Vec<Zeroizing<String>> =
+                changes.iter().map(|c| Zeroizing::new(one(c))).collect();
+            let mut all = String::with_capacity(lines.iter().map(|l| l.len()).sum());
+            for line in &lines {
+                all.push_str(line);
+            }
+            all
+        };
+        Ok(Zeroizing::new(match self {
             Shell::Bash | Shell::Zsh | Shell::Sh => each(posix::render),
             Shell::Fish => each(fish::render),
             Shell::Powershell => each(powershell::render),
@@ -180,7 +192,7 @@ impl Shell {
             Shell::Cmd => cmd::render_all(changes)?,
             Shell::Json => json::render_all(changes),
             Shell::Dotenv => dotenv::render_all(changes)?,
-        })
+        }))
     }
 
     /// The line that applies a session of `profile` (already quoted) in this shell.
@@ -306,15 +318,15 @@ mod tests {
     fn renders_each_shell() {
         let changes = [Change::Set("A", "it's".into()), Change::Unset("B")];
         assert_eq!(
-            Shell::Bash.render(&changes).unwrap(),
+            Shell::Bash.render(&changes).unwrap().as_str(),
             "export A='it'\\''s'\nunset B\n"
         );
         assert_eq!(
-            Shell::Fish.render(&changes).unwrap(),
+            Shell::Fish.render(&changes).unwrap().as_str(),
             "set -gx A 'it\\'s'\nif set -q B; set -e B; end\n"
         );
         assert_eq!(
-            Shell::Powershell.render(&changes).unwrap(),
+            Shell::Powershell.render(&changes).unwrap().as_str(),
             "$Env:A = 'it''s'\nRemove-Item -LiteralPath Env:B -ErrorAction SilentlyContinue\n"
         );
     }

@@ -414,3 +414,140 @@ fn a_closed_stdout_ends_quietly() {
         assert_eq!(out.stderr, "", "{args:?}");
     }
 }
+
+/// Runs `cmd` as another user when the tests run as root (root reads every process's memory
+/// anyway, and owns a non-dumpable process's /proc files already): the fixture's files become
+/// that user's. Returns the uid the process runs as.
+#[cfg(target_os = "linux")]
+fn as_a_user(f: &Fixture, cmd: &mut std::process::Command) -> u32 {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: geteuid cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        return unsafe { libc::geteuid() };
+    }
+    const NOBODY: u32 = 65534;
+    fn chown_all(path: &std::path::Path) {
+        std::os::unix::fs::lchown(path, Some(NOBODY), Some(NOBODY)).unwrap();
+        if path.is_dir() && !path.is_symlink() {
+            for e in std::fs::read_dir(path).unwrap().flatten() {
+                chown_all(&e.path());
+            }
+        }
+    }
+    chown_all(f.root.path());
+    cmd.uid(NOBODY).gid(NOBODY);
+    NOBODY
+}
+
+/// The owner of /proc/PID: a non-dumpable process's files belong to root, so that no other
+/// process of its user can read its memory or environment, or attach to it.
+#[cfg(target_os = "linux")]
+fn proc_owner(pid: &str) -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(format!("/proc/{}/environ", pid.trim()))
+        .unwrap()
+        .uid()
+}
+
+/// mfa-env holds keys and sessions (for hours as the parent of `exec --server` and `shell`):
+/// it is not dumpable, so no core dump and no process of the same user can read its memory.
+/// What it runs is: the command `exec` replaces it with, and the child of `--server`, keep the
+/// user's defaults, resource limits (core size) included.
+#[cfg(target_os = "linux")]
+#[test]
+fn mfa_env_is_not_dumpable_and_what_it_runs_is() {
+    let f = Fixture::new();
+    let report = f.tmp_dir().join("report");
+    let script = format!(
+        "echo \"$$ $PPID $(ulimit -c)\" > '{0}.tmp' && mv '{0}.tmp' '{0}'; sleep 30",
+        report.display()
+    );
+    let read_report = |child: &mut std::process::Child| -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !report.exists() {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("ended early: {status}");
+            }
+            assert!(Instant::now() < deadline, "no report from the child");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let words = std::fs::read_to_string(&report).unwrap();
+        std::fs::remove_file(&report).unwrap();
+        words.split_whitespace().map(str::to_string).collect()
+    };
+    let limit_outside = sh("sh", &["-c", "ulimit -c"], &[])
+        .stdout
+        .trim()
+        .to_string();
+
+    // exec --server: mfa-env stays as the parent, holding what renews the credentials.
+    let mut cmd = f.cmd();
+    cmd.args([
+        "exec",
+        "dev",
+        "--server",
+        "-t",
+        &f.code(),
+        "--",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    let user = as_a_user(&f, &mut cmd);
+    let mut served = cmd.spawn().unwrap();
+    let words = read_report(&mut served);
+    assert_eq!(
+        words[1],
+        served.id().to_string(),
+        "the child's parent is mfa-env"
+    );
+    assert_eq!(
+        proc_owner(&words[1]),
+        0,
+        "mfa-env (the endpoint) is dumpable"
+    );
+    assert_eq!(
+        proc_owner(&words[0]),
+        user,
+        "the child lost its dumpability"
+    );
+    assert_eq!(words[2], limit_outside, "the child's core limit changed");
+    served.kill().unwrap();
+    served.wait().unwrap();
+
+    // exec: the command replaces mfa-env, and is the user's ordinary process again.
+    let mut cmd = f.cmd();
+    cmd.args(["exec", "dev", "--", "sh", "-c", &script]);
+    as_a_user(&f, &mut cmd);
+    let mut exec = cmd.spawn().unwrap();
+    let words = read_report(&mut exec);
+    assert_eq!(words[0], exec.id().to_string(), "exec replaced mfa-env");
+    assert_eq!(
+        proc_owner(&words[0]),
+        user,
+        "the exec'd command is not dumpable"
+    );
+    assert_eq!(
+        words[2], limit_outside,
+        "the exec'd command's core limit changed"
+    );
+    exec.kill().unwrap();
+    exec.wait().unwrap();
+}
+
+/// The endpoint does not keep long-term keys it cannot use: without an `mfa_process`, no
+/// renewal can get a code, and the keys are dropped (wiped) after the first session.
+#[test]
+fn the_endpoint_keeps_long_term_keys_only_for_mfa_process() {
+    let f = Fixture::new();
+    let mut cmd = f.cmd();
+    cmd.args(["exec", "admin", "--server", "-t", &f.code(), "--", "true"]);
+    let out = Out::from(cmd.output().unwrap());
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("long-term keys not held: no renewal can use them without a code"),
+        "{}",
+        out.stderr
+    );
+}

@@ -97,6 +97,34 @@ impl Served {
         serde_json::from_str(&body).expect("JSON credentials")
     }
 
+    /// The access key served, asked again until `done` accepts it (within 10 s): what the
+    /// endpoint renews in the background reaches the next requests.
+    fn access_key_until(&self, done: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let key = self.credentials()["AccessKeyId"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            if done(&key) || Instant::now() > deadline {
+                return key;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// mfa-env's stderr once `done` accepts it (or after 10 s).
+    fn stderr_until(&self, done: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let text = self.stderr();
+            if done(&text) || Instant::now() > deadline {
+                return text;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// SIGTERM to mfa-env, which passes it on; the status mfa-env ends with.
     fn terminate(self) -> i32 {
         self.signal(libc::SIGTERM)
@@ -430,7 +458,8 @@ fn the_endpoint_answers_only_its_token_and_a_slow_client_holds_up_nobody() {
     // The head (before its blank line) is bounded at 8 KiB, to the byte.
     let head_of = |len: usize| {
         let start = format!(
-            "GET /mfa-env/credentials HTTP/1.1\r\nAuthorization: {}\r\nX: ",
+            "GET /mfa-env/credentials HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nAuthorization: {}\r\nX: ",
+            served.port(),
             served.token()
         );
         format!("{start}{}\r\n\r\n", "a".repeat(len - start.len()))
@@ -663,7 +692,8 @@ fn a_session_token_profile_is_served_and_its_end_announced_ahead() {
         .unwrap()
         .to_string();
     assert_eq!(again, first);
-    let stderr = served.stderr();
+    // The renewal runs in the background while what is held is served: its notice follows.
+    let stderr = served.stderr_until(|e| e.contains("has ended"));
     assert!(
         stderr.contains("the MFA session of 'dev' has ended (or ends within 16m)")
             && stderr.contains("the credentials served now have 7m left"),
@@ -679,10 +709,8 @@ fn a_session_token_profile_is_served_and_its_end_announced_ahead() {
         &f.sts.alice().next_code(),
     ]);
     assert_eq!(other.status, 0, "{}", other.stderr);
-    let renewed = served.credentials()["AccessKeyId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    // The credentials held are still usable: served at once while the cache is looked at.
+    let renewed = served.access_key_until(|key| key != first);
     assert_ne!(renewed, first, "the new session was not picked up");
     assert_eq!(f.sts.count("GetSessionToken"), 2);
     assert_eq!(served.terminate(), 143);
@@ -843,4 +871,182 @@ fn zsh_shell_with_server() {
 #[test]
 fn fish_shell_with_server() {
     server_shell("fish");
+}
+
+/// GETs the endpoint `times` times and asserts each answer is 200 with `key`, and came back
+/// well inside the time an SDK waits (1 to 5 s), though a renewal is stuck behind it.
+fn answered_at_once(served: &Served, key: &str, times: usize, what: &str) {
+    for i in 0..times {
+        let start = Instant::now();
+        let (status, body) = served.get(Some(served.token()));
+        let took = start.elapsed();
+        assert_eq!(status, 200, "{what}, request {i}: {body}");
+        assert!(
+            body.contains(key),
+            "{what}, request {i}: another key: {body}"
+        );
+        assert!(
+            took < Duration::from_secs(3),
+            "{what}, request {i}: the endpoint took {took:?} (it waited on the renewal)"
+        );
+    }
+}
+
+/// STS stops answering in the middle of a run: the renewal hangs (up to 2.5 × MFA_ENV_TIMEOUT,
+/// here 50 s), and the endpoint keeps answering at once from the credentials it holds, which
+/// have minutes left.
+#[test]
+fn a_hung_sts_does_not_hold_up_the_endpoint() {
+    let f = Fixture::new();
+    // Roles live 10 minutes: inside the window, so every request asks for a renewal.
+    f.sts.state().role_lifetime = Some(600);
+    let served = Served::start(
+        &f,
+        &["admin", "-t", &f.code()],
+        "sleep 60",
+        &[("MFA_ENV_TIMEOUT", "20")],
+    );
+    f.sts.always(Some(crate::support::fake_sts::Scripted::Hang));
+    let before = f.sts.requests().len();
+    let key = "ASIAFAKE000000000002";
+    answered_at_once(&served, key, 5, "STS hung");
+    // The renewal did go to STS (and hangs there): the requests did not wait for it.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while f.sts.requests().len() == before {
+        assert!(Instant::now() < deadline, "no renewal was attempted");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(served.terminate(), 143);
+}
+
+/// Another terminal holds the device lock while it waits for its user to type a code: the
+/// endpoint's renewal waits for that lock, its requests do not.
+#[test]
+fn a_code_prompt_elsewhere_does_not_hold_up_the_endpoint() {
+    let f = Fixture::new();
+    f.sts.state().role_lifetime = Some(600);
+    let served = Served::start(&f, &["admin", "-t", &f.code()], "sleep 60", &[]);
+    // What the endpoint holds (no request yet: the first one starts a renewal).
+    let first = "ASIAFAKE000000000002".to_string();
+    // The MFA session ends: a renewal needs a new one, and so the device lock.
+    f.sts.revoke_sessions();
+    let mut other = f.cmd();
+    other
+        .args(["admin", "--refresh", "--shell", "bash"])
+        .env("TERM", "dumb");
+    let mut p = spawn_command(other, Some(20_000)).expect("spawn in pty");
+    p.exp_string("Enter MFA code").unwrap();
+    answered_at_once(&served, &first, 5, "the device lock held at a prompt");
+    // The other terminal's new session reaches the endpoint once it is there (the renewal
+    // waiting for the lock takes it, not the session STS refused).
+    f.sts.state().role_lifetime = None;
+    p.send_line(&f.sts.alice().next_code()).unwrap();
+    wait_exit(&p, Duration::from_secs(20));
+    let renewed = served.access_key_until(|key| key != first);
+    assert_ne!(
+        renewed,
+        first,
+        "the new session was not picked up: {}",
+        served.stderr()
+    );
+    assert!(f.sts.session_of(&renewed).is_some());
+    assert_eq!(served.terminate(), 143);
+}
+
+/// A renewal that runs `mfa_process` does not take the terminal from the child of
+/// `exec --server`: a child reading the terminal meanwhile would be stopped (SIGTTIN) with
+/// nothing to continue it. The child keeps reading what is typed, and the renewal works.
+#[test]
+fn a_renewal_leaves_the_terminal_to_the_child() {
+    if !require("bash") {
+        return;
+    }
+    let mut f = Fixture::new();
+    f.sts.state().role_lifetime = Some(30);
+    let script = f.root.path().join("code.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\ntouch '{}'\nsleep 2\necho {}\n",
+            f.root.path().join("mfa-process-started").display(),
+            f.sts.alice().next_code()
+        ),
+    )
+    .unwrap();
+    f.write_config(&format!(
+        "[profile dev]\nmfa_serial = {SERIAL}\nregion = eu-west-1\nmfa_process = sh {}\n\
+         [profile admin]\nrole_arn = {ADMIN_ARN}\nsource_profile = dev\n",
+        script.display()
+    ));
+    let env_file = f.tmp_dir().join("child-env");
+    let child = f.tmp_dir().join("child.sh");
+    std::fs::write(
+        &child,
+        format!(
+            "env > '{0}.tmp' && mv '{0}.tmp' '{0}'\nwhile :; do\n  if read -r -t 0.1 line; then\n    \
+             echo \"got=$line\"\n    [ \"$line\" = quit ] && exit 0\n  fi\ndone\n",
+            env_file.display()
+        ),
+    )
+    .unwrap();
+    // From an interactive shell with job control, as a user runs it: mfa-env's group is then
+    // not orphaned, and a read from the background stops the reader (an orphaned group would
+    // get an error instead).
+    let mut cmd = f.command("bash");
+    cmd.args(["--norc", "--noprofile", "-i"])
+        .env("TERM", "dumb")
+        .env("PS1", "$ ");
+    let mut p = spawn_command(cmd, Some(20_000)).expect("spawn in pty");
+    p.send_line(&format!(
+        "{} exec admin --server -t {} -- bash {}; echo \"exit=$?\"",
+        bin(),
+        f.code(),
+        child.display()
+    ))
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !env_file.exists() {
+        assert!(Instant::now() < deadline, "the child never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let env: BTreeMap<String, String> = std::fs::read_to_string(&env_file)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let url = &env["AWS_CONTAINER_CREDENTIALS_FULL_URI"];
+    let port: u16 = url
+        .strip_prefix("http://127.0.0.1:")
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap();
+    let token = &env["AWS_CONTAINER_AUTHORIZATION_TOKEN"];
+    // A new MFA session is needed: mfa_process runs (for a second) while the child reads.
+    f.sts.revoke_sessions();
+    let get = format!(
+        "GET /mfa-env/credentials HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: {token}\r\n\r\n"
+    );
+    request(port, &get);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !f.root.path().join("mfa-process-started").exists() {
+        assert!(Instant::now() < deadline, "mfa_process never ran");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Typed while mfa_process runs: the child reads it then (a child without the terminal
+    // would be stopped by that read).
+    p.send_line("early").unwrap();
+    p.exp_string("got=early").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while f.sts.count("GetSessionToken") < 2 {
+        assert!(Instant::now() < deadline, "mfa_process never renewed");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    p.send_line("hello").unwrap();
+    p.exp_string("got=hello").unwrap();
+    assert_eq!(request(port, &get).0, 200);
+    p.send_line("quit").unwrap();
+    p.exp_string("exit=0").unwrap();
+    p.send_line("exit").unwrap();
+    wait_exit(&p, Duration::from_secs(20));
 }

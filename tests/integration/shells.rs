@@ -519,7 +519,11 @@ fn shells_without_init_or_countdown_say_what_to_use() {
             .unwrap();
         let env = eval_in(shell, &set, f.root.path());
         assert_eq!(env["AWS_ACCESS_KEY_ID"], "ASIAOLD", "{shell}");
-        let env = eval_in(shell, &format!("{set}{}", out.stdout), f.root.path());
+        let env = eval_in(
+            shell,
+            &format!("{}{}", set.as_str(), out.stdout),
+            f.root.path(),
+        );
         assert!(!env.contains_key("AWS_ACCESS_KEY_ID"), "{shell}");
         assert!(!env.contains_key("MFA_ENV_PROFILE"), "{shell}");
     }
