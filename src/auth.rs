@@ -447,6 +447,12 @@ impl Authenticator {
         self.resolved.is_role()
     }
 
+    /// Whether the profile's one role is assumed with the long-term keys and a code (not with
+    /// the MFA session): the only credentials AWS gives a console session length for.
+    pub fn assumes_directly(&self) -> bool {
+        self.plan.path == RolePath::Direct && self.resolved.roles.len() == 1
+    }
+
     /// How long the credentials this profile ends with are asked to last, in seconds.
     pub fn lifetime(&self) -> i64 {
         let r = &self.resolved;

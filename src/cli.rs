@@ -65,6 +65,9 @@ pub enum Command {
     Unset(UnsetArgs),
     /// Print credentials as JSON for `credential_process` in ~/.aws/config.
     CredentialProcess(CredentialProcessArgs),
+    /// Open the AWS console signed in as the profile's role, from the same MFA session (no
+    /// second code while it lives).
+    Console(ConsoleArgs),
     /// List the profiles that use MFA and their cached sessions.
     List(ListArgs),
     /// Forget cached sessions.
@@ -311,6 +314,89 @@ pub struct CredentialProcessArgs {
     /// Print the credentials even when stdout is a terminal.
     #[arg(long)]
     pub reveal: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ConsoleArgs {
+    #[command(flatten)]
+    pub auth: AuthArgs,
+
+    /// Land on this service's console: s3, ec2, iam, cloudformation, lambda and so on.
+    #[arg(long, value_name = "NAME", conflicts_with = "path", value_parser = parse_service,
+          add = ArgValueCandidates::new(service_candidates))]
+    pub service: Option<String>,
+
+    /// Land on this path of the console, such as ec2/home#Instances: or s3/buckets/NAME.
+    #[arg(long, value_name = "PATH")]
+    pub path: Option<String>,
+
+    /// The console's region [default: the profile's]
+    #[arg(long, value_name = "REGION", value_parser = parse_region)]
+    pub region: Option<String>,
+
+    /// Print the sign-in URL on stdout instead of opening a browser (it signs in whoever opens
+    /// it, for 15 minutes).
+    #[arg(long)]
+    pub print: bool,
+
+    /// With --print: print the URL even when stdout is a terminal.
+    #[arg(long, requires = "print")]
+    pub reveal: bool,
+
+    /// Sign out of the console first, so that this role replaces the session the browser holds.
+    #[arg(long)]
+    pub logout_first: bool,
+}
+
+/// The consoles most often opened, for completion (any service name is accepted).
+const SERVICES: [&str; 24] = [
+    "acm",
+    "apigateway",
+    "cloudformation",
+    "cloudfront",
+    "cloudtrail",
+    "cloudwatch",
+    "cognito",
+    "dynamodbv2",
+    "ec2",
+    "ecr",
+    "ecs",
+    "eks",
+    "elasticache",
+    "iam",
+    "kms",
+    "lambda",
+    "rds",
+    "route53",
+    "s3",
+    "secretsmanager",
+    "sns",
+    "sqs",
+    "systems-manager",
+    "vpc",
+];
+
+fn service_candidates() -> Vec<CompletionCandidate> {
+    SERVICES
+        .iter()
+        .map(|s| CompletionCandidate::new(*s))
+        .collect()
+}
+
+fn parse_service(s: &str) -> Result<String, String> {
+    let ok =
+        !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    ok.then(|| s.to_string()).ok_or_else(|| {
+        "a service name is letters, digits and dashes, such as s3 or ec2".to_string()
+    })
+}
+
+fn parse_region(s: &str) -> Result<String, String> {
+    let ok = (1..=64).contains(&s.len())
+        && !s.starts_with('-')
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    ok.then(|| s.to_string())
+        .ok_or_else(|| "a region name such as eu-west-1".to_string())
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 //! benchmarks reach the same code.
 
 pub mod auth;
+pub mod browser;
 pub mod cache;
 pub mod cli;
 pub mod cmd;
@@ -22,6 +23,7 @@ pub mod profile;
 pub mod qr;
 pub mod server;
 pub mod shell;
+pub mod signin;
 pub mod sts;
 pub mod tty;
 
@@ -87,6 +89,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Status(args)) => cmd::status::run(&args),
         Some(Command::Unset(args)) => cmd::unset::run(&args),
         Some(Command::CredentialProcess(args)) => cmd::credential_process::run(&args),
+        Some(Command::Console(args)) => cmd::console::run(&args),
         Some(Command::List(args)) => cmd::list::run(&args),
         Some(Command::Logout(args)) => cmd::logout::run(&args),
         Some(Command::Keys(args)) => cmd::keys::run(args.command),

@@ -216,6 +216,9 @@ pub struct Resolved {
     pub endpoint_url: Option<String>,
     /// The same for IAM (`AWS_ENDPOINT_URL_IAM`, the `services` section's `iam`): `keys rotate`.
     pub iam_endpoint_url: Option<String>,
+    /// The same for the Sign-In service (`AWS_ENDPOINT_URL_SIGNIN`, the `services` section's
+    /// `signin`): the federation endpoint of `console`.
+    pub signin_endpoint_url: Option<String>,
     /// PEM file of the CAs to trust for the STS endpoint instead of the system's: `AWS_CA_BUNDLE`,
     /// else the profile's `ca_bundle`, as the AWS CLI reads them.
     pub ca_bundle: Option<String>,
@@ -414,6 +417,18 @@ impl Profiles {
             .collect()
     }
 
+    /// The role profiles whose keys come from `source` (for advice: `console` of a
+    /// session-token profile).
+    pub fn roles_of(&self, source: &str) -> Vec<String> {
+        self.names()
+            .into_iter()
+            .filter(|name| {
+                self.walk(name)
+                    .is_ok_and(|chain| !chain.roles.is_empty() && chain.source_profile == source)
+            })
+            .collect()
+    }
+
     /// Resolves a profile completely: chain, MFA device, keys, region, endpoint.
     pub fn resolve(&self, name: &str) -> anyhow::Result<Resolved> {
         self.resolve_with(name, true)
@@ -476,6 +491,12 @@ impl Profiles {
         }
         let iam_endpoint_url =
             endpoint_url(&self.env, named.or(self.long_term(name)), &self.set, "iam");
+        let signin_endpoint_url = endpoint_url(
+            &self.env,
+            named.or(self.long_term(name)),
+            &self.set,
+            "signin",
+        );
         let endpoint_url =
             endpoint_url(&self.env, named.or(self.long_term(name)), &self.set, "sts");
         let ca_bundle = ca_bundle(&self.env, named.or(self.long_term(name)));
@@ -493,6 +514,7 @@ impl Profiles {
             region,
             endpoint_url,
             iam_endpoint_url,
+            signin_endpoint_url,
             ca_bundle,
         })
     }

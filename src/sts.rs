@@ -101,11 +101,15 @@ impl Limits {
         Ok(Limits { attempt })
     }
 
-    fn connect(self) -> Duration {
+    pub(crate) fn connect(self) -> Duration {
         self.attempt.min(Duration::from_secs(3))
     }
 
-    fn total(self) -> Duration {
+    pub(crate) fn attempt(self) -> Duration {
+        self.attempt
+    }
+
+    pub(crate) fn total(self) -> Duration {
         self.attempt.mul_f64(2.5)
     }
 
@@ -256,22 +260,34 @@ impl CaBundle {
 /// add a second (legacy) stack and aws-lc, whose start-up code runs on every invocation, cache
 /// hits included.
 fn https_client(ca_bundle: Option<&CaBundle>) -> aws_sdk_sts::config::SharedHttpClient {
-    use aws_smithy_http_client::{proxy::ProxyConfig, tls, Builder, ConnectorBuilder};
-    let context = ca_bundle.map(|b| b.context.clone());
-    Builder::new().build_with_connector_fn(move |settings, components| {
-        let mut conn = ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::Ring,
-        ));
-        if let Some(context) = &context {
-            conn.set_tls_context(context.clone());
-        }
-        conn.set_connector_settings(settings.cloned());
-        if let Some(components) = components {
-            conn.set_sleep_impl(components.sleep_impl());
-        }
-        conn.set_proxy_config(Some(ProxyConfig::from_env()));
-        conn.build()
+    let ca_bundle = ca_bundle.cloned();
+    aws_smithy_http_client::Builder::new().build_with_connector_fn(move |settings, components| {
+        https_connector(
+            ca_bundle.as_ref(),
+            settings.cloned(),
+            components.and_then(|c| c.sleep_impl()),
+        )
     })
+}
+
+/// The HTTPS connector of `https_client`, also for plain requests outside the SDK (the
+/// Sign-In service's federation endpoint): the same TLS, roots, CA bundle and proxy rules.
+pub(crate) fn https_connector(
+    ca_bundle: Option<&CaBundle>,
+    settings: Option<aws_smithy_runtime_api::client::http::HttpConnectorSettings>,
+    sleep: Option<aws_smithy_async::rt::sleep::SharedAsyncSleep>,
+) -> aws_smithy_http_client::Connector {
+    use aws_smithy_http_client::{proxy::ProxyConfig, tls, ConnectorBuilder};
+    let mut conn = ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(
+        tls::rustls_provider::CryptoMode::Ring,
+    ));
+    if let Some(bundle) = ca_bundle {
+        conn.set_tls_context(bundle.context.clone());
+    }
+    conn.set_connector_settings(settings);
+    conn.set_sleep_impl(sleep);
+    conn.set_proxy_config(Some(ProxyConfig::from_env()));
+    conn.build()
 }
 
 /// Where the calls of a run go: the configured endpoint, else the region's.
@@ -531,7 +547,7 @@ pub(crate) fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(
 const UNTRUSTED_HINT: &str = " (if a proxy on this network inspects TLS, set AWS_CA_BUNDLE, the \
      profile's ca_bundle or SSL_CERT_FILE to a PEM file with its CA)";
 
-fn source_chain(err: &dyn std::error::Error) -> String {
+pub(crate) fn source_chain(err: &dyn std::error::Error) -> String {
     let mut parts = vec![err.to_string()];
     let mut cur = err.source();
     while let Some(e) = cur {

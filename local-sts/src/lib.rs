@@ -15,6 +15,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use totp_rs::{Algorithm, TOTP};
 
+mod signin;
+
 pub const ACCOUNT: &str = "123456789012";
 
 /// The code an authenticator app shows at `unix` seconds for a Base32 secret (as AWS gives a
@@ -213,6 +215,10 @@ pub struct State {
     pub rejected_keys: HashSet<String>,
     /// New access keys start in `rejected_keys`.
     pub reject_new_keys: bool,
+    /// Role credentials assumed with session credentials (role chaining), by access key.
+    chained: HashSet<String>,
+    /// The Sign-In service: sign-in tokens and console sessions it gave out.
+    pub signin: signin::SigninState,
 }
 
 /// An MFA device as IAM keeps it.
@@ -524,6 +530,9 @@ impl FakeSts {
 }
 
 struct Request {
+    method: String,
+    /// The request target: path and query.
+    target: String,
     headers: HashMap<String, String>,
     body: Vec<u8>,
 }
@@ -534,6 +543,9 @@ fn read_request(stream: &mut BufReader<impl Read>) -> Option<Request> {
     if line.is_empty() {
         return None;
     }
+    let mut words = line.split_whitespace();
+    let method = words.next().unwrap_or_default().to_string();
+    let target = words.next().unwrap_or_default().to_string();
     let mut headers = HashMap::new();
     loop {
         let mut h = String::new();
@@ -552,7 +564,12 @@ fn read_request(stream: &mut BufReader<impl Read>) -> Option<Request> {
         .unwrap_or(0);
     let mut body = vec![0; len.min(1 << 20)];
     stream.read_exact(&mut body).ok()?;
-    Some(Request { headers, body })
+    Some(Request {
+        method,
+        target,
+        headers,
+        body,
+    })
 }
 
 /// Serves one connection: requests one after another while the client keeps it open (HTTP/1.1
@@ -578,6 +595,10 @@ fn answer_one<C: Conn>(
     connection: u64,
     state: &Arc<Mutex<State>>,
 ) -> bool {
+    if req.method == "GET" {
+        // The Sign-In service's federation endpoint and a stand-in for the console.
+        return signin::answer(reader.get_mut(), &req, connection, state);
+    }
     let (scripted, answer, clock_offset) = {
         let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
         let clock_offset = st.clock_offset;
@@ -695,7 +716,14 @@ fn answer_one<C: Conn>(
 }
 
 fn record(req: &Request) -> Recorded {
-    let params: BTreeMap<String, String> = form_urlencoded::parse(&req.body).into_owned().collect();
+    let query = req.target.split_once('?').map_or("", |(_, q)| q);
+    let params: BTreeMap<String, String> = if req.method == "GET" {
+        form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect()
+    } else {
+        form_urlencoded::parse(&req.body).into_owned().collect()
+    };
     let scope = |i: usize| {
         req.headers.get("authorization").and_then(|a| {
             let cred = a.split("Credential=").nth(1)?;
@@ -1013,6 +1041,9 @@ impl State {
                     assumed.clone(),
                     role_user_id.clone(),
                 );
+                if chained {
+                    self.chained.insert(id.clone());
+                }
                 Ok(credentials_xml(
                     "AssumeRole",
                     &id,

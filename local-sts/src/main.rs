@@ -92,7 +92,9 @@ fn main() {
     println!("local STS listening on {url} (Ctrl-C stops it and removes its files)");
     println!();
     println!("In another terminal, bash or zsh:");
-    println!("  export AWS_ENDPOINT_URL_STS={url} AWS_ENDPOINT_URL_IAM={url}");
+    println!(
+        "  export AWS_ENDPOINT_URL_STS={url} AWS_ENDPOINT_URL_IAM={url} AWS_ENDPOINT_URL_SIGNIN={url}"
+    );
     println!("  export AWS_CONFIG_FILE={config}");
     println!("  export AWS_SHARED_CREDENTIALS_FILE={credentials}");
     println!("  eval \"$(mfa-env demo)\"                       # asks for the code below");
@@ -102,11 +104,13 @@ fn main() {
     println!(
         "  mfa-env exec demo-admin --server -- env | grep AWS_CONTAINER   # an endpoint, no keys"
     );
+    println!("  mfa-env console demo-admin --service s3  # the console, signed in (local page)");
     println!("  mfa-env doctor demo");
     println!("  mfa-env device remove demo --yes && mfa-env setup demo   # enroll a new device (QR code)");
     println!("fish:");
     println!("  set -gx AWS_ENDPOINT_URL_STS {url}");
     println!("  set -gx AWS_ENDPOINT_URL_IAM {url}");
+    println!("  set -gx AWS_ENDPOINT_URL_SIGNIN {url}");
     println!("  set -gx AWS_CONFIG_FILE {config}");
     println!("  set -gx AWS_SHARED_CREDENTIALS_FILE {credentials}");
     println!("  mfa-env demo | source");

@@ -148,6 +148,7 @@ fn check(report: &mut Report, name: &str) {
 
     cache(report);
     shell_integration(report);
+    console(report, &resolved);
 
     // The keys, then STS with them: reachable, trusted, the keys valid, its clock.
     let keys = match resolved.keys.load() {
@@ -296,6 +297,29 @@ fn network(report: &mut Report, r: &Resolved, keys: &crate::profile::LongTermKey
             "MFA device: IAM could not be asked ({e}); not checked"
         )),
     }
+}
+
+/// Where `mfa-env console` would sign in (no call: the federation endpoint needs credentials).
+fn console(report: &mut Report, r: &Resolved) {
+    let partition = crate::auth::partition(r.region.as_deref());
+    let Some(hosts) = crate::signin::hosts(partition) else {
+        report.skip(format!(
+            "console: mfa-env knows no console for the {partition} partition"
+        ));
+        return;
+    };
+    if !r.is_role() {
+        report.skip(format!(
+            "console: '{}' has no role, and the console's sign-in takes role credentials only              (use a role profile of it)",
+            r.name
+        ));
+        return;
+    }
+    let signin = r.signin_endpoint_url.as_deref().unwrap_or(hosts.signin);
+    report.ok(format!(
+        "console: `mfa-env console {}` signs in through the Sign-In service at {signin}/federation",
+        r.name
+    ));
 }
 
 fn cache(report: &mut Report) {

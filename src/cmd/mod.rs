@@ -1,6 +1,7 @@
 //! One file per subcommand; each returns the exit status to end with.
 
 pub mod completions;
+pub mod console;
 pub mod credential_process;
 pub mod device;
 pub mod doctor;

@@ -4,6 +4,7 @@
 mod support;
 
 mod cache;
+mod console;
 mod core;
 mod doctor;
 mod hardening;
