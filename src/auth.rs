@@ -43,8 +43,12 @@ pub struct Request {
     pub duration: Option<u32>,
     pub path: RolePath,
     pub no_cache: bool,
-    /// Ignore the session in the environment and the cached session of this profile.
+    /// Ignore the session in the environment and the cached session of this profile. A role
+    /// reached through the MFA session still uses that session while it outlives the new role
+    /// credentials: no code.
     pub refresh: bool,
+    /// Start a new MFA session too (a code), whatever the cache holds.
+    pub refresh_mfa: bool,
 }
 
 /// Where the credentials of a run came from (a rejected cached session is retried once).
@@ -470,6 +474,7 @@ impl Authenticator {
     /// from `mfa_process` or not at all, `no_code` being the error.
     pub fn renew_without_prompt(&mut self, no_code: String) {
         self.req.refresh = false;
+        self.req.refresh_mfa = false;
         self.req.duration = None;
         self.code = match &self.resolved.mfa_process {
             Some(cmd) if !cmd.trim().is_empty() => CodeSource::Process(cmd.clone()),
@@ -728,21 +733,27 @@ impl Authenticator {
                 })
                 .await;
         }
-        // Through the MFA session. --refresh renews that session too: it is what the user is
-        // told to do when it is rejected.
+        // Through the MFA session. --refresh renews the role from it while it outlives the new
+        // role credentials (else it is ending, and a new one needs a code); --refresh-mfa
+        // starts a new one regardless.
         let source_key = self.source_key();
+        let keep_mfa = if self.req.refresh {
+            self.margin.max(self.lifetime())
+        } else {
+            self.margin
+        };
         let mfa_session = async |look: bool, rejected: Option<&str>| {
             self.through_cache(
                 &source_key,
                 "mfa-session",
                 look,
                 rejected,
-                self.margin,
+                keep_mfa,
                 async || self.get_session_token().await,
             )
             .await
         };
-        let (source, origin) = mfa_session(look, None).await?;
+        let (source, origin) = mfa_session(!self.req.refresh_mfa, None).await?;
         let source_key_id = source.access_key_id.clone();
         let creds = match self.assume_rest(source, 0).await {
             Ok(creds) => creds,

@@ -214,9 +214,14 @@ pub struct AuthArgs {
     #[arg(long)]
     pub no_cache: bool,
 
-    /// Start a new session even if the environment or the cache holds a live one.
+    /// New credentials even if the environment or the cache holds live ones. A role reuses
+    /// its cached MFA session (no code) unless that ends before the new role credentials would.
     #[arg(long)]
     pub refresh: bool,
+
+    /// Start a new MFA session too (asks for a code), not only new role credentials.
+    #[arg(long)]
+    pub refresh_mfa: bool,
 }
 
 fn parse_duration(s: &str) -> Result<u32, String> {

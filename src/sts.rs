@@ -683,7 +683,7 @@ fn invalid_keys(code: &str, session: bool) -> String {
     if session {
         format!(
             "STS rejected the MFA session credentials ({code}) used to assume the role; \
-             run again with --refresh, or mfa-env logout, to start a new MFA session"
+             run again with --refresh-mfa (or mfa-env logout) to start a new MFA session"
         )
     } else {
         format!(

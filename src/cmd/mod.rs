@@ -39,7 +39,8 @@ pub fn request(args: &AuthArgs) -> Request {
             RolePath::Auto
         },
         no_cache: args.no_cache,
-        refresh: args.refresh,
+        refresh: args.refresh || args.refresh_mfa,
+        refresh_mfa: args.refresh_mfa,
     }
 }
 

@@ -114,26 +114,32 @@ fn a_fresh_role_session_makes_its_calls_on_one_connection() {
     );
 }
 
-/// `--refresh` on a role starts a new MFA session (a new code) as well as a new role session:
-/// it is what the message for a rejected MFA session tells the user to do.
+/// `--refresh` on a role renews the role from the cached MFA session, with no code (what
+/// `mfa-env-refresh` in a role's countdown shell does); `--refresh-mfa` starts a new MFA session
+/// (a new code), as the message for a rejected MFA session says.
 #[test]
-fn refresh_on_a_role_starts_a_new_mfa_session() {
+fn refresh_renews_a_role_from_the_mfa_session_and_refresh_mfa_starts_a_new_one() {
     let f = Fixture::new();
     let out = f.run(&["admin", "--shell", "bash", "-t", &f.code()]);
     assert_eq!(out.status, 0, "{}", out.stderr);
+    // No terminal, no code: a code would be an error here.
     let out = f.run(&["admin", "--shell", "bash", "--refresh"]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert_eq!(f.sts.count("GetSessionToken"), 1);
+    assert_eq!(f.sts.count("AssumeRole"), 2);
+    let out = f.run(&["admin", "--shell", "bash", "--refresh-mfa"]);
     f.assert_failure(&out, 4, "no terminal to ask for the MFA code");
     let out = f.run(&[
         "admin",
         "--shell",
         "bash",
-        "--refresh",
+        "--refresh-mfa",
         "-t",
         &f.sts.alice().next_code(),
     ]);
     assert_eq!(out.status, 0, "{}", out.stderr);
     assert_eq!(f.sts.count("GetSessionToken"), 2);
-    assert_eq!(f.sts.count("AssumeRole"), 2);
+    assert_eq!(f.sts.count("AssumeRole"), 3);
     let assumes: Vec<_> = f
         .sts
         .requests()
@@ -141,18 +147,35 @@ fn refresh_on_a_role_starts_a_new_mfa_session() {
         .filter(|r| r.action == "AssumeRole")
         .map(|r| r.access_key_id)
         .collect();
-    assert_ne!(
+    assert_eq!(
         assumes[0], assumes[1],
-        "the second role was assumed with the new MFA session"
+        "--refresh used the cached MFA session"
+    );
+    assert_ne!(
+        assumes[1], assumes[2],
+        "the third role was assumed with the new MFA session"
     );
     // And the new MFA session is the cached one: another role needs no code.
     let out = f.run(&["dev", "--shell", "bash"]);
     assert_eq!(out.status, 0, "{}", out.stderr);
     assert!(
-        out.stdout.contains(assumes[1].as_deref().unwrap()),
+        out.stdout.contains(assumes[2].as_deref().unwrap()),
         "{}",
         out.stdout
     );
+}
+
+/// An MFA session that would end before the renewed role credentials is ending: `--refresh`
+/// asks for a code then (the last hour of a 12-hour session, here a 30-minute one).
+#[test]
+fn refresh_of_a_role_asks_for_a_code_when_the_mfa_session_is_ending() {
+    let f = Fixture::new();
+    f.sts.state().session_lifetime = Some(1800);
+    let out = f.run(&["admin", "--shell", "bash", "-t", &f.code()]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let out = f.run(&["admin", "--shell", "bash", "--refresh"]);
+    f.assert_failure(&out, 4, "no terminal to ask for the MFA code");
+    assert_eq!(f.sts.count("GetSessionToken"), 1);
 }
 
 #[test]

@@ -838,9 +838,18 @@ fn server_shell(shell: &str) {
         })
         .collect();
     assert_eq!(private, [0o700], "the startup directory");
-    // Refresh renews the MFA session behind the endpoint, and leaves keys out.
-    p.send_line(&format!("mfa-env-refresh -t {}", f.sts.alice().next_code()))
+    // Refresh renews the MFA session behind the endpoint only while it is not ending (no code
+    // now); --refresh-mfa starts a new one; keys stay out either way.
+    let status = if shell == "fish" { "$status" } else { "$?" };
+    p.send_line(&format!("mfa-env-refresh; echo refreshed={status}"))
         .unwrap();
+    p.exp_string("refreshed=0").unwrap();
+    assert_eq!(f.sts.count("GetSessionToken"), 1);
+    p.send_line(&format!(
+        "mfa-env-refresh --refresh-mfa -t {}",
+        f.sts.alice().next_code()
+    ))
+    .unwrap();
     p.send_line("printenv AWS_ACCESS_KEY_ID || echo still-no-keys")
         .unwrap();
     p.exp_string("still-no-keys").unwrap();

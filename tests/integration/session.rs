@@ -955,3 +955,24 @@ fn zsh_prompts_never_run_untrusted_prompt_text() {
     assert!(before.contains(&format!("[{hostile} ")), "{before:?}");
     leave(&mut p);
 }
+
+/// In a role's countdown shell, `mfa-env-refresh` renews the role from the cached MFA session:
+/// no code is asked while that session lives (before, it started a new MFA session).
+#[test]
+fn refresh_in_a_role_shell_needs_no_code() {
+    let f = Fixture::new();
+    std::fs::write(f.home.join(".bashrc"), "PS1='user$ '\n").unwrap();
+    let path = path_with_bin();
+    let mut p = pty(
+        &f,
+        &["shell", "admin", "--shell", "bash", "-t", &f.code()],
+        &[("PATH", &path)],
+    );
+    p.exp_string("user$ ").unwrap();
+    p.send_line("old=$AWS_ACCESS_KEY_ID; mfa-env-refresh; echo \"rc=$? changed=$([ \"$old\" != \"$AWS_ACCESS_KEY_ID\" ] && echo yes)\"")
+        .unwrap();
+    p.exp_string("rc=0 changed=yes").unwrap();
+    assert_eq!(f.sts.count("GetSessionToken"), 1);
+    assert_eq!(f.sts.count("AssumeRole"), 2);
+    leave(&mut p);
+}
