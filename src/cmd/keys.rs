@@ -623,6 +623,10 @@ mod tests {
             None
         );
         assert_eq!(
+            crate::iam::user_name("arn:aws:iam::123456789012:user/a\x1b]0;x\x07b"),
+            None
+        );
+        assert_eq!(
             crate::iam::user_name("arn:aws:sts::123456789012:assumed-role/R/s"),
             None
         );
