@@ -317,21 +317,45 @@ pub fn get(profile: &str) -> anyhow::Result<Option<LongTermKeys>> {
     }
 }
 
-/// The keys stored for `profile`, telling a store that holds none from no store at all.
-pub fn lookup(profile: &str) -> anyhow::Result<Lookup> {
+/// The secret of `profile`'s item, if there is one.
+fn read_secret(profile: &str, doing: &Doing) -> Result<Option<Zeroizing<String>>, Failed> {
     let name = profile.to_string();
-    let doing = Doing {
-        text: format!("reading the keys of '{profile}'"),
-        for_sts: true,
-    };
-    let found = with_store(&doing, move |store| {
+    with_store(doing, move |store| {
         match entry(store, &name)?.get_password() {
             Ok(secret) => Ok(Some(Zeroizing::new(secret))),
             Err(StoreError::NoEntry) => Ok(None),
             Err(e) => Err(e),
         }
-    });
-    let secret = match found {
+    })
+}
+
+/// What the store holds for a profile, as `keys` sees it before replacing or deleting it.
+pub enum Held {
+    Keys(LongTermKeys),
+    Nothing,
+    /// An item that is not usable keys (why, never its content).
+    Unusable(&'static str),
+}
+
+/// What the store holds for `profile`; no store, or one that refuses, is an error.
+pub fn held(profile: &str) -> anyhow::Result<Held> {
+    let doing = Doing::new(format!("looking up the keys stored for '{profile}'"));
+    match read_secret(profile, &doing)? {
+        None => Ok(Held::Nothing),
+        Some(secret) => Ok(match decode(&secret) {
+            Ok((_, keys)) => Held::Keys(keys),
+            Err(why) => Held::Unusable(why),
+        }),
+    }
+}
+
+/// The keys stored for `profile`, telling a store that holds none from no store at all.
+pub fn lookup(profile: &str) -> anyhow::Result<Lookup> {
+    let doing = Doing {
+        text: format!("reading the keys of '{profile}'"),
+        for_sts: true,
+    };
+    let secret = match read_secret(profile, &doing) {
         Ok(Some(secret)) => secret,
         Ok(None) => return Ok(Lookup::Missing),
         Err(f) if f.unreachable => return Ok(Lookup::Unreachable(f.error)),

@@ -677,6 +677,27 @@ impl Profiles {
         }
     }
 
+    /// Where STS is for the keys of `name`: its region, endpoint and CA bundle, whether or not
+    /// the profile exists or has an MFA device yet (`keys add` checks keys typed for a profile
+    /// that may come later).
+    pub fn sts_place(&self, name: &str) -> anyhow::Result<StsPlace> {
+        let sections = [self.profile(name), self.long_term(name)];
+        let region = sections
+            .into_iter()
+            .flatten()
+            .find_map(|p| p.get("region"))
+            .map(str::to_string);
+        if let Some(region) = &region {
+            validate_region(region, name)?;
+        }
+        let named = self.profile(name).or(self.long_term(name));
+        Ok(StsPlace {
+            region,
+            endpoint_url: endpoint_url(&self.env, named, &self.set, "sts"),
+            ca_bundle: ca_bundle(&self.env, named),
+        })
+    }
+
     /// The error for a profile in neither file, with the names it may have meant.
     pub fn not_found(&self, name: &str) -> anyhow::Error {
         self.unknown_profile(name)
@@ -741,6 +762,14 @@ impl Profiles {
         };
         fail(Exit::Config, format!("profile '{name}' not found: {hint}"))
     }
+}
+
+/// Where the STS calls of a profile's keys go.
+#[derive(Debug, Clone)]
+pub struct StsPlace {
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+    pub ca_bundle: Option<String>,
 }
 
 /// What `keys` needs to know about the profile whose keys it manages.

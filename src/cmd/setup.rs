@@ -13,7 +13,7 @@ use crate::error::{fail, Exit};
 use crate::iam::Iam;
 use crate::profile::{LongTermKeys, Profiles, Resolved};
 use crate::sts::{CaBundle, Limits, Signer, Sts, StsError};
-use crate::tty::{read_line, show, Ask};
+use crate::tty::{confirm, read_line, show, Ask};
 
 /// What a profile's long-term keys can do before any MFA: the calls AWS lets a user without
 /// a device make under the DenyAllExceptListedIfNoMFA policy.
@@ -493,18 +493,14 @@ fn write_config(args: &SetupArgs, profile: &str, serial: &str) -> anyhow::Result
         path.display(),
         describe(&changes)
     );
-    if !args.yes {
-        let ask = Ask {
-            noun: "answer",
-            no_terminal: "pass --yes to write the change without asking",
-            exit: Exit::Config,
-            echo: true,
-        };
-        let answer = read_line(&format!("Write it to {}? [y/N] ", path.display()), &ask)?;
-        if !matches!(answer.trim(), "y" | "Y" | "yes" | "Yes" | "YES") {
-            eprintln!("mfa-env: nothing written; add the lines above yourself when you want them");
-            return Ok(0);
-        }
+    if !args.yes
+        && !confirm(
+            &format!("Write it to {}? [y/N] ", path.display()),
+            "pass --yes to write the change without asking",
+        )?
+    {
+        eprintln!("mfa-env: nothing written; add the lines above yourself when you want them");
+        return Ok(0);
     }
     // The file may have been edited while the change was on the screen: writing the text made
     // from what was read would undo that edit without a word.
