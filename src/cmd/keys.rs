@@ -662,8 +662,33 @@ fn rotate(args: &KeysRotateArgs) -> anyhow::Result<i32> {
             }
         }
     }
-    if let Err(e) = keystore::put(&p, &new) {
-        return Err(undo(format!("storing the new key failed ({e:#})")));
+    let mut noted = String::new();
+    if let Err(failed) = keystore::put(&p, &new) {
+        let why = format!("storing the new key failed ({:#})", failed.error);
+        // A failed write may have happened all the same: deleting the new key while the store
+        // holds it would leave no working secret at all. What the store holds decides.
+        match held_after_failed_put(&p, failed, &old, &new) {
+            AfterPut::Old => return Err(undo(why)),
+            AfterPut::New => {
+                noted = format!(
+                    " ({} reported a failure but holds the new key)",
+                    store_name()
+                )
+            }
+            AfterPut::Unknown(state) => {
+                return Err(fail(
+                    Exit::Config,
+                    format!(
+                        "{why}, and what {store} holds now is unknown ({state}). Both keys are \
+                         kept: IAM user '{user}' has {old_id}, stored before the rotation, and \
+                         {new_id}, created now, which {store} may hold instead; once it answers, \
+                         `mfa-env keys list` shows which one it holds: delete the other with `aws \
+                         iam delete-access-key --user-name {user} --access-key-id ID`",
+                        store = store_name()
+                    ),
+                ))
+            }
+        }
     }
     forget_sessions(&p);
     if let Err(e) = rt.block_on(iam.delete_access_key(&user, &old.access_key_id)) {
@@ -679,10 +704,55 @@ fn rotate(args: &KeysRotateArgs) -> anyhow::Result<i32> {
     }
     eprintln!(
         "mfa-env: rotated the keys of '{p}': {new_id} is in {} and works, {old_id} is deleted \
-         in IAM; cached sessions of the old key are forgotten",
+         in IAM; cached sessions of the old key are forgotten{noted}",
         store_name()
     );
     Ok(0)
+}
+
+/// What the store holds after a write of the new key failed.
+enum AfterPut {
+    Old,
+    New,
+    /// Neither can be known (why).
+    Unknown(String),
+}
+
+/// Reads the item back once the failed write has surely ended: a write still running when its
+/// time was up is given as long again to finish (an unlock prompt answered late), and one that
+/// runs on after that may land at any time, so nothing read before it ends can be trusted.
+fn held_after_failed_put(
+    p: &str,
+    failed: keystore::Failed,
+    old: &LongTermKeys,
+    new: &LongTermKeys,
+) -> AfterPut {
+    if let Some(pending) = &failed.pending {
+        let limit = keystore::timeout().unwrap_or(Duration::from_secs(120));
+        eprintln!(
+            "mfa-env: {} did not answer in time while storing the new key; waiting up to {} s \
+             more for it to finish (unlock it if it asks), to know which key to keep",
+            store_name(),
+            limit.as_secs_f64()
+        );
+        if !pending.settle(limit) {
+            return AfterPut::Unknown("it has still not finished writing".to_string());
+        }
+    }
+    let same = |a: &LongTermKeys, b: &LongTermKeys| {
+        a.access_key_id == b.access_key_id && *a.secret_access_key == *b.secret_access_key
+    };
+    match keystore::held(p) {
+        Ok(Held::Keys(k)) if same(&k, new) => AfterPut::New,
+        Ok(Held::Keys(k)) if same(&k, old) => AfterPut::Old,
+        Ok(Held::Keys(k)) => AfterPut::Unknown(format!(
+            "it holds {}, neither of them",
+            mask_key(&k.access_key_id)
+        )),
+        Ok(Held::Nothing) => AfterPut::Unknown("it holds no keys of the profile".to_string()),
+        Ok(Held::Unusable(why)) => AfterPut::Unknown(format!("its item is unusable: {why}")),
+        Err(e) => AfterPut::Unknown(format!("reading it back failed: {e:#}")),
+    }
 }
 
 #[cfg(test)]

@@ -703,3 +703,147 @@ fn an_old_key_that_cannot_be_deleted_is_named_and_the_new_one_is_stored() {
     f.assert_failure(&out, 5, "nothing changed");
     assert_eq!(keys_of_alice(f).len(), 2);
 }
+
+impl Rotation {
+    /// `keys rotate dev` started in the background (its output piped), and the key it starts
+    /// from.
+    fn start_rotate(&self, extra: &[(&str, &str)]) -> (std::process::Child, String) {
+        let old = self.f.sts.alice().access_key_id;
+        let code = self.f.code();
+        let mut c = self.f.cmd();
+        c.args(["keys", "rotate", "dev", "-t", &code])
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.keyring.address)
+            .env("AWS_ENDPOINT_URL_IAM", &self.iam)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        for (k, v) in extra {
+            c.env(k, v);
+        }
+        (c.spawn().expect("start keys rotate"), old)
+    }
+
+    /// Stops the keyring's daemon just before rotate stores the new key: the new key (refused by
+    /// STS, as `reject_new_keys` makes it) is accepted only once the daemon is stopped, and the
+    /// write follows at once. Returns the new key and when STS accepted it.
+    fn pause_keyring_for_the_write(&self, old: &str) -> (String, std::time::Instant) {
+        use std::time::{Duration, Instant};
+        let f = &self.f;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let checks = |id: &str| {
+            f.sts
+                .requests()
+                .iter()
+                .filter(|r| {
+                    r.action == "GetCallerIdentity" && r.access_key_id.as_deref() == Some(id)
+                })
+                .count()
+        };
+        let new = loop {
+            if let Some(new) = keys_of_alice(f).into_iter().find(|k| k != old) {
+                if checks(&new) > 0 {
+                    break new;
+                }
+            }
+            assert!(Instant::now() < deadline, "rotate never tried a new key");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        self.keyring.pause();
+        let tried = checks(&new);
+        f.sts.state().rejected_keys.clear();
+        while checks(&new) == tried {
+            assert!(
+                Instant::now() < deadline,
+                "rotate stopped trying the new key"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        (new, Instant::now())
+    }
+
+    /// Asserts the rule of rotation: the key the keyring holds is one IAM still has.
+    fn assert_stored_key_exists(&self) {
+        let out = self.run(&["keys", "list", "--json"], &[]);
+        let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        let stored = json[0]["access_key_id"].as_str().unwrap().to_string();
+        let in_iam: Vec<String> = keys_of_alice(&self.f).iter().map(|k| mask(k)).collect();
+        assert!(
+            in_iam.contains(&stored),
+            "the keyring holds {stored}, which IAM no longer has ({in_iam:?}): its secret is the \
+             only one left and it works nowhere"
+        );
+    }
+}
+
+/// A keyring write that does not answer in time and lands later (an unlock prompt answered
+/// late): rotate waits for it, reads the item back, finds the new key and keeps it. Deleting the
+/// new key then (what a failed write used to cause) would leave the keyring holding a key IAM no
+/// longer has; DeleteAccessKey is slowed so that the late write lands while that would happen.
+#[test]
+fn a_keyring_write_that_lands_late_keeps_the_new_key() {
+    use std::time::{Duration, Instant};
+    let Some(r) = Rotation::new() else {
+        return;
+    };
+    let f = &r.f;
+    f.sts.state().reject_new_keys = true;
+    f.sts
+        .state()
+        .delays
+        .insert("DeleteAccessKey".to_string(), Duration::from_secs(3));
+    let (child, old) = r.start_rotate(&[
+        ("MFA_ENV_KEYRING_TIMEOUT", "2"),
+        ("MFA_ENV_NEW_KEY_TIMEOUT", "30"),
+    ]);
+    let (new, accepted) = r.pause_keyring_for_the_write(&old);
+    // After the 2 s the write is given, within the 2 s more rotate waits for it.
+    std::thread::sleep(
+        (accepted + Duration::from_secs(3)).saturating_duration_since(Instant::now()),
+    );
+    r.keyring.resume();
+    let out = Out::from(child.wait_with_output().unwrap());
+    r.assert_stored_key_exists();
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    out.assert_says(
+        "the Secret Service keyring did not answer in time while storing the new key; waiting up \
+         to 2 s more",
+    );
+    out.assert_says(&format!(
+        "rotated the keys of 'dev': {} is in the Secret Service keyring and works, {} is deleted",
+        mask(&new),
+        mask(&old)
+    ));
+    out.assert_says("(the Secret Service keyring reported a failure but holds the new key)");
+    assert_eq!(keys_of_alice(f), vec![new]);
+    f.assert_no_secret(&out.stderr);
+}
+
+/// A keyring write that never answers: which key the keyring will hold is unknown, so both IAM
+/// keys stay, and the message says which is where and what to do.
+#[test]
+fn a_keyring_write_that_never_answers_keeps_both_keys() {
+    let Some(r) = Rotation::new() else {
+        return;
+    };
+    let f = &r.f;
+    f.sts.state().reject_new_keys = true;
+    let (child, old) = r.start_rotate(&[
+        ("MFA_ENV_KEYRING_TIMEOUT", "1"),
+        ("MFA_ENV_NEW_KEY_TIMEOUT", "30"),
+    ]);
+    let (new, _) = r.pause_keyring_for_the_write(&old);
+    let out = Out::from(child.wait_with_output().unwrap());
+    r.keyring.resume();
+    f.assert_failure(&out, 3, "storing the new key failed");
+    out.assert_says(&format!(
+        "what the Secret Service keyring holds now is unknown (it has still not finished \
+         writing). Both keys are kept: IAM user 'alice' has {}, stored before the rotation, and {}, \
+         created now, which the Secret Service keyring may hold instead",
+        mask(&old),
+        mask(&new)
+    ));
+    out.assert_says("delete the other with `aws iam delete-access-key --user-name alice");
+    let mut keys = keys_of_alice(f);
+    keys.sort();
+    assert_eq!(keys, [old, new]);
+    r.assert_stored_key_exists();
+}
