@@ -77,10 +77,11 @@ fn sets(line: &str, key: &str) -> bool {
             .is_some_and(|(k, _)| k.trim().eq_ignore_ascii_case(key))
 }
 
-/// `text` with `key = value` set in profile `name`'s section; the lines that change.
-pub fn set(text: &str, name: &str, key: &str, value: &str) -> (String, Vec<Line>) {
+/// `text` with each `key = value` of `pairs` set in profile `name`'s section; the lines that
+/// change, section by section.
+pub fn set(text: &str, name: &str, pairs: &[(&str, &str)]) -> (String, Vec<Line>) {
     let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
-    let entry = format!("{key} = {value}");
+    let entry = |key: &str, value: &str| format!("{key} = {value}");
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
     let bare = |l: &str| l.trim_end_matches(['\r', '\n']).to_string();
     let sections = sections_of(&lines, name);
@@ -95,41 +96,51 @@ pub fn set(text: &str, name: &str, key: &str, value: &str) -> (String, Vec<Line>
         }
         out.push_str(&header(name));
         out.push_str(newline);
-        out.push_str(&entry);
-        out.push_str(newline);
-        let change = Line {
-            section: header(name),
-            at: None,
-            old: None,
-            new: entry,
-        };
-        return (out, vec![change]);
+        let mut changes = Vec::new();
+        for (key, value) in pairs {
+            out.push_str(&entry(key, value));
+            out.push_str(newline);
+            changes.push(Line {
+                section: header(name),
+                at: None,
+                old: None,
+                new: entry(key, value),
+            });
+        }
+        return (out, changes);
     };
     let mut out: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
     let mut changes = Vec::new();
-    let mut found = false;
+    let mut found = vec![false; pairs.len()];
     for &(start, end) in &sections {
         for i in start + 1..end {
-            if !sets(lines[i], key) {
+            let Some(k) = pairs.iter().position(|(key, _)| sets(lines[i], key)) else {
                 continue;
-            }
-            found = true;
+            };
+            found[k] = true;
+            let (key, value) = pairs[k];
             let old = bare(lines[i]);
             let current = old.split_once('=').map(|(_, v)| v.trim()).unwrap_or("");
             if current == value {
                 continue;
             }
             let ending = &lines[i][lines[i].trim_end_matches(['\r', '\n']).len()..];
-            out[i] = format!("{entry}{ending}");
+            out[i] = format!("{}{ending}", entry(key, value));
             changes.push(Line {
                 section: bare(lines[start]).trim().to_string(),
                 at: Some(start + 1),
                 old: Some(old),
-                new: entry.clone(),
+                new: entry(key, value),
             });
         }
     }
-    if !found {
+    let missing: Vec<(&str, &str)> = pairs
+        .iter()
+        .zip(&found)
+        .filter(|(_, found)| !**found)
+        .map(|(pair, _)| *pair)
+        .collect();
+    if !missing.is_empty() {
         // After the last line of the last section that holds something.
         let last = (last_start..last_end)
             .rev()
@@ -141,13 +152,19 @@ pub fn set(text: &str, name: &str, key: &str, value: &str) -> (String, Vec<Line>
         if !out[last].ends_with('\n') {
             out[last].push_str(newline);
         }
-        out.insert(last + 1, format!("{entry}{newline}"));
-        changes.push(Line {
-            section: bare(lines[last_start]).trim().to_string(),
-            at: Some(last_start + 1),
-            old: None,
-            new: entry,
-        });
+        let added: String = missing
+            .iter()
+            .map(|(key, value)| format!("{}{newline}", entry(key, value)))
+            .collect();
+        out.insert(last + 1, added);
+        for (key, value) in missing {
+            changes.push(Line {
+                section: bare(lines[last_start]).trim().to_string(),
+                at: Some(last_start + 1),
+                old: None,
+                new: entry(key, value),
+            });
+        }
     }
     (out.concat(), changes)
 }
@@ -160,13 +177,13 @@ mod tests {
     fn a_key_goes_into_its_section_and_nothing_else_moves() {
         let text =
             "# mine\n[profile a]\nregion = x\n\n# about b\n[profile b] ; note\nregion = y\n\n";
-        let (out, lines) = set(text, "a", "mfa_serial", "arn:m");
+        let (out, lines) = set(text, "a", &[("mfa_serial", "arn:m")]);
         assert_eq!(
             out,
             "# mine\n[profile a]\nregion = x\nmfa_serial = arn:m\n\n# about b\n[profile b] ; note\nregion = y\n\n"
         );
         assert_eq!(lines[0].old, None);
-        let (out, _) = set(text, "b", "mfa_serial", "arn:m");
+        let (out, _) = set(text, "b", &[("mfa_serial", "arn:m")]);
         assert_eq!(
             out,
             "# mine\n[profile a]\nregion = x\n\n# about b\n[profile b] ; note\nregion = y\nmfa_serial = arn:m\n\n"
@@ -176,24 +193,27 @@ mod tests {
     #[test]
     fn an_existing_key_is_replaced_in_place_or_left_alone() {
         let text = "[default]\r\nmfa_serial = old\r\nregion = x\r\n";
-        let (out, lines) = set(text, "default", "mfa_serial", "new");
+        let (out, lines) = set(text, "default", &[("mfa_serial", "new")]);
         assert_eq!(out, "[default]\r\nmfa_serial = new\r\nregion = x\r\n");
         assert_eq!(lines[0].old.as_deref(), Some("mfa_serial = old"));
-        let (same, none) = set(&out, "default", "mfa_serial", "new");
+        let (same, none) = set(&out, "default", &[("mfa_serial", "new")]);
         assert_eq!((same.as_str(), none.len()), (out.as_str(), 0));
     }
 
     #[test]
     fn a_missing_section_is_added_at_the_end() {
         assert_eq!(
-            set("[profile a]\nregion = x", "b", "k", "v").0,
+            set("[profile a]\nregion = x", "b", &[("k", "v")]).0,
             "[profile a]\nregion = x\n\n[profile b]\nk = v\n"
         );
-        assert_eq!(set("", "b", "k", "v").0, "[profile b]\nk = v\n");
+        assert_eq!(set("", "b", &[("k", "v")]).0, "[profile b]\nk = v\n");
         // `[b]` in the config file is not profile b (only `default` goes without `profile`).
-        assert_eq!(set("[b]\n", "b", "k", "v").0, "[b]\n\n[profile b]\nk = v\n");
         assert_eq!(
-            set("[profile  default ]\n", "default", "k", "v").0,
+            set("[b]\n", "b", &[("k", "v")]).0,
+            "[b]\n\n[profile b]\nk = v\n"
+        );
+        assert_eq!(
+            set("[profile  default ]\n", "default", &[("k", "v")]).0,
             "[profile  default ]\nk = v\n"
         );
     }
@@ -203,7 +223,7 @@ mod tests {
     #[test]
     fn the_section_the_parser_reads_is_the_one_changed() {
         let text = "[default]\nregion = a\n\n[profile default]\nregion = b\n";
-        let (out, lines) = set(text, "default", "mfa_serial", "m");
+        let (out, lines) = set(text, "default", &[("mfa_serial", "m")]);
         assert_eq!(
             out,
             "[default]\nregion = a\n\n[profile default]\nregion = b\nmfa_serial = m\n"
@@ -214,13 +234,13 @@ mod tests {
         );
         let text = "[default]\nmfa_serial = x\n[profile default]\nregion = b\n";
         assert_eq!(
-            set(text, "default", "mfa_serial", "m").0,
+            set(text, "default", &[("mfa_serial", "m")]).0,
             "[default]\nmfa_serial = x\n[profile default]\nregion = b\nmfa_serial = m\n",
             "[default] is ignored by the parser: it stays as it is"
         );
 
         let text = "[profile a]\nMFA_Serial = one\n[profile b]\n[profile a]\nmfa_serial = two\n";
-        let (out, lines) = set(text, "a", "mfa_serial", "m");
+        let (out, lines) = set(text, "a", &[("mfa_serial", "m")]);
         assert_eq!(
             out,
             "[profile a]\nmfa_serial = m\n[profile b]\n[profile a]\nmfa_serial = m\n"
@@ -229,8 +249,39 @@ mod tests {
         assert_eq!(lines[1].at, Some(4));
         // No line sets it: the last section gets it.
         assert_eq!(
-            set("[profile a]\nx = 1\n[profile a]\ny = 2\n\n", "a", "k", "v").0,
+            set(
+                "[profile a]\nx = 1\n[profile a]\ny = 2\n\n",
+                "a",
+                &[("k", "v")]
+            )
+            .0,
             "[profile a]\nx = 1\n[profile a]\ny = 2\nk = v\n\n"
         );
+    }
+
+    /// Several keys of one profile: one new section, or each set where it is and the others
+    /// added together.
+    #[test]
+    fn several_keys_of_one_profile() {
+        let pairs = [("role_arn", "arn:r"), ("source_profile", "a")];
+        let (out, lines) = set("[profile a]\n", "a-r", &pairs);
+        assert_eq!(
+            out,
+            "[profile a]\n\n[profile a-r]\nrole_arn = arn:r\nsource_profile = a\n"
+        );
+        assert!(lines
+            .iter()
+            .all(|l| (l.section.as_str(), l.at) == ("[profile a-r]", None)));
+        let (out, lines) = set(
+            "[profile a-r]\nsource_profile = b\nregion = x\n",
+            "a-r",
+            &pairs,
+        );
+        assert_eq!(
+            out,
+            "[profile a-r]\nsource_profile = a\nregion = x\nrole_arn = arn:r\n"
+        );
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].old.as_deref(), Some("source_profile = b"));
     }
 }

@@ -465,17 +465,27 @@ fn write_config(args: &SetupArgs, profile: &str, serial: &str) -> anyhow::Result
         })?,
         None => "",
     };
-    let mut wanted = vec![(profile.to_string(), "mfa_serial", serial.to_string())];
+    // Each profile with the keys it gets, set in one edit (a new section gets them all).
+    let mut wanted = vec![(
+        profile.to_string(),
+        vec![("mfa_serial", serial.to_string())],
+    )];
     let mut try_profile = profile.to_string();
     if let (Some(role), Some(name)) = (&args.role, role_profile_name(args, profile)) {
         try_profile = name.clone();
-        wanted.push((name.clone(), "role_arn", role.clone()));
-        wanted.push((name, "source_profile", profile.to_string()));
+        wanted.push((
+            name,
+            vec![
+                ("role_arn", role.clone()),
+                ("source_profile", profile.to_string()),
+            ],
+        ));
     }
     let mut text = original.to_string();
     let mut changes = Vec::new();
-    for (name, key, value) in &wanted {
-        let (next, more) = config_edit::set(&text, name, key, value);
+    for (name, keys) in &wanted {
+        let pairs: Vec<(&str, &str)> = keys.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (next, more) = config_edit::set(&text, name, &pairs);
         text = next;
         changes.extend(more);
     }
@@ -536,12 +546,15 @@ fn read_config(path: &std::path::Path) -> anyhow::Result<Option<Vec<u8>>> {
 /// by reading the text itself, and another line may still win (a key in the credentials file).
 fn check_result(
     text: &str,
-    wanted: &[(String, &str, String)],
+    wanted: &[(String, Vec<(&str, String)>)],
     path: &std::path::Path,
 ) -> anyhow::Result<()> {
     let after = Profiles::with_config_text(text)
         .map_err(|e| fail(Exit::Config, format!("{e:#}; nothing written")))?;
-    for (name, key, value) in wanted {
+    let each = wanted
+        .iter()
+        .flat_map(|(name, keys)| keys.iter().map(move |(key, value)| (name, key, value)));
+    for (name, key, value) in each {
         let read = after.setting(name, key);
         if read != Some(value.as_str()) {
             return Err(fail(

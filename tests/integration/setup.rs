@@ -607,3 +607,42 @@ fn a_serial_from_iam_that_is_not_one_is_refused() {
         f.assert_aws_untouched();
     }
 }
+
+/// `--role` with the role profile already there in part: each profile's lines shown under its
+/// header once, a key replaced where it is and the missing one added.
+#[test]
+fn setup_shows_each_profile_once() {
+    let mut f = Fixture::new();
+    let config =
+        "[profile dev]\nregion = eu-west-1\n\n[profile dev-deploy]\nsource_profile = other\n";
+    f.write_config(config);
+    let role = "arn:aws:iam::123456789012:role/Deploy";
+    let out = run_setup(&f, &["setup", "dev", "--role", role, "--yes"]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    out.assert_says(&format!(
+        "\n  [profile dev]\n  + mfa_serial = {SERIAL}\n  [profile dev-deploy]\n  - source_profile = \
+         other\n  + source_profile = dev\n  + role_arn = {role}\nmfa-env: wrote"
+    ));
+    let text = config_text(&f);
+    assert_eq!(
+        text,
+        format!(
+            "[profile dev]\nregion = eu-west-1\nmfa_serial = {SERIAL}\n\n[profile dev-deploy]\n\
+             source_profile = dev\nrole_arn = {role}\n"
+        )
+    );
+    f.write_config(&text);
+    // A new role profile: one section, both lines under its one header.
+    let out = run_setup(
+        &f,
+        &["setup", "dev", "--role", role, "--name", "ci", "--yes"],
+    );
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    out.assert_says(&format!(
+        "the change to {}:\n  [profile ci]\n  + role_arn = {role}\n  + source_profile = dev\n\
+         mfa-env: wrote",
+        f.aws_dir().join("config").display()
+    ));
+    let text = config_text(&f);
+    f.write_config(&text);
+}
