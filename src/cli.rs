@@ -440,25 +440,45 @@ the keyring.";
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
-    /// Store a profile's access key, typed at the terminal (the secret without echo).
-    Add(KeysProfileArgs),
-    /// Copy a profile's keys from the credentials file into the keyring, then say which lines
-    /// to delete from the file (mfa-env never writes it).
-    Import(KeysProfileArgs),
+    /// Store a profile's access key, typed at the terminal (the secret without echo), once STS
+    /// accepts it (GetCallerIdentity, which names whose key it is); asks before replacing keys
+    /// already stored.
+    Add(KeysStoreArgs),
+    /// Copy a profile's keys from the credentials file into the keyring once STS accepts them,
+    /// then say which lines to delete from the file (mfa-env never writes it); asks before
+    /// replacing keys already stored.
+    Import(KeysStoreArgs),
     /// List the profiles with keys in the keyring (key IDs masked).
     List(ListArgs),
-    /// Delete a profile's keys from the keyring.
-    Remove(KeysProfileArgs),
+    /// Delete a profile's keys from the keyring, after asking: AWS never shows a secret again.
+    Remove(KeysRemoveArgs),
     /// Replace a profile's stored key with a new one: with its MFA session, IAM CreateAccessKey,
     /// a check that the new key works, the keyring updated, then DeleteAccessKey of the old.
     Rotate(KeysRotateArgs),
 }
 
 #[derive(Debug, Args)]
-pub struct KeysProfileArgs {
+pub struct KeysStoreArgs {
     /// The profile that holds the keys (a role's source profile).
     #[arg(value_name = "PROFILE", add = ArgValueCandidates::new(profile_candidates))]
     pub profile: String,
+
+    /// Replace keys already stored for the profile without asking (for scripts; without a
+    /// terminal to ask on, keys already stored are replaced only with --yes).
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct KeysRemoveArgs {
+    /// The profile that holds the keys (a role's source profile).
+    #[arg(value_name = "PROFILE", add = ArgValueCandidates::new(profile_candidates))]
+    pub profile: String,
+
+    /// Delete the keys without asking (for scripts; without a terminal to ask on, nothing is
+    /// deleted without --yes).
+    #[arg(long)]
+    pub yes: bool,
 }
 
 #[derive(Debug, Args)]

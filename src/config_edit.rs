@@ -2,13 +2,19 @@
 //! keys set in a profile's section (the section added when missing), every other byte kept.
 //!
 //! Sections are found as aws-config's parser finds them: a line that starts with `[`, its name
-//! after `profile ` (or `default`). A key is replaced where it is, or added after the last line
-//! of the section that holds something, so trailing blank lines and comments stay where they are.
+//! after `profile ` (or `default`). The parser merges every section of a profile, a later line
+//! winning, and ignores `[default]` when `[profile default]` exists; so a key is replaced on every
+//! line of the profile's sections the parser reads that sets it, or, when none does, added after
+//! the last line that holds something in the last of them (trailing blank lines and comments stay
+//! where they are). `setup` then checks the result with the parser itself before writing it.
 
 /// One line the change adds, or replaces (`old`), for showing it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Line {
     pub section: String,
+    /// The 1-based line of the section's header in the text given; None for a new section. It
+    /// tells a profile's duplicate sections apart.
+    pub at: Option<usize>,
     pub old: Option<String>,
     pub new: String,
 }
@@ -22,35 +28,64 @@ pub fn header(name: &str) -> String {
     }
 }
 
-/// Whether `line` is the header of profile `name`'s section (`[profile name]`, or `[default]` /
-/// `[profile default]` for the default profile).
-fn is_header_of(line: &str, name: &str) -> bool {
+/// Whether `line` is the header of profile `name`'s section: `Some(true)` for `[profile name]`,
+/// `Some(false)` for `[default]` (the default profile's other spelling).
+fn header_of(line: &str, name: &str) -> Option<bool> {
     let line = line.trim_matches([' ', '\t']);
     let line = line.find(['#', ';']).map_or(line, |i| &line[..i]);
-    let Some(inner) = line
+    let inner = line
         .trim_matches([' ', '\t'])
-        .strip_prefix('[')
-        .and_then(|l| l.strip_suffix(']'))
-    else {
-        return false;
-    };
+        .strip_prefix('[')?
+        .strip_suffix(']')?;
     let words: Vec<&str> = inner.split_whitespace().collect();
     match words.as_slice() {
-        ["profile", n] => *n == name,
-        [n] => *n == "default" && name == "default",
-        _ => false,
+        ["profile", n] if *n == name => Some(true),
+        [n] if *n == "default" && name == "default" => Some(false),
+        _ => None,
     }
 }
 
-/// `text` with `key = value` set in profile `name`'s section; the lines that change.
-pub fn set(text: &str, name: &str, key: &str, value: &str) -> (String, Vec<Line>) {
-    let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
-    let entry = format!("{key} = {value}");
-    let lines: Vec<&str> = text.split_inclusive('\n').collect();
-    let start = lines
+/// The sections of profile `name` the parser reads, as line ranges (header, end): all of them,
+/// but `[default]` only when there is no `[profile default]`.
+fn sections_of(lines: &[&str], name: &str) -> Vec<(usize, usize)> {
+    let headers: Vec<(usize, bool)> = lines
         .iter()
-        .position(|l| l.starts_with('[') && is_header_of(l.trim_end_matches(['\r', '\n']), name));
-    let Some(start) = start else {
+        .enumerate()
+        .filter(|(_, l)| l.starts_with('['))
+        .filter_map(|(i, l)| header_of(l.trim_end_matches(['\r', '\n']), name).map(|p| (i, p)))
+        .collect();
+    let prefixed = headers.iter().any(|&(_, p)| p);
+    headers
+        .into_iter()
+        .filter(|&(_, p)| p || !prefixed)
+        .map(|(start, _)| {
+            let end = lines[start + 1..]
+                .iter()
+                .position(|l| l.starts_with('['))
+                .map_or(lines.len(), |i| start + 1 + i);
+            (start, end)
+        })
+        .collect()
+}
+
+/// Whether `line` sets `key` (not an indented continuation line; keys are case-insensitive, as
+/// the parser lower-cases them).
+fn sets(line: &str, key: &str) -> bool {
+    !line.starts_with([' ', '\t'])
+        && line
+            .split_once('=')
+            .is_some_and(|(k, _)| k.trim().eq_ignore_ascii_case(key))
+}
+
+/// `text` with each `key = value` of `pairs` set in profile `name`'s section; the lines that
+/// change, section by section.
+pub fn set(text: &str, name: &str, pairs: &[(&str, &str)]) -> (String, Vec<Line>) {
+    let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let entry = |key: &str, value: &str| format!("{key} = {value}");
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let bare = |l: &str| l.trim_end_matches(['\r', '\n']).to_string();
+    let sections = sections_of(&lines, name);
+    let Some(&(last_start, last_end)) = sections.last() else {
         // A new section at the end, after a blank line.
         let mut out = text.to_string();
         if !out.is_empty() && !out.ends_with('\n') {
@@ -61,64 +96,77 @@ pub fn set(text: &str, name: &str, key: &str, value: &str) -> (String, Vec<Line>
         }
         out.push_str(&header(name));
         out.push_str(newline);
-        out.push_str(&entry);
-        out.push_str(newline);
-        let change = Line {
-            section: header(name),
-            old: None,
-            new: entry,
-        };
-        return (out, vec![change]);
+        let mut changes = Vec::new();
+        for (key, value) in pairs {
+            out.push_str(&entry(key, value));
+            out.push_str(newline);
+            changes.push(Line {
+                section: header(name),
+                at: None,
+                old: None,
+                new: entry(key, value),
+            });
+        }
+        return (out, changes);
     };
-    let end = lines[start + 1..]
-        .iter()
-        .position(|l| l.starts_with('['))
-        .map_or(lines.len(), |i| start + 1 + i);
-    let bare = |l: &str| l.trim_end_matches(['\r', '\n']).to_string();
-    // The key where it is (not an indented continuation line).
-    let existing = (start + 1..end).find(|&i| {
-        !lines[i].starts_with([' ', '\t'])
-            && lines[i]
-                .split_once('=')
-                .is_some_and(|(k, _)| k.trim() == key)
-    });
     let mut out: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
-    let change = match existing {
-        Some(i) => {
+    let mut changes = Vec::new();
+    let mut found = vec![false; pairs.len()];
+    for &(start, end) in &sections {
+        for i in start + 1..end {
+            let Some(k) = pairs.iter().position(|(key, _)| sets(lines[i], key)) else {
+                continue;
+            };
+            found[k] = true;
+            let (key, value) = pairs[k];
             let old = bare(lines[i]);
             let current = old.split_once('=').map(|(_, v)| v.trim()).unwrap_or("");
             if current == value {
-                return (text.to_string(), Vec::new());
+                continue;
             }
             let ending = &lines[i][lines[i].trim_end_matches(['\r', '\n']).len()..];
-            out[i] = format!("{entry}{ending}");
-            Line {
-                section: header(name),
+            out[i] = format!("{}{ending}", entry(key, value));
+            changes.push(Line {
+                section: bare(lines[start]).trim().to_string(),
+                at: Some(start + 1),
                 old: Some(old),
-                new: entry,
-            }
+                new: entry(key, value),
+            });
         }
-        None => {
-            // After the last line of the section that holds something.
-            let last = (start..end)
-                .rev()
-                .find(|&i| {
-                    let t = lines[i].trim();
-                    i == start || !(t.is_empty() || t.starts_with('#') || t.starts_with(';'))
-                })
-                .unwrap_or(start);
-            if !out[last].ends_with('\n') {
-                out[last].push_str(newline);
-            }
-            out.insert(last + 1, format!("{entry}{newline}"));
-            Line {
-                section: header(name),
+    }
+    let missing: Vec<(&str, &str)> = pairs
+        .iter()
+        .zip(&found)
+        .filter(|(_, found)| !**found)
+        .map(|(pair, _)| *pair)
+        .collect();
+    if !missing.is_empty() {
+        // After the last line of the last section that holds something.
+        let last = (last_start..last_end)
+            .rev()
+            .find(|&i| {
+                let t = lines[i].trim();
+                i == last_start || !(t.is_empty() || t.starts_with('#') || t.starts_with(';'))
+            })
+            .unwrap_or(last_start);
+        if !out[last].ends_with('\n') {
+            out[last].push_str(newline);
+        }
+        let added: String = missing
+            .iter()
+            .map(|(key, value)| format!("{}{newline}", entry(key, value)))
+            .collect();
+        out.insert(last + 1, added);
+        for (key, value) in missing {
+            changes.push(Line {
+                section: bare(lines[last_start]).trim().to_string(),
+                at: Some(last_start + 1),
                 old: None,
-                new: entry,
-            }
+                new: entry(key, value),
+            });
         }
-    };
-    (out.concat(), vec![change])
+    }
+    (out.concat(), changes)
 }
 
 #[cfg(test)]
@@ -129,13 +177,13 @@ mod tests {
     fn a_key_goes_into_its_section_and_nothing_else_moves() {
         let text =
             "# mine\n[profile a]\nregion = x\n\n# about b\n[profile b] ; note\nregion = y\n\n";
-        let (out, lines) = set(text, "a", "mfa_serial", "arn:m");
+        let (out, lines) = set(text, "a", &[("mfa_serial", "arn:m")]);
         assert_eq!(
             out,
             "# mine\n[profile a]\nregion = x\nmfa_serial = arn:m\n\n# about b\n[profile b] ; note\nregion = y\n\n"
         );
         assert_eq!(lines[0].old, None);
-        let (out, _) = set(text, "b", "mfa_serial", "arn:m");
+        let (out, _) = set(text, "b", &[("mfa_serial", "arn:m")]);
         assert_eq!(
             out,
             "# mine\n[profile a]\nregion = x\n\n# about b\n[profile b] ; note\nregion = y\nmfa_serial = arn:m\n\n"
@@ -145,25 +193,95 @@ mod tests {
     #[test]
     fn an_existing_key_is_replaced_in_place_or_left_alone() {
         let text = "[default]\r\nmfa_serial = old\r\nregion = x\r\n";
-        let (out, lines) = set(text, "default", "mfa_serial", "new");
+        let (out, lines) = set(text, "default", &[("mfa_serial", "new")]);
         assert_eq!(out, "[default]\r\nmfa_serial = new\r\nregion = x\r\n");
         assert_eq!(lines[0].old.as_deref(), Some("mfa_serial = old"));
-        let (same, none) = set(&out, "default", "mfa_serial", "new");
+        let (same, none) = set(&out, "default", &[("mfa_serial", "new")]);
         assert_eq!((same.as_str(), none.len()), (out.as_str(), 0));
     }
 
     #[test]
     fn a_missing_section_is_added_at_the_end() {
         assert_eq!(
-            set("[profile a]\nregion = x", "b", "k", "v").0,
+            set("[profile a]\nregion = x", "b", &[("k", "v")]).0,
             "[profile a]\nregion = x\n\n[profile b]\nk = v\n"
         );
-        assert_eq!(set("", "b", "k", "v").0, "[profile b]\nk = v\n");
+        assert_eq!(set("", "b", &[("k", "v")]).0, "[profile b]\nk = v\n");
         // `[b]` in the config file is not profile b (only `default` goes without `profile`).
-        assert_eq!(set("[b]\n", "b", "k", "v").0, "[b]\n\n[profile b]\nk = v\n");
         assert_eq!(
-            set("[profile  default ]\n", "default", "k", "v").0,
+            set("[b]\n", "b", &[("k", "v")]).0,
+            "[b]\n\n[profile b]\nk = v\n"
+        );
+        assert_eq!(
+            set("[profile  default ]\n", "default", &[("k", "v")]).0,
             "[profile  default ]\nk = v\n"
         );
+    }
+
+    /// The sections the parser reads decide: `[profile default]` over `[default]`, and every
+    /// duplicate section (a later line wins, so every line that sets the key changes).
+    #[test]
+    fn the_section_the_parser_reads_is_the_one_changed() {
+        let text = "[default]\nregion = a\n\n[profile default]\nregion = b\n";
+        let (out, lines) = set(text, "default", &[("mfa_serial", "m")]);
+        assert_eq!(
+            out,
+            "[default]\nregion = a\n\n[profile default]\nregion = b\nmfa_serial = m\n"
+        );
+        assert_eq!(
+            (lines[0].section.as_str(), lines[0].at),
+            ("[profile default]", Some(4))
+        );
+        let text = "[default]\nmfa_serial = x\n[profile default]\nregion = b\n";
+        assert_eq!(
+            set(text, "default", &[("mfa_serial", "m")]).0,
+            "[default]\nmfa_serial = x\n[profile default]\nregion = b\nmfa_serial = m\n",
+            "[default] is ignored by the parser: it stays as it is"
+        );
+
+        let text = "[profile a]\nMFA_Serial = one\n[profile b]\n[profile a]\nmfa_serial = two\n";
+        let (out, lines) = set(text, "a", &[("mfa_serial", "m")]);
+        assert_eq!(
+            out,
+            "[profile a]\nmfa_serial = m\n[profile b]\n[profile a]\nmfa_serial = m\n"
+        );
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[1].at, Some(4));
+        // No line sets it: the last section gets it.
+        assert_eq!(
+            set(
+                "[profile a]\nx = 1\n[profile a]\ny = 2\n\n",
+                "a",
+                &[("k", "v")]
+            )
+            .0,
+            "[profile a]\nx = 1\n[profile a]\ny = 2\nk = v\n\n"
+        );
+    }
+
+    /// Several keys of one profile: one new section, or each set where it is and the others
+    /// added together.
+    #[test]
+    fn several_keys_of_one_profile() {
+        let pairs = [("role_arn", "arn:r"), ("source_profile", "a")];
+        let (out, lines) = set("[profile a]\n", "a-r", &pairs);
+        assert_eq!(
+            out,
+            "[profile a]\n\n[profile a-r]\nrole_arn = arn:r\nsource_profile = a\n"
+        );
+        assert!(lines
+            .iter()
+            .all(|l| (l.section.as_str(), l.at) == ("[profile a-r]", None)));
+        let (out, lines) = set(
+            "[profile a-r]\nsource_profile = b\nregion = x\n",
+            "a-r",
+            &pairs,
+        );
+        assert_eq!(
+            out,
+            "[profile a-r]\nsource_profile = a\nregion = x\nrole_arn = arn:r\n"
+        );
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].old.as_deref(), Some("source_profile = b"));
     }
 }

@@ -236,11 +236,17 @@ impl Iam {
     }
 }
 
-/// The user name in an IAM user's ARN (`arn:aws:iam::123456789012:user/path/alice`).
+/// The user name in an IAM user's ARN (`arn:aws:iam::123456789012:user/path/alice`). It is
+/// shown on the terminal and passed to IAM: only a name IAM allows (1-64 characters of letters,
+/// digits and `_+=,.@-`) counts, never one with control characters from a hostile endpoint.
 pub fn user_name(arn: &str) -> Option<String> {
     let resource = arn.split(':').nth(5)?;
     let service = arn.split(':').nth(2)?;
     let path = resource.strip_prefix("user/")?;
     let name = path.rsplit('/').next()?;
-    (service == "iam" && !name.is_empty()).then(|| name.to_string())
+    let allowed = (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c));
+    (service == "iam" && allowed).then(|| name.to_string())
 }

@@ -109,11 +109,14 @@ fn with_store<T: Send + 'static>(
     what: &Doing,
     op: impl FnOnce(&Store) -> keyring_core::Result<T> + Send + 'static,
 ) -> Result<T, Failed> {
-    let limit = crate::process::wait_setting("MFA_ENV_KEYRING_TIMEOUT").map_err(Failed::other)?;
+    let limit = timeout().map_err(Failed::other)?;
     let (tx, rx) = mpsc::channel();
+    // Dropped when the thread ends, however it ends: what a call that timed out is watched by.
+    let (running, ended) = mpsc::channel::<()>();
     std::thread::Builder::new()
         .name("keyring".to_string())
         .spawn(move || {
+            let _running = running;
             let result = connect().map_err(Step::Connect).and_then(|store| {
                 let out = op(&store).map_err(Step::Use);
                 drop(store);
@@ -127,17 +130,43 @@ fn with_store<T: Send + 'static>(
         Ok(Err(step)) => Err(Failed {
             unreachable: matches!(step, Step::Connect(_)),
             error: explain(what, step),
+            pending: None,
         }),
-        Err(_) => Err(Failed::other(fail(
-            Exit::Config,
-            format!(
-                "{} did not answer in {} while {} (is an unlock prompt waiting?); unlock it \
-                 and try again, or raise MFA_ENV_KEYRING_TIMEOUT",
-                store_name(),
-                seconds(limit),
-                what.text
+        Err(_) => Err(Failed {
+            unreachable: false,
+            error: fail(
+                Exit::Config,
+                format!(
+                    "{} did not answer in {} while {} (is an unlock prompt waiting?); unlock it \
+                     and try again, or raise MFA_ENV_KEYRING_TIMEOUT",
+                    store_name(),
+                    seconds(limit),
+                    what.text
+                ),
             ),
-        ))),
+            pending: Some(Pending(ended)),
+        }),
+    }
+}
+
+/// How long a store call may take: `MFA_ENV_KEYRING_TIMEOUT` (an unlock prompt waits for a
+/// person).
+pub fn timeout() -> anyhow::Result<Duration> {
+    crate::process::wait_setting("MFA_ENV_KEYRING_TIMEOUT")
+}
+
+/// A store call still running when its time was up. The thread is not stopped (nothing can stop
+/// a D-Bus call or a Keychain prompt halfway), so it may yet do what it was asked: a write may
+/// land after its caller was told it failed.
+pub struct Pending(mpsc::Receiver<()>);
+
+impl Pending {
+    /// Waits at most `limit` for the call to end, however it ends; false while it still runs.
+    pub fn settle(&self, limit: Duration) -> bool {
+        !matches!(
+            self.0.recv_timeout(limit),
+            Err(mpsc::RecvTimeoutError::Timeout)
+        )
     }
 }
 
@@ -146,6 +175,8 @@ fn with_store<T: Send + 'static>(
 pub struct Failed {
     pub unreachable: bool,
     pub error: anyhow::Error,
+    /// The call did not answer in time and still runs.
+    pub pending: Option<Pending>,
 }
 
 impl Failed {
@@ -153,6 +184,7 @@ impl Failed {
         Failed {
             unreachable: false,
             error,
+            pending: None,
         }
     }
 }
@@ -317,21 +349,45 @@ pub fn get(profile: &str) -> anyhow::Result<Option<LongTermKeys>> {
     }
 }
 
-/// The keys stored for `profile`, telling a store that holds none from no store at all.
-pub fn lookup(profile: &str) -> anyhow::Result<Lookup> {
+/// The secret of `profile`'s item, if there is one.
+fn read_secret(profile: &str, doing: &Doing) -> Result<Option<Zeroizing<String>>, Failed> {
     let name = profile.to_string();
-    let doing = Doing {
-        text: format!("reading the keys of '{profile}'"),
-        for_sts: true,
-    };
-    let found = with_store(&doing, move |store| {
+    with_store(doing, move |store| {
         match entry(store, &name)?.get_password() {
             Ok(secret) => Ok(Some(Zeroizing::new(secret))),
             Err(StoreError::NoEntry) => Ok(None),
             Err(e) => Err(e),
         }
-    });
-    let secret = match found {
+    })
+}
+
+/// What the store holds for a profile, as `keys` sees it before replacing or deleting it.
+pub enum Held {
+    Keys(LongTermKeys),
+    Nothing,
+    /// An item that is not usable keys (why, never its content).
+    Unusable(&'static str),
+}
+
+/// What the store holds for `profile`; no store, or one that refuses, is an error.
+pub fn held(profile: &str) -> anyhow::Result<Held> {
+    let doing = Doing::new(format!("looking up the keys stored for '{profile}'"));
+    match read_secret(profile, &doing)? {
+        None => Ok(Held::Nothing),
+        Some(secret) => Ok(match decode(&secret) {
+            Ok((_, keys)) => Held::Keys(keys),
+            Err(why) => Held::Unusable(why),
+        }),
+    }
+}
+
+/// The keys stored for `profile`, telling a store that holds none from no store at all.
+pub fn lookup(profile: &str) -> anyhow::Result<Lookup> {
+    let doing = Doing {
+        text: format!("reading the keys of '{profile}'"),
+        for_sts: true,
+    };
+    let secret = match read_secret(profile, &doing) {
         Ok(Some(secret)) => secret,
         Ok(None) => return Ok(Lookup::Missing),
         Err(f) if f.unreachable => return Ok(Lookup::Unreachable(f.error)),
@@ -350,14 +406,16 @@ pub fn lookup(profile: &str) -> anyhow::Result<Lookup> {
     }
 }
 
-/// Stores `keys` for `profile`, replacing what was there: one write, nothing half-done.
-pub fn put(profile: &str, keys: &LongTermKeys) -> anyhow::Result<()> {
+/// Stores `keys` for `profile`, replacing what was there: one write, nothing half-done. A
+/// failure does not prove that nothing was written: an answer can be lost after the write, and a
+/// write that did not answer in time may still land (`Failed::pending`).
+pub fn put(profile: &str, keys: &LongTermKeys) -> Result<(), Failed> {
     let name = profile.to_string();
     let secret = encode(profile, keys);
-    Ok(with_store(
+    with_store(
         &Doing::new(format!("storing the keys of '{profile}'")),
         move |store| entry(store, &name)?.set_password(&secret),
-    )?)
+    )
 }
 
 /// Deletes the keys of `profile`; false when there were none.

@@ -103,8 +103,32 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     }
 }
 
-/// The error chain on one line: the failure's own words, then the contexts around it.
+/// The error chain on one line: the failure's own words, then the contexts around it. Messages
+/// quote what servers and files said (an error text, a device's serial): a control character
+/// in them (an escape sequence that retitles the window or rewrites the screen, a bidi override
+/// that reorders the line) becomes a space, so what the user reads is what was said.
 pub(crate) fn one_line(err: &anyhow::Error) -> String {
-    let text = format!("{err:#}");
-    text.replace(['\n', '\r'], " ")
+    format!("{err:#}")
+        .chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn one_line_keeps_no_control_character() {
+        let err = anyhow::anyhow!("serial arn:x\x1b]0;owned\x07y\x1b[2J\u{9b}31m")
+            .context("first\r\nsecond\tthird\u{202e}txt.exe");
+        assert_eq!(
+            super::one_line(&err),
+            "first  second third txt.exe: serial arn:x ]0;owned y [2J 31m"
+        );
+    }
 }

@@ -349,6 +349,30 @@ impl Profiles {
         })
     }
 
+    /// The files as the SDK would read them if the config file held `config` (the credentials
+    /// file as it is now): `setup` checks its change with this before writing it.
+    pub fn with_config_text(config: &str) -> anyhow::Result<Self> {
+        let env = Env::real();
+        let path = config_file_path();
+        let mut files: Vec<ConfigFile> = read_files(&env)
+            .into_iter()
+            .filter(|f| f.path != path)
+            .collect();
+        files.insert(
+            0,
+            ConfigFile {
+                path,
+                bytes: config.as_bytes().to_vec(),
+            },
+        );
+        Self::parse(&env, &files, None)
+    }
+
+    /// The value of `key` in profile `name`, as the SDK reads it.
+    pub fn setting(&self, name: &str, key: &str) -> Option<&str> {
+        self.profile(name)?.get(key)
+    }
+
     /// The sections `name` can need: its own, then, until nothing new turns up, those named by
     /// `source_profile` and `services` in what was kept (each with its aws-mfa twin).
     fn parse_for(env: &Env, files: &[ConfigFile], name: &str) -> anyhow::Result<Self> {
@@ -675,6 +699,27 @@ impl Profiles {
         }
     }
 
+    /// Where STS is for the keys of `name`: its region, endpoint and CA bundle, whether or not
+    /// the profile exists or has an MFA device yet (`keys add` checks keys typed for a profile
+    /// that may come later).
+    pub fn sts_place(&self, name: &str) -> anyhow::Result<StsPlace> {
+        let sections = [self.profile(name), self.long_term(name)];
+        let region = sections
+            .into_iter()
+            .flatten()
+            .find_map(|p| p.get("region"))
+            .map(str::to_string);
+        if let Some(region) = &region {
+            validate_region(region, name)?;
+        }
+        let named = self.profile(name).or(self.long_term(name));
+        Ok(StsPlace {
+            region,
+            endpoint_url: endpoint_url(&self.env, named, &self.set, "sts"),
+            ca_bundle: ca_bundle(&self.env, named),
+        })
+    }
+
     /// The error for a profile in neither file, with the names it may have meant.
     pub fn not_found(&self, name: &str) -> anyhow::Error {
         self.unknown_profile(name)
@@ -739,6 +784,14 @@ impl Profiles {
         };
         fail(Exit::Config, format!("profile '{name}' not found: {hint}"))
     }
+}
+
+/// Where the STS calls of a profile's keys go.
+#[derive(Debug, Clone)]
+pub struct StsPlace {
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+    pub ca_bundle: Option<String>,
 }
 
 /// What `keys` needs to know about the profile whose keys it manages.
@@ -1005,12 +1058,18 @@ fn no_mfa_device(name: &str, source: &str, session_token: bool) -> anyhow::Error
     )
 }
 
-/// SerialNumber: 9–256 characters of `[\w+=/:,.@-]` (STS's own rule), checked before any call.
-fn validate_serial(serial: &str, profile: &str) -> anyhow::Result<()> {
+/// Whether `serial` can be an MFA device's SerialNumber: 9–256 characters of `[\w+=/:,.@-]`
+/// (STS's own rule).
+pub fn is_serial(serial: &str) -> bool {
     let ok_chars = serial
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || "_+=/:,.@-".contains(c));
-    if (9..=256).contains(&serial.len()) && ok_chars {
+    (9..=256).contains(&serial.len()) && ok_chars
+}
+
+/// A configured serial, checked before any call.
+fn validate_serial(serial: &str, profile: &str) -> anyhow::Result<()> {
+    if is_serial(serial) {
         Ok(())
     } else {
         Err(fail(

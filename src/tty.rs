@@ -82,6 +82,20 @@ pub fn read_line(prompt: &str, ask: &Ask<'_>) -> anyhow::Result<Zeroizing<String
     Ok(line)
 }
 
+/// Asks a yes/no question on the terminal, as every confirmation of mfa-env is asked: only `y`
+/// or `yes` is yes. Without a terminal it fails (exit 3) saying `no_terminal`, which names the
+/// option that answers beforehand (`--yes`).
+pub fn confirm(question: &str, no_terminal: &str) -> anyhow::Result<bool> {
+    let ask = Ask {
+        noun: "answer",
+        no_terminal,
+        exit: Exit::Config,
+        echo: true,
+    };
+    let answer = read_line(question, &ask)?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes" | "YES"))
+}
+
 /// Writes `text` to the terminal itself (`/dev/tty`; the console on Windows), never to stdout or
 /// stderr: for what must not end up in a pipe or a log (a QR code that holds a secret).
 pub fn show(text: &str, no_terminal: &str) -> anyhow::Result<()> {

@@ -219,6 +219,9 @@ pub struct State {
     chained: HashSet<String>,
     /// The Sign-In service: sign-in tokens and console sessions it gave out.
     pub signin: signin::SigninState,
+    /// Actions answered this long after the request (done at once, answered late): a client
+    /// kept waiting, as by a slow endpoint.
+    pub delays: HashMap<String, Duration>,
 }
 
 /// An MFA device as IAM keeps it.
@@ -599,10 +602,11 @@ fn answer_one<C: Conn>(
         // The Sign-In service's federation endpoint and a stand-in for the console.
         return signin::answer(reader.get_mut(), &req, connection, state);
     }
-    let (scripted, answer, clock_offset) = {
+    let (scripted, answer, clock_offset, delay) = {
         let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
         let clock_offset = st.clock_offset;
         let mut rec = record(&req);
+        let delay = st.delays.get(&rec.action).copied();
         rec.connection = connection;
         st.requests.push(rec.clone());
         let scripted = st.script.pop_front().or_else(|| st.always.clone());
@@ -632,8 +636,11 @@ fn answer_one<C: Conn>(
             }) => (*status, error_xml(code, message)),
             Some(_) => (200, st.answer(&rec).1),
         };
-        (scripted, answer, clock_offset)
+        (scripted, answer, clock_offset, delay)
     };
+    if let Some(delay) = delay {
+        std::thread::sleep(delay);
+    }
     let (status, body) = answer;
     let stream = reader.get_mut();
     match scripted {

@@ -8,7 +8,7 @@ use crate::cli::{DeviceCommand, DeviceListArgs, DeviceRemoveArgs};
 use crate::cmd::setup::UserContext;
 use crate::error::{fail, Exit};
 use crate::sts::{Signer, StsError};
-use crate::tty::{read_line, Ask};
+use crate::tty::confirm;
 
 pub fn run(command: DeviceCommand) -> anyhow::Result<i32> {
     match command {
@@ -75,25 +75,18 @@ fn remove(args: &DeviceRemoveArgs) -> anyhow::Result<i32> {
             ),
         ));
     }
-    if !args.yes {
-        let ask = Ask {
-            noun: "answer",
-            no_terminal: "pass --yes to remove the device without asking",
-            exit: Exit::Config,
-            echo: true,
-        };
-        let answer = read_line(
+    if !args.yes
+        && !confirm(
             &format!(
                 "Deactivate and delete {serial} of IAM user '{}'? Without a device its MFA \
                  sessions end and a new one needs `mfa-env setup`. [y/N] ",
                 ctx.user
             ),
-            &ask,
-        )?;
-        if !matches!(answer.trim(), "y" | "Y" | "yes" | "Yes" | "YES") {
-            eprintln!("mfa-env: nothing removed");
-            return Ok(0);
-        }
+            "pass --yes to remove the device without asking",
+        )?
+    {
+        eprintln!("mfa-env: nothing removed");
+        return Ok(0);
     }
     // The MFA session of the profile (cached, or a code now), for the device to be removed.
     let mut auth = Authenticator::new(

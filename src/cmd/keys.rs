@@ -11,12 +11,13 @@ use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
 
 use crate::auth::{margin, Authenticator, Request};
-use crate::cli::{KeysCommand, KeysProfileArgs, KeysRotateArgs, ListArgs};
-use crate::error::{fail, mask_key, Exit};
+use crate::cli::{KeysCommand, KeysRemoveArgs, KeysRotateArgs, KeysStoreArgs, ListArgs};
+use crate::error::{fail, mask_key, sanitize_line, Exit};
 use crate::iam::Iam;
-use crate::keystore::{self, store_name};
+use crate::keystore::{self, store_name, Held};
 use crate::profile::{credentials_file_display, KeyOwner, KeySource, LongTermKeys, Profiles};
 use crate::sts::{CaBundle, Limits, Signer, Sts, StsError};
+use crate::tty::confirm;
 
 pub fn run(command: KeysCommand) -> anyhow::Result<i32> {
     match command {
@@ -169,7 +170,7 @@ fn ask(
     }
 }
 
-fn add(args: &KeysProfileArgs) -> anyhow::Result<i32> {
+fn add(args: &KeysStoreArgs) -> anyhow::Result<i32> {
     let owner = owner(&args.profile, "add", false)?;
     let p = &owner.profile;
     if !owner.known {
@@ -179,6 +180,9 @@ fn add(args: &KeysProfileArgs) -> anyhow::Result<i32> {
             credentials_file_display()
         );
     }
+    // The store first: without one (or with one that refuses) a secret typed would be for
+    // nothing.
+    let before = keystore::held(p)?;
     let id = ask(
         &format!("AWS access key ID for '{p}': "),
         "access key ID",
@@ -195,25 +199,59 @@ fn add(args: &KeysProfileArgs) -> anyhow::Result<i32> {
         access_key_id: id.to_string(),
         secret_access_key: secret,
     };
-    store(p, &keys, &owner)
+    store(p, &keys, &owner, before, args.yes)
 }
 
-/// Writes `keys` for `p`, forgets the sessions of the keys they replace, and says so.
-fn store(p: &str, keys: &LongTermKeys, owner: &KeyOwner) -> anyhow::Result<i32> {
-    // What is replaced, to say so (an unreadable item is replaced all the same).
-    let before = keystore::get(p).ok().flatten();
+/// Writes `keys` for `p` once STS accepts them and, when other keys are stored, the user
+/// agrees to replace them (`yes`: agreed beforehand); forgets the sessions of the keys they
+/// replace, and says so.
+fn store(
+    p: &str,
+    keys: &LongTermKeys,
+    owner: &KeyOwner,
+    before: Held,
+    yes: bool,
+) -> anyhow::Result<i32> {
+    let new_id = mask_key(&keys.access_key_id);
+    let arn = check_keys(p, keys)?;
+    // What is replaced, as the question names it and as the report does.
+    let replaced = match &before {
+        // The same key with a secret STS has just accepted: nothing that works is lost.
+        Held::Keys(old) if old.access_key_id == keys.access_key_id => None,
+        Held::Keys(old) => {
+            let id = mask_key(&old.access_key_id);
+            Some((format!("the keys {id}"), id))
+        }
+        Held::Unusable(why) => Some((
+            format!("the unusable item ({why})"),
+            "an unusable item".to_string(),
+        )),
+        Held::Nothing => None,
+    };
+    if let Some((old, _)) = &replaced {
+        let question = format!(
+            "Replace {old} of '{p}' in {} with {new_id} ({arn})? AWS never shows a secret again: \
+             without another copy they are lost. [y/N] ",
+            store_name()
+        );
+        if !yes
+            && !confirm(
+                &question,
+                "pass --yes to replace the stored keys without asking",
+            )?
+        {
+            eprintln!("mfa-env: nothing stored; {old} of '{p}' stay");
+            return Ok(0);
+        }
+    }
     keystore::put(p, keys)?;
     let forgot = forget_sessions(p);
-    let replaced = match before {
-        Some(old) if old.access_key_id != keys.access_key_id => {
-            format!(", replacing {}", mask_key(&old.access_key_id))
-        }
-        _ => String::new(),
-    };
     eprintln!(
-        "mfa-env: stored the keys {} of '{p}' in {}{replaced}{}",
-        mask_key(&keys.access_key_id),
+        "mfa-env: stored the keys {new_id} of '{p}' in {}{}{}; STS says they are {arn}",
         store_name(),
+        replaced
+            .map(|(_, short)| format!(", replacing {short}"))
+            .unwrap_or_default(),
         if forgot > 0 {
             " (cached sessions of the keys before them forgotten)"
         } else {
@@ -226,7 +264,47 @@ fn store(p: &str, keys: &LongTermKeys, owner: &KeyOwner) -> anyhow::Result<i32> 
     Ok(0)
 }
 
-fn import(args: &KeysProfileArgs) -> anyhow::Result<i32> {
+/// Whose keys these are, asked with the keys themselves (GetCallerIdentity needs no permission
+/// and no MFA): a mistyped secret, or a key deactivated or deleted, is caught before it replaces
+/// anything. Keys that cannot be checked are not stored either.
+fn check_keys(p: &str, keys: &LongTermKeys) -> anyhow::Result<String> {
+    let place = Profiles::load()?.sts_place(p)?;
+    let ca = place.ca_bundle.as_deref().map(CaBundle::load).transpose()?;
+    let (region, endpoint_url) = (place.region.as_deref(), place.endpoint_url.as_deref());
+    let http = crate::sts::http_client(&crate::sts::endpoint(region, endpoint_url), ca.as_ref());
+    let sts = Sts::new(
+        &Signer {
+            access_key_id: &keys.access_key_id,
+            secret_access_key: &keys.secret_access_key,
+            session_token: None,
+        },
+        region,
+        endpoint_url,
+        &http,
+        Limits::from_env()?,
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| fail(Exit::Other, format!("cannot start the async runtime: {e}")))?;
+    let id = mask_key(&keys.access_key_id);
+    match rt.block_on(sts.caller_arn()) {
+        Ok(arn) => Ok(sanitize_line(&arn, 300)),
+        Err(StsError::InvalidKeys { code, .. }) => Err(fail(
+            Exit::Denied,
+            format!(
+                "STS refused the keys {id} ({code}): the key ID or the secret is wrong, or the key \
+                 is deactivated or deleted; nothing was stored"
+            ),
+        )),
+        Err(e) => Err(fail(
+            e.exit(),
+            format!("checking the keys {id} with STS failed ({e}); nothing was stored"),
+        )),
+    }
+}
+
+fn import(args: &KeysStoreArgs) -> anyhow::Result<i32> {
     let owner = owner(&args.profile, "import", true)?;
     let p = &owner.profile;
     let keys = match &owner.in_files {
@@ -268,7 +346,8 @@ fn import(args: &KeysProfileArgs) -> anyhow::Result<i32> {
             format!("profile '{p}' in the files: {why}; nothing was stored"),
         ));
     }
-    store(p, &keys, &owner)
+    let before = keystore::held(p)?;
+    store(p, &keys, &owner, before, args.yes)
 }
 
 /// What wins over a stored key: `"file"` (with the masked ID of the file's key) or
@@ -341,23 +420,45 @@ fn list(args: &ListArgs) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-fn remove(args: &KeysProfileArgs) -> anyhow::Result<i32> {
+fn remove(args: &KeysRemoveArgs) -> anyhow::Result<i32> {
     let owner = owner(&args.profile, "remove", false)?;
     let p = &owner.profile;
-    // Read first, to say which key went (never an unreadable item's content).
-    let before = keystore::get(p).ok().flatten();
-    if !keystore::delete(p)? {
-        return Err(fail(
+    let none = || {
+        fail(
             Exit::Config,
             format!("no keys of '{p}' in {}: nothing removed", store_name()),
-        ));
+        )
+    };
+    // Read first, to ask about and then name the key that goes (never an item's content).
+    let what = match keystore::held(p)? {
+        Held::Nothing => return Err(none()),
+        Held::Keys(k) => format!("the keys {}", mask_key(&k.access_key_id)),
+        Held::Unusable(why) => format!("the unusable item ({why})"),
+    };
+    if !args.yes {
+        let copy = match &owner.in_files {
+            Some(KeySource::File(keys)) => format!(
+                "{} still holds the keys {}",
+                credentials_file_display(),
+                mask_key(&keys.access_key_id)
+            ),
+            _ => "AWS never shows a secret again: if this is the only copy, it is lost".to_string(),
+        };
+        let question = format!(
+            "Delete {what} of '{p}' from {}? {copy}. [y/N] ",
+            store_name()
+        );
+        if !confirm(&question, "pass --yes to remove the keys without asking")? {
+            eprintln!("mfa-env: nothing removed");
+            return Ok(0);
+        }
+    }
+    if !keystore::delete(p)? {
+        return Err(none());
     }
     forget_sessions(p);
     eprintln!(
-        "mfa-env: removed the keys{} of '{p}' from {} and forgot their cached sessions",
-        before
-            .map(|k| format!(" {}", mask_key(&k.access_key_id)))
-            .unwrap_or_default(),
+        "mfa-env: removed {what} of '{p}' from {} and forgot their cached sessions",
         store_name()
     );
     if let Some(KeySource::File(keys)) = &owner.in_files {
@@ -561,8 +662,33 @@ fn rotate(args: &KeysRotateArgs) -> anyhow::Result<i32> {
             }
         }
     }
-    if let Err(e) = keystore::put(&p, &new) {
-        return Err(undo(format!("storing the new key failed ({e:#})")));
+    let mut noted = String::new();
+    if let Err(failed) = keystore::put(&p, &new) {
+        let why = format!("storing the new key failed ({:#})", failed.error);
+        // A failed write may have happened all the same: deleting the new key while the store
+        // holds it would leave no working secret at all. What the store holds decides.
+        match held_after_failed_put(&p, failed, &old, &new) {
+            AfterPut::Old => return Err(undo(why)),
+            AfterPut::New => {
+                noted = format!(
+                    " ({} reported a failure but holds the new key)",
+                    store_name()
+                )
+            }
+            AfterPut::Unknown(state) => {
+                return Err(fail(
+                    Exit::Config,
+                    format!(
+                        "{why}, and what {store} holds now is unknown ({state}). Both keys are \
+                         kept: IAM user '{user}' has {old_id}, stored before the rotation, and \
+                         {new_id}, created now, which {store} may hold instead; once it answers, \
+                         `mfa-env keys list` shows which one it holds: delete the other with `aws \
+                         iam delete-access-key --user-name {user} --access-key-id ID`",
+                        store = store_name()
+                    ),
+                ))
+            }
+        }
     }
     forget_sessions(&p);
     if let Err(e) = rt.block_on(iam.delete_access_key(&user, &old.access_key_id)) {
@@ -578,10 +704,55 @@ fn rotate(args: &KeysRotateArgs) -> anyhow::Result<i32> {
     }
     eprintln!(
         "mfa-env: rotated the keys of '{p}': {new_id} is in {} and works, {old_id} is deleted \
-         in IAM; cached sessions of the old key are forgotten",
+         in IAM; cached sessions of the old key are forgotten{noted}",
         store_name()
     );
     Ok(0)
+}
+
+/// What the store holds after a write of the new key failed.
+enum AfterPut {
+    Old,
+    New,
+    /// Neither can be known (why).
+    Unknown(String),
+}
+
+/// Reads the item back once the failed write has surely ended: a write still running when its
+/// time was up is given as long again to finish (an unlock prompt answered late), and one that
+/// runs on after that may land at any time, so nothing read before it ends can be trusted.
+fn held_after_failed_put(
+    p: &str,
+    failed: keystore::Failed,
+    old: &LongTermKeys,
+    new: &LongTermKeys,
+) -> AfterPut {
+    if let Some(pending) = &failed.pending {
+        let limit = keystore::timeout().unwrap_or(Duration::from_secs(120));
+        eprintln!(
+            "mfa-env: {} did not answer in time while storing the new key; waiting up to {} s \
+             more for it to finish (unlock it if it asks), to know which key to keep",
+            store_name(),
+            limit.as_secs_f64()
+        );
+        if !pending.settle(limit) {
+            return AfterPut::Unknown("it has still not finished writing".to_string());
+        }
+    }
+    let same = |a: &LongTermKeys, b: &LongTermKeys| {
+        a.access_key_id == b.access_key_id && *a.secret_access_key == *b.secret_access_key
+    };
+    match keystore::held(p) {
+        Ok(Held::Keys(k)) if same(&k, new) => AfterPut::New,
+        Ok(Held::Keys(k)) if same(&k, old) => AfterPut::Old,
+        Ok(Held::Keys(k)) => AfterPut::Unknown(format!(
+            "it holds {}, neither of them",
+            mask_key(&k.access_key_id)
+        )),
+        Ok(Held::Nothing) => AfterPut::Unknown("it holds no keys of the profile".to_string()),
+        Ok(Held::Unusable(why)) => AfterPut::Unknown(format!("its item is unusable: {why}")),
+        Err(e) => AfterPut::Unknown(format!("reading it back failed: {e:#}")),
+    }
 }
 
 #[cfg(test)]
@@ -620,6 +791,10 @@ mod tests {
         );
         assert_eq!(
             crate::iam::user_name("arn:aws:iam::123456789012:root"),
+            None
+        );
+        assert_eq!(
+            crate::iam::user_name("arn:aws:iam::123456789012:user/a\x1b]0;x\x07b"),
             None
         );
         assert_eq!(

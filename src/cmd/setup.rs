@@ -13,7 +13,7 @@ use crate::error::{fail, Exit};
 use crate::iam::Iam;
 use crate::profile::{LongTermKeys, Profiles, Resolved};
 use crate::sts::{CaBundle, Limits, Signer, Sts, StsError};
-use crate::tty::{read_line, show, Ask};
+use crate::tty::{confirm, read_line, show, Ask};
 
 /// What a profile's long-term keys can do before any MFA: the calls AWS lets a user without
 /// a device make under the DenyAllExceptListedIfNoMFA policy.
@@ -148,12 +148,44 @@ pub fn run(args: &SetupArgs) -> anyhow::Result<i32> {
                 } else {
                     format!("{} MFA devices", found.len())
                 },
-                found.join(", ")
+                found
+                    .iter()
+                    .map(|s| shown(s))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
+            check_serial(&serial, "nothing written", iam.endpoint())?;
             serial
         }
     };
     write_config(args, &p, &serial)
+}
+
+/// A serial IAM gave, for the terminal: as it is when it is one, else quoted with its control
+/// characters escaped (an escape sequence in it would act on the terminal).
+fn shown(serial: &str) -> String {
+    if crate::profile::is_serial(serial) {
+        serial.to_string()
+    } else {
+        format!("{serial:?}")
+    }
+}
+
+/// A serial IAM gave is written to the config file and read by STS: it must be one as STS
+/// defines it, like a configured mfa_serial (a newline in it would add lines to the file).
+fn check_serial(serial: &str, outcome: &str, endpoint: &str) -> anyhow::Result<()> {
+    if crate::profile::is_serial(serial) {
+        return Ok(());
+    }
+    Err(fail(
+        Exit::Network,
+        format!(
+            "IAM answered with the MFA device serial {}, which is not one (9-256 characters of \
+             letters, digits and _+=/:,.@-); {outcome}: check the IAM endpoint ({})",
+            shown(serial),
+            endpoint
+        ),
+    ))
 }
 
 /// The name of the role profile `--role` adds: `--name`, else PROFILE-ROLENAME.
@@ -223,14 +255,21 @@ fn enroll(ctx: &UserContext, iam: &Iam, show_secret: bool) -> anyhow::Result<Str
     let undo = |e: anyhow::Error| -> anyhow::Error {
         let exit = crate::error::exit_kind(&e).unwrap_or(Exit::Other);
         match ctx.rt.block_on(iam.delete_virtual_mfa_device(&serial)) {
-            Ok(()) => fail(exit, format!("{e:#}; the new device was deleted, nothing changed")),
+            Ok(()) => fail(
+                exit,
+                format!("{e:#}; the new device was deleted, nothing changed"),
+            ),
             Err(d) => fail(
                 exit,
-                format!("{e:#}; deleting the new device {serial} failed too ({d}): delete it in the console"),
+                format!(
+                    "{e:#}; deleting the new device {} failed too ({d}): delete it in the console",
+                    shown(&serial)
+                ),
             ),
         }
     };
-    let result = show_and_enable(ctx, iam, &serial, &seed, show_secret);
+    let result = check_serial(&serial, "it was not enabled", iam.endpoint())
+        .and_then(|()| show_and_enable(ctx, iam, &serial, &seed, show_secret));
     match result {
         Ok(()) => {
             eprintln!(
@@ -416,31 +455,41 @@ fn percent_encode(text: &str) -> String {
 /// Shows the change to the config file and writes it once the user agrees.
 fn write_config(args: &SetupArgs, profile: &str, serial: &str) -> anyhow::Result<i32> {
     let path = crate::profile::config_file_path();
-    let original = match std::fs::read(&path) {
-        Ok(bytes) => String::from_utf8(bytes).map_err(|_| {
+    let read = read_config(&path)?;
+    let original = match &read {
+        Some(bytes) => std::str::from_utf8(bytes).map_err(|_| {
             fail(
                 Exit::Config,
                 format!("{} is not UTF-8 text: nothing written", path.display()),
             )
         })?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => {
-            return Err(fail(
-                Exit::Config,
-                format!("cannot read {}: {e}", path.display()),
-            ))
-        }
+        None => "",
     };
-    let (mut text, mut changes) = config_edit::set(&original, profile, "mfa_serial", serial);
+    // Each profile with the keys it gets, set in one edit (a new section gets them all).
+    let mut wanted = vec![(
+        profile.to_string(),
+        vec![("mfa_serial", serial.to_string())],
+    )];
     let mut try_profile = profile.to_string();
     if let (Some(role), Some(name)) = (&args.role, role_profile_name(args, profile)) {
         try_profile = name.clone();
-        for (key, value) in [("role_arn", role.as_str()), ("source_profile", profile)] {
-            let (next, more) = config_edit::set(&text, &name, key, value);
-            text = next;
-            changes.extend(more);
-        }
+        wanted.push((
+            name,
+            vec![
+                ("role_arn", role.clone()),
+                ("source_profile", profile.to_string()),
+            ],
+        ));
     }
+    let mut text = original.to_string();
+    let mut changes = Vec::new();
+    for (name, keys) in &wanted {
+        let pairs: Vec<(&str, &str)> = keys.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (next, more) = config_edit::set(&text, name, &pairs);
+        text = next;
+        changes.extend(more);
+    }
+    check_result(&text, &wanted, &path)?;
     let try_it = crate::shell::hint::apply(crate::shell::detect(), Some(&try_profile));
     if changes.is_empty() {
         eprintln!(
@@ -454,31 +503,84 @@ fn write_config(args: &SetupArgs, profile: &str, serial: &str) -> anyhow::Result
         path.display(),
         describe(&changes)
     );
-    if !args.yes {
-        let ask = Ask {
-            noun: "answer",
-            no_terminal: "pass --yes to write the change without asking",
-            exit: Exit::Config,
-            echo: true,
-        };
-        let answer = read_line(&format!("Write it to {}? [y/N] ", path.display()), &ask)?;
-        if !matches!(answer.trim(), "y" | "Y" | "yes" | "Yes" | "YES") {
-            eprintln!("mfa-env: nothing written; add the lines above yourself when you want them");
-            return Ok(0);
-        }
+    if !args.yes
+        && !confirm(
+            &format!("Write it to {}? [y/N] ", path.display()),
+            "pass --yes to write the change without asking",
+        )?
+    {
+        eprintln!("mfa-env: nothing written; add the lines above yourself when you want them");
+        return Ok(0);
+    }
+    // The file may have been edited while the change was on the screen: writing the text made
+    // from what was read would undo that edit without a word.
+    if read_config(&path)? != read {
+        return Err(fail(
+            Exit::Config,
+            format!(
+                "{} changed since mfa-env read it: nothing written; run `mfa-env setup {profile}` \
+                 again to see the change against what it holds now",
+                path.display()
+            ),
+        ));
     }
     write(&path, &text)?;
     eprintln!("mfa-env: wrote {}; try it: {try_it}", path.display());
     Ok(0)
 }
 
+/// The config file's bytes; None when there is none.
+fn read_config(path: &std::path::Path) -> anyhow::Result<Option<Vec<u8>>> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(fail(
+            Exit::Config,
+            format!("cannot read {}: {e}; nothing written", path.display()),
+        )),
+    }
+}
+
+/// Checks, with the SDK's own parser, that the config file as `text` (and the credentials file
+/// as it is) gives each profile the values `setup` means to write: the edit found its section
+/// by reading the text itself, and another line may still win (a key in the credentials file).
+fn check_result(
+    text: &str,
+    wanted: &[(String, Vec<(&str, String)>)],
+    path: &std::path::Path,
+) -> anyhow::Result<()> {
+    let after = Profiles::with_config_text(text)
+        .map_err(|e| fail(Exit::Config, format!("{e:#}; nothing written")))?;
+    let each = wanted
+        .iter()
+        .flat_map(|(name, keys)| keys.iter().map(move |(key, value)| (name, key, value)));
+    for (name, key, value) in each {
+        let read = after.setting(name, key);
+        if read != Some(value.as_str()) {
+            return Err(fail(
+                Exit::Config,
+                format!(
+                    "with the change, the AWS SDK would read {key} of profile '{name}' as {}, \
+                     not {value}: another line wins (in {} or {}); nothing written: set it there \
+                     by hand",
+                    read.map_or("missing".to_string(), |v| format!("'{v}'")),
+                    path.display(),
+                    crate::profile::credentials_file_display()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn describe(changes: &[Line]) -> String {
     let mut out = String::new();
-    let mut section = "";
+    let mut section = None;
     for c in changes {
-        if c.section != section {
+        // Each section once, a profile's duplicate sections each with its own lines.
+        if section != Some((&c.section, c.at)) {
             out.push_str(&format!("  {}\n", c.section));
-            section = &c.section;
+            section = Some((&c.section, c.at));
         }
         if let Some(old) = &c.old {
             out.push_str(&format!("  - {old}\n"));

@@ -32,6 +32,21 @@ fn imported_keys_sign_sts_and_a_cache_hit_never_reads_the_keyring() {
     assert_eq!(out.status, 0, "{}", out.stderr);
     assert_eq!(out.stdout, "");
     out.assert_says("stored the keys AKIA…0001 of 'dev' in the Secret Service keyring");
+    // The keys were checked with STS first, with the keys themselves.
+    let checked: Vec<_> = f
+        .sts
+        .requests()
+        .into_iter()
+        .map(|r| (r.action, r.access_key_id))
+        .collect();
+    assert_eq!(
+        checked,
+        [(
+            "GetCallerIdentity".to_string(),
+            Some(alice.access_key_id.clone())
+        )]
+    );
+    f.sts.state().requests.clear();
     // The file is not touched (the fixture checks at the end); the user is told the lines.
     let file = f.aws_dir().join("credentials");
     out.assert_says(&format!(
@@ -103,11 +118,12 @@ fn removed_keys_are_gone_with_their_cached_sessions() {
     };
     let env = keyring.env();
     assert_eq!(f.run_with(&["keys", "import", "dev"], &env).status, 0);
+    f.sts.state().requests.clear();
     without_file_keys(&mut f);
     let out = f.run_with(&["dev", "--shell", "bash", "-t", &f.code()], &env);
     assert_eq!(out.status, 0, "{}", out.stderr);
 
-    let out = f.run_with(&["keys", "remove", "dev"], &env);
+    let out = f.run_with(&["keys", "remove", "dev", "--yes"], &env);
     assert_eq!(out.status, 0, "{}", out.stderr);
     out.assert_says("removed the keys AKIA…0001 of 'dev' from the Secret Service keyring");
     // The session of the removed keys is not served from the cache any more.
@@ -145,6 +161,7 @@ fn keys_in_the_file_win_over_the_keyring() {
         "[profile dev]\nmfa_serial = {SERIAL}\n[profile stored]\nmfa_serial = {SERIAL}\n"
     ));
     assert_eq!(f.run_with(&["keys", "import", "stored"], &env).status, 0);
+    f.sts.state().requests.clear();
     let out = f.run_with(&["dev", "--shell", "bash", "-t", &f.code()], &env);
     // bob is not a user of the fake STS: the call was signed with the file's key.
     assert_eq!(out.status, 5, "{}", out.stderr);
@@ -261,6 +278,7 @@ fn a_locked_or_missing_keyring_is_a_clear_error_and_nothing_is_sent() {
             .status,
         0
     );
+    f.sts.state().requests.clear();
     without_file_keys(&mut f);
     keyring.lock();
     let out = f.run_with(&["dev", "--shell", "bash", "-t", &f.code()], &keyring.env());
@@ -302,7 +320,7 @@ fn a_locked_or_missing_keyring_is_a_clear_error_and_nothing_is_sent() {
         f.assert_failure(
             &out,
             3,
-            "cannot reach the Secret Service keyring while storing the keys of 'dev'",
+            "cannot reach the Secret Service keyring while looking up the keys stored for 'dev'",
         );
         without_file_keys(&mut f);
     }
@@ -343,7 +361,10 @@ fn aws_mfa_users_move_their_long_term_keys() {
     );
 
     // Without stored keys the message says both.
-    assert_eq!(f.run_with(&["keys", "remove", "dev"], &env).status, 0);
+    assert_eq!(
+        f.run_with(&["keys", "remove", "dev", "--yes"], &env).status,
+        0
+    );
     let out = f.run_with(
         &[
             "dev",
@@ -372,14 +393,175 @@ fn storing_over_other_keys_says_which_it_replaces() {
     let env = keyring.env();
     assert_eq!(f.run_with(&["keys", "import", "dev"], &env).status, 0);
     let bob = fake_sts::User::new("bob", 2);
+    f.sts.add_user(bob.clone());
     f.write_credentials(&bob.credentials_section("dev"));
+    // No terminal to ask on: replacing needs --yes, and nothing changes without it.
     let out = f.run_with(&["keys", "import", "dev"], &env);
+    f.assert_failure(
+        &out,
+        3,
+        "no terminal to ask for the answer on: pass --yes to replace the stored keys without asking",
+    );
+    let out = f.run_with(&["keys", "list"], &env);
+    assert!(out.stdout.contains("AKIA…0001"), "{}", out.stdout);
+    let out = f.run_with(&["keys", "import", "dev", "--yes"], &env);
     assert_eq!(out.status, 0, "{}", out.stderr);
     out.assert_says(
         "stored the keys AKIA…0002 of 'dev' in the Secret Service keyring, replacing AKIA…0001",
     );
+    out.assert_says("STS says they are arn:aws:iam::123456789012:user/bob");
     let out = f.run_with(&["keys", "import", "dve"], &env);
     f.assert_failure(&out, 3, "profile 'dve' not found: did you mean 'dev'?");
+}
+
+/// Keys typed or imported are checked with STS first: keys it refuses are not stored, keys it
+/// accepts are stored with whose they are.
+#[test]
+fn keys_sts_refuses_are_not_stored() {
+    let mut f = Fixture::new();
+    let Some(keyring) = Keyring::start(&f) else {
+        return;
+    };
+    let env = keyring.env();
+    // bob is not a user of the fake STS: his key is unknown to it.
+    let bob = fake_sts::User::new("bob", 2);
+    f.write_credentials(&bob.credentials_section("dev"));
+    let out = f.run_with(&["keys", "import", "dev"], &env);
+    f.assert_failure(
+        &out,
+        5,
+        "STS refused the keys AKIA…0002 (InvalidClientTokenId): the key ID or the secret is wrong",
+    );
+    out.assert_says("nothing was stored");
+    let out = f.run_with(&["keys", "list"], &env);
+    assert_eq!((out.status, out.stdout.as_str()), (0, ""), "{}", out.stderr);
+
+    // Typed at the terminal: the same.
+    without_file_keys(&mut f);
+    let script = format!("{BIN} keys add dev; echo \"DONE:$?\"");
+    let mut cmd = f.command("bash");
+    cmd.args(["--norc", "--noprofile", "-c", &script])
+        .env("TERM", "dumb")
+        .env("DBUS_SESSION_BUS_ADDRESS", &keyring.address);
+    let mut p = spawn_command(cmd, Some(15_000)).expect("spawn in pty");
+    p.exp_string("AWS access key ID for 'dev': ").unwrap();
+    p.send_line(&bob.access_key_id).unwrap();
+    p.exp_string("(not shown): ").unwrap();
+    p.send_line(&bob.secret_access_key).unwrap();
+    let said = p.exp_string("DONE:5").unwrap();
+    assert!(said.contains("STS refused the keys AKIA"), "{said}");
+    let out = f.run_with(&["keys", "list"], &env);
+    assert_eq!((out.status, out.stdout.as_str()), (0, ""), "{}", out.stderr);
+
+    // Keys STS accepts are stored, with the identity they belong to.
+    f.write_credentials(&f.sts.alice().credentials_section("dev"));
+    let out = f.run_with(&["keys", "import", "dev"], &env);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    out.assert_says(
+        "stored the keys AKIA…0001 of 'dev' in the Secret Service keyring; STS says they are \
+         arn:aws:iam::123456789012:user/alice",
+    );
+}
+
+/// Runs `mfa-env ARGS` in a pty with the keyring, answers `answer` to its question, and returns
+/// the question and what followed.
+fn answer_in_pty(
+    f: &Fixture,
+    keyring: &Keyring,
+    args: &str,
+    typed: &[&str],
+    answer: &str,
+) -> String {
+    let script = format!("{BIN} {args}; echo \"DONE:$?\"");
+    let mut cmd = f.command("bash");
+    cmd.args(["--norc", "--noprofile", "-c", &script])
+        .env("TERM", "dumb")
+        .env("DBUS_SESSION_BUS_ADDRESS", &keyring.address);
+    let mut p = spawn_command(cmd, Some(15_000)).expect("spawn in pty");
+    for line in typed {
+        p.exp_string(": ").unwrap();
+        p.send_line(line).unwrap();
+    }
+    let question = p.exp_string("[y/N] ").unwrap();
+    p.send_line(answer).unwrap();
+    let rest = p.exp_string("DONE:").unwrap();
+    let status = p.exp_regex("[0-9]+").unwrap().1;
+    format!("{question}[y/N] {rest}DONE:{status}")
+}
+
+/// `keys remove` asks first (the stored secret may be the only copy): no terminal and no
+/// --yes removes nothing, `n` removes nothing, `y` removes.
+#[test]
+fn removing_stored_keys_asks_first() {
+    let mut f = Fixture::new();
+    let Some(keyring) = Keyring::start(&f) else {
+        return;
+    };
+    let env = keyring.env();
+    assert_eq!(f.run_with(&["keys", "import", "dev"], &env).status, 0);
+    without_file_keys(&mut f);
+    let out = f.run_with(&["keys", "remove", "dev"], &env);
+    f.assert_failure(
+        &out,
+        3,
+        "no terminal to ask for the answer on: pass --yes to remove the keys without asking",
+    );
+    let stored = |f: &Fixture| f.run_with(&["keys", "list"], &env).stdout.contains("dev ");
+    assert!(stored(&f));
+
+    let said = answer_in_pty(&f, &keyring, "keys remove dev", &[], "n");
+    assert!(
+        said.contains("Delete the keys AKIA") && said.contains("0001 of 'dev' from the Secret Service keyring? AWS never shows a secret again: if this is the only copy, it is lost. [y/N]"),
+        "{said}"
+    );
+    assert!(
+        said.contains("nothing removed") && said.ends_with("DONE:0"),
+        "{said}"
+    );
+    assert!(stored(&f));
+
+    let said = answer_in_pty(&f, &keyring, "keys remove dev", &[], "y");
+    assert!(said.contains("removed the keys AKIA"), "{said}");
+    assert!(!stored(&f));
+}
+
+/// `keys add` over stored keys asks before replacing them, naming both keys and whose the new
+/// one is: `n` keeps the stored keys.
+#[test]
+fn replacing_stored_keys_asks_first() {
+    let mut f = Fixture::new();
+    let Some(keyring) = Keyring::start(&f) else {
+        return;
+    };
+    let env = keyring.env();
+    assert_eq!(f.run_with(&["keys", "import", "dev"], &env).status, 0);
+    without_file_keys(&mut f);
+    let bob = fake_sts::User::new("bob", 2);
+    f.sts.add_user(bob.clone());
+    let typed = [bob.access_key_id.as_str(), bob.secret_access_key.as_str()];
+    let said = answer_in_pty(&f, &keyring, "keys add dev", &typed, "n");
+    assert!(
+        said.contains("Replace the keys AKIA")
+            && said.contains(
+                "0002 (arn:aws:iam::123456789012:user/bob)? AWS never shows a secret again"
+            ),
+        "{said}"
+    );
+    assert!(
+        said.contains("nothing stored") && said.ends_with("DONE:0"),
+        "{said}"
+    );
+    let out = f.run_with(&["keys", "list"], &env);
+    assert!(out.stdout.contains("AKIA…0001"), "{}", out.stdout);
+    assert!(
+        !said.contains(&bob.secret_access_key),
+        "the secret was echoed"
+    );
+
+    let said = answer_in_pty(&f, &keyring, "keys add dev", &typed, "y");
+    assert!(said.contains("replacing AKIA"), "{said}");
+    let out = f.run_with(&["keys", "list"], &env);
+    assert!(out.stdout.contains("AKIA…0002"), "{}", out.stdout);
 }
 
 /// `keys rotate` against the fake STS's IAM, whose access-key calls can be made to fail: every
@@ -520,4 +702,148 @@ fn an_old_key_that_cannot_be_deleted_is_named_and_the_new_one_is_stored() {
     let out = r.run(&["keys", "rotate", "dev", "-t", &code], extra);
     f.assert_failure(&out, 5, "nothing changed");
     assert_eq!(keys_of_alice(f).len(), 2);
+}
+
+impl Rotation {
+    /// `keys rotate dev` started in the background (its output piped), and the key it starts
+    /// from.
+    fn start_rotate(&self, extra: &[(&str, &str)]) -> (std::process::Child, String) {
+        let old = self.f.sts.alice().access_key_id;
+        let code = self.f.code();
+        let mut c = self.f.cmd();
+        c.args(["keys", "rotate", "dev", "-t", &code])
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.keyring.address)
+            .env("AWS_ENDPOINT_URL_IAM", &self.iam)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        for (k, v) in extra {
+            c.env(k, v);
+        }
+        (c.spawn().expect("start keys rotate"), old)
+    }
+
+    /// Stops the keyring's daemon just before rotate stores the new key: the new key (refused by
+    /// STS, as `reject_new_keys` makes it) is accepted only once the daemon is stopped, and the
+    /// write follows at once. Returns the new key and when STS accepted it.
+    fn pause_keyring_for_the_write(&self, old: &str) -> (String, std::time::Instant) {
+        use std::time::{Duration, Instant};
+        let f = &self.f;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let checks = |id: &str| {
+            f.sts
+                .requests()
+                .iter()
+                .filter(|r| {
+                    r.action == "GetCallerIdentity" && r.access_key_id.as_deref() == Some(id)
+                })
+                .count()
+        };
+        let new = loop {
+            if let Some(new) = keys_of_alice(f).into_iter().find(|k| k != old) {
+                if checks(&new) > 0 {
+                    break new;
+                }
+            }
+            assert!(Instant::now() < deadline, "rotate never tried a new key");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        self.keyring.pause();
+        let tried = checks(&new);
+        f.sts.state().rejected_keys.clear();
+        while checks(&new) == tried {
+            assert!(
+                Instant::now() < deadline,
+                "rotate stopped trying the new key"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        (new, Instant::now())
+    }
+
+    /// Asserts the rule of rotation: the key the keyring holds is one IAM still has.
+    fn assert_stored_key_exists(&self) {
+        let out = self.run(&["keys", "list", "--json"], &[]);
+        let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        let stored = json[0]["access_key_id"].as_str().unwrap().to_string();
+        let in_iam: Vec<String> = keys_of_alice(&self.f).iter().map(|k| mask(k)).collect();
+        assert!(
+            in_iam.contains(&stored),
+            "the keyring holds {stored}, which IAM no longer has ({in_iam:?}): its secret is the \
+             only one left and it works nowhere"
+        );
+    }
+}
+
+/// A keyring write that does not answer in time and lands later (an unlock prompt answered
+/// late): rotate waits for it, reads the item back, finds the new key and keeps it. Deleting the
+/// new key then (what a failed write used to cause) would leave the keyring holding a key IAM no
+/// longer has; DeleteAccessKey is slowed so that the late write lands while that would happen.
+#[test]
+fn a_keyring_write_that_lands_late_keeps_the_new_key() {
+    use std::time::{Duration, Instant};
+    let Some(r) = Rotation::new() else {
+        return;
+    };
+    let f = &r.f;
+    f.sts.state().reject_new_keys = true;
+    f.sts
+        .state()
+        .delays
+        .insert("DeleteAccessKey".to_string(), Duration::from_secs(3));
+    let (child, old) = r.start_rotate(&[
+        ("MFA_ENV_KEYRING_TIMEOUT", "2"),
+        ("MFA_ENV_NEW_KEY_TIMEOUT", "30"),
+    ]);
+    let (new, accepted) = r.pause_keyring_for_the_write(&old);
+    // After the 2 s the write is given, within the 2 s more rotate waits for it.
+    std::thread::sleep(
+        (accepted + Duration::from_secs(3)).saturating_duration_since(Instant::now()),
+    );
+    r.keyring.resume();
+    let out = Out::from(child.wait_with_output().unwrap());
+    r.assert_stored_key_exists();
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    out.assert_says(
+        "the Secret Service keyring did not answer in time while storing the new key; waiting up \
+         to 2 s more",
+    );
+    out.assert_says(&format!(
+        "rotated the keys of 'dev': {} is in the Secret Service keyring and works, {} is deleted",
+        mask(&new),
+        mask(&old)
+    ));
+    out.assert_says("(the Secret Service keyring reported a failure but holds the new key)");
+    assert_eq!(keys_of_alice(f), vec![new]);
+    f.assert_no_secret(&out.stderr);
+}
+
+/// A keyring write that never answers: which key the keyring will hold is unknown, so both IAM
+/// keys stay, and the message says which is where and what to do.
+#[test]
+fn a_keyring_write_that_never_answers_keeps_both_keys() {
+    let Some(r) = Rotation::new() else {
+        return;
+    };
+    let f = &r.f;
+    f.sts.state().reject_new_keys = true;
+    let (child, old) = r.start_rotate(&[
+        ("MFA_ENV_KEYRING_TIMEOUT", "1"),
+        ("MFA_ENV_NEW_KEY_TIMEOUT", "30"),
+    ]);
+    let (new, _) = r.pause_keyring_for_the_write(&old);
+    let out = Out::from(child.wait_with_output().unwrap());
+    r.keyring.resume();
+    f.assert_failure(&out, 3, "storing the new key failed");
+    out.assert_says(&format!(
+        "what the Secret Service keyring holds now is unknown (it has still not finished \
+         writing). Both keys are kept: IAM user 'alice' has {}, stored before the rotation, and {}, \
+         created now, which the Secret Service keyring may hold instead",
+        mask(&old),
+        mask(&new)
+    ));
+    out.assert_says("delete the other with `aws iam delete-access-key --user-name alice");
+    let mut keys = keys_of_alice(f);
+    keys.sort();
+    assert_eq!(keys, [old, new]);
+    r.assert_stored_key_exists();
 }

@@ -483,3 +483,166 @@ fn read_only_files_and_killed_enrollments() {
     assert!(f.sts.state().devices.is_empty());
     f.write_config("[profile dev]\nregion = eu-west-1\n");
 }
+
+/// The fake STS's IAM endpoint, where alice has her device: setup has only the config to write.
+fn iam(f: &Fixture) -> [(&'static str, String); 1] {
+    [("AWS_ENDPOINT_URL_IAM", f.sts.url())]
+}
+
+fn run_setup(f: &Fixture, args: &[&str]) -> Out {
+    let [(k, v)] = iam(f);
+    f.run_with(args, &[(k, v.as_str())])
+}
+
+fn config_text(f: &Fixture) -> String {
+    std::fs::read_to_string(f.aws_dir().join("config")).unwrap()
+}
+
+/// The config file edited while setup waits for the answer: `y` then writes nothing (the text
+/// shown was made from what was there before), says so, and the edit stays.
+#[test]
+fn an_edit_made_while_setup_asks_is_kept_and_nothing_is_written() {
+    let mut f = Fixture::new();
+    f.write_config("[profile dev]\nregion = eu-west-1\n");
+    let mut cmd = f.command(BIN);
+    cmd.args(["setup", "dev"])
+        .env("TERM", "dumb")
+        .env("AWS_ENDPOINT_URL_IAM", f.sts.url());
+    let mut p = spawn_command(cmd, Some(20_000)).expect("spawn in pty");
+    let shown = p.exp_string("? [y/N] ").unwrap();
+    assert!(
+        shown.contains(&format!("+ mfa_serial = {SERIAL}")),
+        "{shown}"
+    );
+    let edited = "[profile dev]\nregion = eu-west-1\n# added by hand meanwhile\n\
+                  [profile other]\nregion = us-east-1\n";
+    std::fs::write(f.aws_dir().join("config"), edited).unwrap();
+    p.send_line("y").unwrap();
+    p.exp_string("changed since mfa-env read it: nothing written; run `mfa-env setup dev` again")
+        .unwrap();
+    assert!(wait_exit(&p, std::time::Duration::from_secs(10)).contains(", 3)"));
+    assert_eq!(config_text(&f), edited);
+    f.write_config(edited);
+}
+
+/// The section changed is the one the SDK reads: `[profile default]` over `[default]`, and in
+/// duplicate sections every line that sets the key (a later one wins). A key the credentials file
+/// sets wins over any line of the config file: refused, nothing written.
+#[test]
+fn setup_writes_where_the_sdk_reads() {
+    let mut f = Fixture::new();
+    let alice = f.sts.alice();
+    f.write_credentials(&alice.credentials_section("default"));
+    let config = "[default]\nregion = eu-west-1\n\n[profile default]\nregion = eu-west-2\n";
+    f.write_config(config);
+    let out = run_setup(&f, &["setup", "default", "--yes"]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let text = config_text(&f);
+    assert_eq!(text, format!("{config}mfa_serial = {SERIAL}\n"));
+    f.write_config(&text);
+    let out = f.run(&["default", "--shell", "bash", "-t", &f.code()]);
+    assert_eq!(out.status, 0, "the profile has no device: {}", out.stderr);
+
+    f.write_credentials(&alice.credentials_section("dev"));
+    let config =
+        "[profile dev]\nmfa_serial = arn:aws:iam::123456789012:mfa/old\nregion = eu-west-1\n\n\
+                  [profile dev]\nmfa_serial = arn:aws:iam::123456789012:mfa/older\n";
+    f.write_config(config);
+    let out = run_setup(&f, &["setup", "dev", "--yes"]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let text = config_text(&f);
+    assert_eq!(
+        text,
+        config
+            .replace("mfa/older", "mfa/alice")
+            .replace("mfa/old", "mfa/alice")
+    );
+    f.write_config(&text);
+
+    let other = "arn:aws:iam::123456789012:mfa/other";
+    f.write_credentials(&format!(
+        "{}mfa_serial = {other}\n",
+        alice.credentials_section("dev")
+    ));
+    f.write_config("[profile dev]\nregion = eu-west-1\n");
+    let out = run_setup(&f, &["setup", "dev", "--yes"]);
+    f.assert_failure(
+        &out,
+        3,
+        &format!("the AWS SDK would read mfa_serial of profile 'dev' as '{other}', not {SERIAL}"),
+    );
+    out.assert_says("nothing written");
+}
+
+/// A serial from IAM is checked as a configured one is: one with a newline would add lines
+/// (a credential_process) to the config file, one with escape sequences would act on the
+/// terminal. Refused, nothing written, no control character on stderr.
+#[test]
+fn a_serial_from_iam_that_is_not_one_is_refused() {
+    let mut f = Fixture::new();
+    f.write_config("[profile dev]\nregion = eu-west-1\n");
+    for hostile in [
+        "arn:aws:iam::123456789012:mfa/alice\n[profile evil]\ncredential_process = touch /tmp/pwned",
+        "arn:aws:iam::123456789012:mfa/\x1b]0;owned\x07alice\x1b[2J",
+    ] {
+        {
+            let mut state = f.sts.state();
+            state.devices.clear();
+            state.devices.insert(
+                hostile.to_string(),
+                fake_sts::Device {
+                    seed: b"hostile".to_vec(),
+                    user: Some("alice".to_string()),
+                },
+            );
+        }
+        let out = run_setup(&f, &["setup", "dev", "--yes"]);
+        f.assert_failure(&out, 6, "which is not one (9-256 characters");
+        out.assert_says("nothing written: check the IAM endpoint");
+        assert!(
+            !out.stderr.contains(['\x1b', '\x07']),
+            "a control character reached the terminal: {:?}",
+            out.stderr
+        );
+        f.assert_aws_untouched();
+    }
+}
+
+/// `--role` with the role profile already there in part: each profile's lines shown under its
+/// header once, a key replaced where it is and the missing one added.
+#[test]
+fn setup_shows_each_profile_once() {
+    let mut f = Fixture::new();
+    let config =
+        "[profile dev]\nregion = eu-west-1\n\n[profile dev-deploy]\nsource_profile = other\n";
+    f.write_config(config);
+    let role = "arn:aws:iam::123456789012:role/Deploy";
+    let out = run_setup(&f, &["setup", "dev", "--role", role, "--yes"]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    out.assert_says(&format!(
+        "\n  [profile dev]\n  + mfa_serial = {SERIAL}\n  [profile dev-deploy]\n  - source_profile = \
+         other\n  + source_profile = dev\n  + role_arn = {role}\nmfa-env: wrote"
+    ));
+    let text = config_text(&f);
+    assert_eq!(
+        text,
+        format!(
+            "[profile dev]\nregion = eu-west-1\nmfa_serial = {SERIAL}\n\n[profile dev-deploy]\n\
+             source_profile = dev\nrole_arn = {role}\n"
+        )
+    );
+    f.write_config(&text);
+    // A new role profile: one section, both lines under its one header.
+    let out = run_setup(
+        &f,
+        &["setup", "dev", "--role", role, "--name", "ci", "--yes"],
+    );
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    out.assert_says(&format!(
+        "the change to {}:\n  [profile ci]\n  + role_arn = {role}\n  + source_profile = dev\n\
+         mfa-env: wrote",
+        f.aws_dir().join("config").display()
+    ));
+    let text = config_text(&f);
+    f.write_config(&text);
+}

@@ -560,7 +560,7 @@ fn windows_keys_live_in_credential_manager() {
     out.assert_says("keys in Windows Credential Manager");
     let signed = f.sts.requests()[0].access_key_id.clone();
     assert_eq!(signed.as_deref(), Some(alice.access_key_id.as_str()));
-    let out = run(&mut w.mfa_env(&f, &["keys", "remove", &profile]));
+    let out = run(&mut w.mfa_env(&f, &["keys", "remove", &profile, "--yes"]));
     assert_eq!(out.status, 0, "{}", out.stderr);
     let out = run(&mut w.mfa_env(&f, &["keys", "list", "--json"]));
     assert!(!out.stdout.contains(&profile), "{}", out.stdout);

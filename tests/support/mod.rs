@@ -526,6 +526,24 @@ impl Keyring {
         assert!(reply.contains("collection/login"), "lock: {reply}");
     }
 
+    /// Stops the daemon (SIGSTOP): calls to the store wait, as for an unlock prompt nobody
+    /// answers, and go through once it is resumed.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, which: &str) {
+        let status = Command::new("kill")
+            .args([which, &self.daemon.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success(), "kill {which} gnome-keyring-daemon");
+    }
+
     /// The variable that points mfa-env at this keyring.
     pub fn env(&self) -> [(&'static str, &str); 1] {
         [("DBUS_SESSION_BUS_ADDRESS", self.address.as_str())]
