@@ -1,13 +1,14 @@
 //! Session cache: only temporary STS credentials, never long-term keys, never under `~/.aws`.
 //!
-//! Location: `MFA_ENV_CACHE_DIR`, else `$XDG_RUNTIME_DIR/mfa-env` (memory-backed, per user),
-//! else the user cache directory. The directory is 0700 and ours, files are 0600 and written
-//! atomically (temp file + rename); a lock per MFA device makes parallel runs wait for the
-//! one that authenticates.
+//! Location: `MFA_ENV_CACHE_DIR`, else `$XDG_RUNTIME_DIR/mfa-env` (memory-backed, per user)
+//! when that runtime directory is the user's own, else the user cache directory. The directory
+//! is 0700 and ours, files are 0600 and written atomically (temp file + rename); a lock per MFA
+//! device makes parallel runs wait for the one that authenticates.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -46,8 +47,13 @@ impl Drop for Entry {
     }
 }
 
+/// The session cache directory, checked once and then held: on Unix every file in it is
+/// reached relative to that handle and never through a symbolic link, so swapping the
+/// directory (or a file in it) after the check changes nothing.
+#[derive(Clone)]
 pub struct Cache {
-    dir: PathBuf,
+    path: PathBuf,
+    dir: Arc<dir::Dir>,
 }
 
 /// Where the cache lives, without creating it.
@@ -61,8 +67,11 @@ pub fn location() -> anyhow::Result<PathBuf> {
         return Ok(dir);
     }
     if let Some(run) = var("XDG_RUNTIME_DIR") {
-        if run.is_dir() {
-            return Ok(run.join("mfa-env"));
+        match dir::runtime_dir_is_ours(&run) {
+            Ok(()) => return Ok(run.join("mfa-env")),
+            // Someone else's runtime directory (root with a user's environment): its owner
+            // could swap what is in it, so the cache goes where it would without one.
+            Err(why) => crate::debug!("XDG_RUNTIME_DIR {} not used: {why}", run.display()),
         }
     }
     if let Some(cache) = var("XDG_CACHE_HOME") {
@@ -91,54 +100,65 @@ pub fn location() -> anyhow::Result<PathBuf> {
 impl Cache {
     /// Opens (creating if needed) the cache directory, refusing one that is unsafe.
     pub fn open() -> anyhow::Result<Cache> {
-        let dir = location()?;
-        if fs::symlink_metadata(&dir).is_err() {
-            if let Some(parent) = dir.parent() {
-                fs::create_dir_all(parent).map_err(|e| unusable(&dir, &e.to_string()))?;
+        Cache::open_at(location()?)
+    }
+
+    /// Opens (creating if needed) the cache directory `path`, refusing one that is unsafe.
+    pub fn open_at(path: PathBuf) -> anyhow::Result<Cache> {
+        let mut created = false;
+        if fs::symlink_metadata(&path).is_err() {
+            if let Some(parent) = path.parent() {
+                fs::create_dir_all(parent).map_err(|e| unusable(&path, &e.to_string()))?;
             }
-            match create_private_dir(&dir) {
-                // Another run created it first: the checks below decide whether it is usable.
+            match dir::create(&path) {
+                // Another run created it first: the checks decide whether it is usable.
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-                Err(e) => return Err(unusable(&dir, &e.to_string())),
-                Ok(()) => {}
+                Err(e) => return Err(unusable(&path, &e.to_string())),
+                Ok(()) => created = true,
             }
         }
-        check_private_dir(&dir)?;
-        Ok(Cache { dir })
+        let dir = dir::Dir::open(&path, created).map_err(|why| unusable(&path, &why))?;
+        Ok(Cache {
+            path,
+            dir: Arc::new(dir),
+        })
     }
 
     /// Opens the cache only if it already exists (for list and logout).
     pub fn existing() -> anyhow::Result<Option<Cache>> {
-        let dir = location()?;
-        if fs::symlink_metadata(&dir).is_err() {
+        let path = location()?;
+        if fs::symlink_metadata(&path).is_err() {
             return Ok(None);
         }
-        check_private_dir(&dir)?;
-        Ok(Some(Cache { dir }))
+        let dir = dir::Dir::open(&path, false).map_err(|why| unusable(&path, &why))?;
+        Ok(Some(Cache {
+            path,
+            dir: Arc::new(dir),
+        }))
     }
 
     pub fn dir(&self) -> &Path {
-        &self.dir
+        &self.path
     }
 
-    fn entry_path(&self, key: &str) -> PathBuf {
-        self.dir.join(format!("session-{key}.json"))
+    fn entry_name(key: &str) -> String {
+        format!("session-{key}.json")
     }
 
     /// The cached credentials for `key`, if present, readable and with more than `margin`
     /// seconds left. A corrupt entry is removed.
     pub fn get(&self, key: &str, margin: i64) -> Option<Credentials> {
-        let path = self.entry_path(key);
-        let text = Zeroizing::new(fs::read_to_string(&path).ok()?);
-        let entry: Entry = match serde_json::from_str(&text) {
+        let name = Self::entry_name(key);
+        let bytes = self.dir.read(&name).ok()?;
+        let entry: Entry = match serde_json::from_slice(&bytes) {
             Ok(e) => e,
             Err(_) => {
-                let _ = fs::remove_file(&path);
+                let _ = self.dir.remove(&name);
                 return None;
             }
         };
         if entry.version != 1 || entry.access_key_id.is_empty() || entry.session_token.is_empty() {
-            let _ = fs::remove_file(&path);
+            let _ = self.dir.remove(&name);
             return None;
         }
         let creds = Credentials {
@@ -169,63 +189,63 @@ impl Cache {
             identity: creds.identity.clone(),
         };
         let json = Zeroizing::new(serde_json::to_vec(&entry)?);
-        write_private(&self.entry_path(key), &json)?;
+        self.write(&Self::entry_name(key), &json)?;
         self.sweep_expired();
         Ok(())
+    }
+
+    /// Writes `name` in the cache atomically, readable by its owner only.
+    fn write(&self, name: &str, bytes: &[u8]) -> anyhow::Result<()> {
+        self.dir
+            .write(name, bytes)
+            .map_err(|e| unusable(&self.path, &e.to_string()))
+    }
+
+    /// The reuse record of the MFA device `key` (`mfa::Guard`'s; no secret in it).
+    pub fn read_used(&self, key: &str) -> Option<String> {
+        let bytes = self.dir.read(&format!("used-{key}")).ok()?;
+        String::from_utf8(bytes.to_vec()).ok()
+    }
+
+    pub fn write_used(&self, key: &str, text: &str) -> anyhow::Result<()> {
+        self.write(&format!("used-{key}"), text.as_bytes())
     }
 
     /// Removes sessions that have expired and temp files older than a minute (left by a run
     /// that was killed mid-write), so the cache holds nothing past its use.
     fn sweep_expired(&self) {
-        let Ok(rd) = fs::read_dir(&self.dir) else {
-            return;
-        };
         let now = crate::sts::now();
-        for e in rd.flatten() {
-            let path = e.path();
-            let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
-                continue;
-            };
+        for name in self.dir.names() {
             if name.contains(".tmp.") {
-                let old = e
-                    .metadata()
-                    .and_then(|m| m.modified())
-                    .ok()
-                    .and_then(|t| t.elapsed().ok())
-                    .is_some_and(|age| age.as_secs() > 60);
-                if old {
-                    let _ = fs::remove_file(&path);
+                if self.dir.age(&name).is_some_and(|age| age.as_secs() > 60) {
+                    let _ = self.dir.remove(&name);
                 }
             } else if name.starts_with("session-") && name.ends_with(".json") {
-                let expired = fs::read_to_string(&path)
+                let expired = self
+                    .dir
+                    .read(&name)
                     .ok()
-                    .map(Zeroizing::new)
-                    .and_then(|t| serde_json::from_str::<Entry>(&t).ok())
+                    .and_then(|bytes| serde_json::from_slice::<Entry>(&bytes).ok())
                     .is_some_and(|entry| entry.expiration <= now);
                 if expired {
-                    let _ = fs::remove_file(&path);
+                    let _ = self.dir.remove(&name);
                 }
             }
         }
     }
 
     pub fn remove(&self, key: &str) -> bool {
-        fs::remove_file(self.entry_path(key)).is_ok()
+        self.dir.remove(&Self::entry_name(key)).is_ok()
     }
 
     /// Removes every session and leftover temp file (logout --all); returns how many sessions.
     /// The spent-code records stay: forgetting sessions does not make a used code new again.
     pub fn clear(&self) -> usize {
-        let Ok(rd) = fs::read_dir(&self.dir) else {
-            return 0;
-        };
         let mut sessions = 0;
-        for e in rd.flatten() {
-            let name = e.file_name();
-            let name = name.to_string_lossy();
+        for name in self.dir.names() {
             let ours = name.starts_with("session-") || name.contains(".tmp.");
             let counted = name.starts_with("session-") && name.ends_with(".json");
-            if ours && fs::remove_file(e.path()).is_ok() && counted {
+            if ours && self.dir.remove(&name).is_ok() && counted {
                 sessions += 1;
             }
         }
@@ -234,22 +254,18 @@ impl Cache {
 
     /// Takes the lock for one MFA device, waiting (and saying so) while another run holds it.
     pub fn lock(&self, key: &str, what: &str) -> anyhow::Result<File> {
-        let path = self.dir.join(format!("lock-{key}"));
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| unusable(&self.dir, &e.to_string()))?;
-        set_private(&file)?;
+        let file = self
+            .dir
+            .open_lock(&format!("lock-{key}"))
+            .map_err(|e| unusable(&self.path, &e.to_string()))?;
         match file.try_lock() {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => {
                 eprintln!("mfa-env: waiting for another mfa-env that is authenticating {what}…");
                 file.lock()
-                    .map_err(|e| unusable(&self.dir, &e.to_string()))?;
+                    .map_err(|e| unusable(&self.path, &e.to_string()))?;
             }
-            Err(fs::TryLockError::Error(e)) => return Err(unusable(&self.dir, &e.to_string())),
+            Err(fs::TryLockError::Error(e)) => return Err(unusable(&self.path, &e.to_string())),
         }
         Ok(file)
     }
@@ -265,72 +281,274 @@ fn unusable(dir: &Path, why: &str) -> anyhow::Error {
     )
 }
 
+/// The name of a temporary file beside `name`, unique to this process and moment.
+fn temp_name(name: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(".{name}.tmp.{}.{nanos}", std::process::id())
+}
+
+/// The cache directory's file operations. On Unix: a directory handle, every file opened
+/// relative to it with no link followed, and checked (a regular file, ours) before it is read,
+/// written or re-permissioned. Elsewhere: paths, as the OS gives them.
 #[cfg(unix)]
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-    fs::DirBuilder::new().mode(0o700).create(dir)?;
-    // The umask can only remove bits, but be explicit.
-    fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+mod dir {
+    use std::fs::File;
+    use std::io::{self, Read, Write};
+    use std::os::fd::OwnedFd;
+    use std::path::Path;
+    use std::time::Duration;
+
+    use rustix::fs::{self as rfs, AtFlags, FileType, Mode, OFlags, Stat, CWD};
+    use zeroize::Zeroizing;
+
+    /// Anything larger is not a file mfa-env wrote (a session is about 2 KiB).
+    const READ_CAP: u64 = 1 << 20;
+
+    pub struct Dir {
+        fd: OwnedFd,
+    }
+
+    fn me() -> u32 {
+        rustix::process::geteuid().as_raw()
+    }
+
+    /// A runtime directory may hold the cache only if it is a real directory of this user's.
+    pub fn runtime_dir_is_ours(path: &Path) -> Result<(), String> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::symlink_metadata(path).map_err(|e| e.to_string())?;
+        if !meta.is_dir() {
+            return Err("it is not a directory".into());
+        }
+        if meta.uid() != me() {
+            return Err(format!(
+                "it is owned by uid {}, not by you (uid {})",
+                meta.uid(),
+                me()
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn create(path: &Path) -> io::Result<()> {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new().mode(0o700).create(path)
+    }
+
+    impl Dir {
+        /// Opens `path` without following a link and checks what was opened: a directory, ours,
+        /// closed to others. `created`: this run just made it (then its mode is set exactly).
+        pub fn open(path: &Path, created: bool) -> Result<Dir, String> {
+            let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+            let fd = rfs::openat(CWD, path, flags, Mode::empty()).map_err(|e| {
+                match std::fs::symlink_metadata(path) {
+                    Ok(m) if m.file_type().is_symlink() => "it is a symbolic link".to_string(),
+                    Ok(m) if !m.is_dir() => "it is not a directory".to_string(),
+                    _ => io::Error::from(e).to_string(),
+                }
+            })?;
+            let st = rfs::fstat(&fd).map_err(|e| io::Error::from(e).to_string())?;
+            if FileType::from_raw_mode(st.st_mode) != FileType::Directory {
+                return Err("it is not a directory".into());
+            }
+            if st.st_uid != me() {
+                return Err(format!(
+                    "it is owned by uid {}, not by you (uid {})",
+                    st.st_uid,
+                    me()
+                ));
+            }
+            if created {
+                // The umask can only remove bits, but be explicit.
+                rfs::fchmod(&fd, Mode::RWXU).map_err(|e| io::Error::from(e).to_string())?;
+            } else {
+                let mode = Mode::from_raw_mode(st.st_mode);
+                if mode.intersects(Mode::RWXG | Mode::RWXO) {
+                    return Err(format!(
+                        "it is open to others (mode {:04o}); run chmod 700 on it",
+                        mode.bits()
+                    ));
+                }
+            }
+            Ok(Dir { fd })
+        }
+
+        /// Opens `name` in the directory with `flags`, no link followed, and checks it.
+        fn open_file(&self, name: &str, flags: OFlags) -> io::Result<(OwnedFd, Stat)> {
+            let flags = flags | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+            let fd = rfs::openat(&self.fd, name, flags, Mode::RUSR | Mode::WUSR).map_err(|e| {
+                if e == rustix::io::Errno::LOOP {
+                    io::Error::other(format!(
+                        "{name} in it is a symbolic link, not a file mfa-env made (remove it)"
+                    ))
+                } else {
+                    io::Error::from(e)
+                }
+            })?;
+            let st = rfs::fstat(&fd)?;
+            if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {
+                return Err(io::Error::other(format!(
+                    "{name} in it is not a regular file, not a file mfa-env made (remove it)"
+                )));
+            }
+            if st.st_uid != me() {
+                return Err(io::Error::other(format!(
+                    "{name} in it is owned by uid {}, not by you (uid {}) (remove it)",
+                    st.st_uid,
+                    me()
+                )));
+            }
+            Ok((fd, st))
+        }
+
+        /// The content of `name`, at most `READ_CAP` bytes.
+        pub fn read(&self, name: &str) -> io::Result<Zeroizing<Vec<u8>>> {
+            // NONBLOCK: a FIFO planted under the name must not hang the open.
+            let (fd, _) = self.open_file(name, OFlags::RDONLY | OFlags::NONBLOCK)?;
+            let mut out = Zeroizing::new(Vec::new());
+            File::from(fd).take(READ_CAP).read_to_end(&mut out)?;
+            Ok(out)
+        }
+
+        /// Replaces `name` with `bytes` at once, mode 0600: a new temp file beside it, written,
+        /// synced, then renamed over it. On failure nothing changed.
+        pub fn write(&self, name: &str, bytes: &[u8]) -> io::Result<()> {
+            let tmp = super::temp_name(name);
+            let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL;
+            let result = (|| -> io::Result<()> {
+                let (fd, _) = self.open_file(&tmp, flags)?;
+                rfs::fchmod(&fd, Mode::RUSR | Mode::WUSR)?;
+                let mut f = File::from(fd);
+                f.write_all(bytes)?;
+                f.sync_all()?;
+                rfs::renameat(&self.fd, &tmp, &self.fd, name)?;
+                Ok(())
+            })();
+            if result.is_err() {
+                let _ = rfs::unlinkat(&self.fd, &tmp, AtFlags::empty());
+            }
+            result
+        }
+
+        pub fn remove(&self, name: &str) -> io::Result<()> {
+            Ok(rfs::unlinkat(&self.fd, name, AtFlags::empty())?)
+        }
+
+        /// The names in the directory (those that are UTF-8: mfa-env makes no others).
+        pub fn names(&self) -> Vec<String> {
+            let Ok(entries) = rfs::Dir::read_from(&self.fd) else {
+                return Vec::new();
+            };
+            entries
+                .flatten()
+                .filter_map(|e| e.file_name().to_str().ok().map(str::to_string))
+                .filter(|n| n != "." && n != "..")
+                .collect()
+        }
+
+        /// How long ago `name` (itself, not what a link names) was last modified.
+        pub fn age(&self, name: &str) -> Option<Duration> {
+            let st = rfs::statat(&self.fd, name, AtFlags::SYMLINK_NOFOLLOW).ok()?;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .ok()?
+                .as_secs();
+            let then = u64::try_from(st.st_mtime).ok()?;
+            Some(Duration::from_secs(now.saturating_sub(then)))
+        }
+
+        /// Opens (creating) the lock file `name`, mode 0600.
+        pub fn open_lock(&self, name: &str) -> io::Result<File> {
+            let (fd, st) = self.open_file(name, OFlags::RDWR | OFlags::CREATE)?;
+            if Mode::from_raw_mode(st.st_mode) != (Mode::RUSR | Mode::WUSR) {
+                rfs::fchmod(&fd, Mode::RUSR | Mode::WUSR)?;
+            }
+            Ok(File::from(fd))
+        }
+    }
 }
 
 #[cfg(not(unix))]
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    fs::create_dir(dir)
-}
+mod dir {
+    use std::fs::{self, File, OpenOptions};
+    use std::io::{self, Read};
+    use std::path::{Path, PathBuf};
+    use std::time::Duration;
 
-/// The directory must be a real directory (not a symlink), ours, and closed to others.
-#[cfg(unix)]
-fn check_private_dir(dir: &Path) -> anyhow::Result<()> {
-    use std::os::unix::fs::MetadataExt;
-    let meta = fs::symlink_metadata(dir).map_err(|e| unusable(dir, &e.to_string()))?;
-    if meta.file_type().is_symlink() {
-        return Err(unusable(dir, "it is a symbolic link"));
-    }
-    if !meta.is_dir() {
-        return Err(unusable(dir, "it is not a directory"));
-    }
-    // SAFETY: geteuid cannot fail.
-    let me = unsafe { libc::geteuid() };
-    if meta.uid() != me {
-        return Err(unusable(
-            dir,
-            &format!("it is owned by uid {}, not by you (uid {me})", meta.uid()),
-        ));
-    }
-    let mode = meta.mode() & 0o777;
-    if mode & 0o077 != 0 {
-        return Err(unusable(
-            dir,
-            &format!("it is open to others (mode {mode:04o}); run chmod 700 on it"),
-        ));
-    }
-    Ok(())
-}
+    use zeroize::Zeroizing;
 
-#[cfg(not(unix))]
-fn check_private_dir(dir: &Path) -> anyhow::Result<()> {
-    if !dir.is_dir() {
-        return Err(unusable(dir, "it is not a directory"));
+    const READ_CAP: u64 = 1 << 20;
+
+    pub struct Dir {
+        path: PathBuf,
     }
-    Ok(())
-}
 
-#[cfg(unix)]
-fn set_private(file: &File) -> anyhow::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    file.set_permissions(fs::Permissions::from_mode(0o600))?;
-    Ok(())
-}
+    pub fn runtime_dir_is_ours(path: &Path) -> Result<(), String> {
+        if path.is_dir() {
+            Ok(())
+        } else {
+            Err("it is not a directory".into())
+        }
+    }
 
-#[cfg(not(unix))]
-fn set_private(_file: &File) -> anyhow::Result<()> {
-    Ok(())
-}
+    pub fn create(path: &Path) -> io::Result<()> {
+        fs::create_dir(path)
+    }
 
-/// Writes a file readable by its owner only, atomically: a temp file beside it, then rename.
-pub fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    write_atomic(path, bytes, 0o600).map_err(|e| unusable(dir, &e.to_string()))
+    impl Dir {
+        pub fn open(path: &Path, _created: bool) -> Result<Dir, String> {
+            if !path.is_dir() {
+                return Err("it is not a directory".into());
+            }
+            Ok(Dir {
+                path: path.to_path_buf(),
+            })
+        }
+
+        pub fn read(&self, name: &str) -> io::Result<Zeroizing<Vec<u8>>> {
+            let mut out = Zeroizing::new(Vec::new());
+            File::open(self.path.join(name))?
+                .take(READ_CAP)
+                .read_to_end(&mut out)?;
+            Ok(out)
+        }
+
+        pub fn write(&self, name: &str, bytes: &[u8]) -> io::Result<()> {
+            super::write_atomic(&self.path.join(name), bytes, 0o600)
+        }
+
+        pub fn remove(&self, name: &str) -> io::Result<()> {
+            fs::remove_file(self.path.join(name))
+        }
+
+        pub fn names(&self) -> Vec<String> {
+            let Ok(rd) = fs::read_dir(&self.path) else {
+                return Vec::new();
+            };
+            rd.flatten()
+                .filter_map(|e| e.file_name().to_str().map(str::to_string))
+                .collect()
+        }
+
+        pub fn age(&self, name: &str) -> Option<Duration> {
+            fs::symlink_metadata(self.path.join(name))
+                .and_then(|m| m.modified())
+                .ok()?
+                .elapsed()
+                .ok()
+        }
+
+        pub fn open_lock(&self, name: &str) -> io::Result<File> {
+            OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .read(true)
+                .write(true)
+                .open(self.path.join(name))
+        }
+    }
 }
 
 /// Replaces `path` with `bytes` at once, with permissions `mode` (Unix; whatever the umask): a
@@ -338,11 +556,7 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("entry");
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let tmp = dir.join(format!(".{name}.tmp.{}.{nanos}", std::process::id()));
+    let tmp = dir.join(temp_name(name));
     let mut opts = OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]

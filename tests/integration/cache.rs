@@ -557,3 +557,84 @@ fn logout_does_not_forget_which_code_was_spent() {
     f.assert_failure(&out, 4, "this code was already used");
     assert_eq!(f.sts.requests().len(), before, "not sent");
 }
+
+/// The one file in the cache directory whose name starts with `prefix`.
+fn only_file(dir: &std::path::Path, prefix: &str) -> std::path::PathBuf {
+    let found: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(prefix))
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(found.len(), 1, "{prefix}: {found:?}");
+    found[0].clone()
+}
+
+/// The device's lock file is opened without following a link: one planted in its place is
+/// refused, what it points at keeps its content and mode, and a dangling one creates nothing.
+#[test]
+fn a_symlinked_lock_file_is_refused_and_its_target_untouched() {
+    let f = Fixture::new();
+    assert_eq!(
+        f.run(&["dev", "--shell", "bash", "-t", &f.code()]).status,
+        0
+    );
+    let lock = only_file(&f.cache_dir(), "lock-");
+    let target = f.root.path().join("precious");
+    std::fs::write(&target, "precious\n").unwrap();
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let missing = f.root.path().join("created-through-the-link");
+    for points_at in [&target, &missing] {
+        std::fs::remove_file(&lock).unwrap();
+        std::os::unix::fs::symlink(points_at, &lock).unwrap();
+        let code = f.sts.alice().next_code();
+        let out = f.run(&["dev", "--shell", "bash", "--refresh", "-t", &code]);
+        f.assert_failure(&out, 3, "is a symbolic link, not a file mfa-env made");
+        assert!(std::fs::symlink_metadata(&lock)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+    }
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "precious\n");
+    let mode = std::fs::metadata(&target).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o644, "the link's target was re-permissioned");
+    assert!(!missing.exists(), "a file was created through the link");
+    assert_eq!(f.sts.count("GetSessionToken"), 1);
+}
+
+/// A runtime directory that is not the user's (root with a user's XDG_RUNTIME_DIR: its owner
+/// could swap what is in it) does not hold the cache: the user cache directory does.
+#[test]
+fn a_runtime_dir_owned_by_someone_else_is_not_used() {
+    // SAFETY: geteuid cannot fail.
+    let root = unsafe { libc::geteuid() } == 0;
+    if !require_present(
+        root,
+        "root (to chown a directory to another user; CI runs as root)",
+    ) {
+        return;
+    }
+    let f = Fixture::new();
+    let run = f.root.path().join("run");
+    std::fs::create_dir(&run).unwrap();
+    std::fs::set_permissions(&run, std::fs::Permissions::from_mode(0o700)).unwrap();
+    std::os::unix::fs::chown(&run, Some(65534), Some(65534)).unwrap();
+    // Outside HOME: the fixture checks that no secret lands there.
+    let cache_home = f.root.path().join("cache-home");
+    let out = Out::from(
+        f.cmd()
+            .env_remove("MFA_ENV_CACHE_DIR")
+            .env("XDG_RUNTIME_DIR", &run)
+            .env("XDG_CACHE_HOME", &cache_home)
+            .args(["dev", "--shell", "bash", "-t", &f.code()])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert!(
+        !run.join("mfa-env").exists(),
+        "the foreign runtime dir was used"
+    );
+    out.assert_says("not used: it is owned by uid 65534, not by you");
+    assert!(cache_home.join("mfa-env").is_dir());
+}
