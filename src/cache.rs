@@ -6,9 +6,10 @@
 //! device makes parallel runs wait for the one that authenticates.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -252,22 +253,139 @@ impl Cache {
         sessions
     }
 
-    /// Takes the lock for one MFA device, waiting (and saying so) while another run holds it.
-    pub fn lock(&self, key: &str, what: &str) -> anyhow::Result<File> {
+    /// Takes the lock for one MFA device if no other run holds it, without waiting, and
+    /// records in it who holds it (for the runs that wait). `None`: another run holds it.
+    pub fn try_lock(&self, key: &str) -> anyhow::Result<Option<File>> {
         let file = self
             .dir
-            .open_lock(&format!("lock-{key}"))
+            .open_lock(&lock_name(key))
             .map_err(|e| unusable(&self.path, &e.to_string()))?;
         match file.try_lock() {
             Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => {
-                eprintln!("mfa-env: waiting for another mfa-env that is authenticating {what}…");
-                file.lock()
-                    .map_err(|e| unusable(&self.path, &e.to_string()))?;
-            }
+            Err(fs::TryLockError::WouldBlock) => return Ok(None),
             Err(fs::TryLockError::Error(e)) => return Err(unusable(&self.path, &e.to_string())),
         }
-        Ok(file)
+        Holder::me().record(&file);
+        Ok(Some(file))
+    }
+
+    /// Takes the lock for one MFA device, waiting while another run holds it (it is asking
+    /// for a code): saying which run, and for at most `MFA_ENV_LOCK_TIMEOUT`.
+    pub fn lock(&self, key: &str, what: &str) -> anyhow::Result<File> {
+        let limit = crate::process::wait_setting("MFA_ENV_LOCK_TIMEOUT")?;
+        if let Some(file) = self.try_lock(key)? {
+            return Ok(file);
+        }
+        let deadline = Instant::now() + limit;
+        let holder = self.holder(key);
+        let who = |holder: &Option<Holder>| match holder {
+            Some(h) => format!("another mfa-env ({h})"),
+            None => "another mfa-env".to_string(),
+        };
+        eprintln!(
+            "mfa-env: waiting for {} that is authenticating {what}… (up to {})",
+            who(&holder),
+            wait_text(limit)
+        );
+        loop {
+            std::thread::sleep(LOCK_POLL.min(deadline.saturating_duration_since(Instant::now())));
+            if let Some(file) = self.try_lock(key)? {
+                return Ok(file);
+            }
+            if Instant::now() >= deadline {
+                let holder = self.holder(key).or(holder);
+                let what_to_do = match &holder {
+                    Some(Holder {
+                        terminal: Some(t), ..
+                    }) => format!("finish or end it on {t}"),
+                    Some(Holder { pid, .. }) => format!("let it finish or end it (kill {pid})"),
+                    None => "let it finish or end it".to_string(),
+                };
+                return Err(fail(
+                    Exit::Mfa,
+                    format!(
+                        "gave up after {} waiting for {} that is authenticating {what}: \
+                         {what_to_do}, or pass --no-cache (MFA_ENV_LOCK_TIMEOUT sets how long to wait)",
+                        wait_text(limit),
+                        who(&holder),
+                    ),
+                ));
+            }
+        }
+    }
+
+    /// Who holds the lock of device `key`, if it said so and is still running.
+    fn holder(&self, key: &str) -> Option<Holder> {
+        let bytes = self.dir.read(&lock_name(key)).ok()?;
+        Holder::parse(std::str::from_utf8(&bytes).ok()?).filter(|h| dir::running(h.pid))
+    }
+}
+
+/// How often a run waiting for a device's lock tries it again.
+const LOCK_POLL: Duration = Duration::from_millis(100);
+
+fn lock_name(key: &str) -> String {
+    format!("lock-{key}")
+}
+
+/// Who holds a device's lock: the holder writes it into the lock file once it has the lock, so
+/// that a run waiting can say which terminal is asking for the code.
+struct Holder {
+    pid: u32,
+    terminal: Option<String>,
+}
+
+impl Holder {
+    fn me() -> Holder {
+        Holder {
+            pid: std::process::id(),
+            terminal: dir::terminal_name(),
+        }
+    }
+
+    /// Writes `PID TERMINAL` (`-`: none) over the lock file's content. Only informative: a
+    /// failure is not worth failing the run.
+    fn record(&self, mut file: &File) {
+        let line = format!("{} {}\n", self.pid, self.terminal.as_deref().unwrap_or("-"));
+        let _ = file
+            .set_len(0)
+            .and_then(|()| file.seek(SeekFrom::Start(0)))
+            .and_then(|_| file.write_all(line.as_bytes()));
+    }
+
+    fn parse(text: &str) -> Option<Holder> {
+        let (pid, terminal) = text.trim_end().split_once(' ')?;
+        let terminal = match terminal {
+            "-" => None,
+            // Shown on the waiting run's terminal: only a plain device name, as ttyname gives.
+            t if t.len() <= 64 && t.bytes().all(|b| b.is_ascii_graphic()) => Some(t.to_string()),
+            _ => return None,
+        };
+        Some(Holder {
+            pid: pid.parse().ok()?,
+            terminal,
+        })
+    }
+}
+
+impl std::fmt::Display for Holder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.terminal {
+            Some(t) => write!(f, "pid {} on {t}", self.pid),
+            None => write!(f, "pid {}, no terminal", self.pid),
+        }
+    }
+}
+
+/// A bound as people say it: `2m`, `1m30s`, `45s`, `0.5s`.
+fn wait_text(d: Duration) -> String {
+    if d.subsec_millis() != 0 {
+        return format!("{}s", d.as_secs_f64());
+    }
+    match (d.as_secs() / 60, d.as_secs() % 60) {
+        (0, s) => format!("{s}s"),
+        (m, 0) => format!("{m}m"),
+        (m, s) => format!("{m}m{s}s"),
     }
 }
 
@@ -330,6 +448,30 @@ mod dir {
             ));
         }
         Ok(())
+    }
+
+    /// The terminal this process was started on (its stderr's, else stdin's or stdout's).
+    pub fn terminal_name() -> Option<String> {
+        use std::os::fd::AsFd;
+        let name = |fd: std::os::fd::BorrowedFd<'_>| {
+            rustix::termios::ttyname(fd, Vec::new())
+                .ok()
+                .and_then(|n| n.into_string().ok())
+        };
+        name(io::stderr().as_fd())
+            .or_else(|| name(io::stdin().as_fd()))
+            .or_else(|| name(io::stdout().as_fd()))
+    }
+
+    /// Whether process `pid` still runs (one of another user's counts).
+    pub fn running(pid: u32) -> bool {
+        let Some(pid) = i32::try_from(pid)
+            .ok()
+            .and_then(rustix::process::Pid::from_raw)
+        else {
+            return false;
+        };
+        rustix::process::test_kill_process(pid) != Err(rustix::io::Errno::SRCH)
     }
 
     pub fn create(path: &Path) -> io::Result<()> {
@@ -493,6 +635,15 @@ mod dir {
         }
     }
 
+    /// Windows keeps no terminal names; a locked file cannot be read there anyway.
+    pub fn terminal_name() -> Option<String> {
+        None
+    }
+
+    pub fn running(_pid: u32) -> bool {
+        true
+    }
+
     pub fn create(path: &Path) -> io::Result<()> {
         fs::create_dir(path)
     }
@@ -605,5 +756,22 @@ mod tests {
         assert_eq!(digest(&["a", "b"]), digest(&["a", "b"]));
         assert_ne!(digest(&["ab", ""]), digest(&["a", "b"]));
         assert_eq!(digest(&["x"]).len(), 32);
+    }
+
+    #[test]
+    fn lock_waits_and_holders_read_as_people_say_them() {
+        assert_eq!(wait_text(Duration::from_secs(120)), "2m");
+        assert_eq!(wait_text(Duration::from_secs(90)), "1m30s");
+        assert_eq!(wait_text(Duration::from_secs(1)), "1s");
+        assert_eq!(wait_text(Duration::from_millis(500)), "0.5s");
+        let h = Holder::parse("1234 /dev/pts/3\n").unwrap();
+        assert_eq!(h.to_string(), "pid 1234 on /dev/pts/3");
+        assert_eq!(
+            Holder::parse("77 -\n").unwrap().to_string(),
+            "pid 77, no terminal"
+        );
+        for bad in ["", "1234", "x /dev/pts/3", "1 /dev/\u{1b}[2J", "1 a b"] {
+            assert!(Holder::parse(bad).is_none(), "{bad:?}");
+        }
     }
 }

@@ -638,3 +638,68 @@ fn a_runtime_dir_owned_by_someone_else_is_not_used() {
     out.assert_says("not used: it is owned by uid 65534, not by you");
     assert!(cache_home.join("mfa-env").is_dir());
 }
+
+/// A run that finds the device's lock held (another run asking for a code in a terminal)
+/// waits, says which run and terminal it waits for, and gives up after MFA_ENV_LOCK_TIMEOUT
+/// with a message that names them too and nothing on stdout; the holder is unaffected.
+#[test]
+fn a_held_lock_is_waited_for_with_its_holder_named_then_given_up() {
+    let f = Fixture::new();
+    let mut holder = f.command("bash");
+    holder
+        .args([
+            "--norc",
+            "--noprofile",
+            "-c",
+            "echo \"HOLDER $$ $(tty)\"; exec \"$0\" dev --shell bash",
+            &bin(),
+        ])
+        .env("TERM", "dumb");
+    let mut p = rexpect::session::spawn_command(holder, Some(15_000)).unwrap();
+    let (_, line) = p.exp_regex(r"HOLDER \d+ /dev/\S+").unwrap();
+    let mut words = line.split_whitespace().skip(1);
+    let (pid, tty) = (words.next().unwrap(), words.next().unwrap());
+    p.exp_string("Enter MFA code").unwrap();
+
+    let start = std::time::Instant::now();
+    let mut waiter = f
+        .cmd()
+        .args(["dev", "--shell", "bash", "-t", &f.code()])
+        .env("MFA_ENV_LOCK_TIMEOUT", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    while waiter.try_wait().unwrap().is_none() {
+        if start.elapsed() > std::time::Duration::from_secs(20) {
+            let _ = waiter.kill();
+            let out = Out::from(waiter.wait_with_output().unwrap());
+            panic!("still waiting for the lock after 20s: {}", out.stderr);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let took = start.elapsed();
+    let out = Out::from(waiter.wait_with_output().unwrap());
+    out.assert_says(&format!(
+        "mfa-env: waiting for another mfa-env (pid {pid} on {tty}) that is authenticating \
+         with {SERIAL}… (up to 1s)"
+    ));
+    f.assert_failure(
+        &out,
+        4,
+        &format!(
+            "gave up after 1s waiting for another mfa-env (pid {pid} on {tty}) that is \
+             authenticating with {SERIAL}: finish or end it on {tty}, or pass --no-cache"
+        ),
+    );
+    assert!(
+        took >= std::time::Duration::from_secs(1) && took < std::time::Duration::from_secs(10),
+        "{took:?}"
+    );
+    assert_eq!(f.sts.count("GetSessionToken"), 0);
+
+    p.send_line(&f.code()).unwrap();
+    p.exp_string("'dev' is authenticated").unwrap();
+    let status = wait_exit(&p, std::time::Duration::from_secs(10));
+    assert!(status.ends_with(", 0)"), "{status}");
+}
