@@ -213,24 +213,29 @@ impl Cache {
     }
 
     /// Removes sessions that have expired and temp files older than a minute (left by a run
-    /// that was killed mid-write), so the cache holds nothing past its use.
+    /// that was killed mid-write), so the cache holds nothing past its use. Only mfa-env's own
+    /// names are looked at (`own`).
     fn sweep_expired(&self) {
         let now = crate::sts::now();
         for name in self.dir.names() {
-            if name.contains(".tmp.") {
-                if self.dir.age(&name).is_some_and(|age| age.as_secs() > 60) {
-                    let _ = self.dir.remove(&name);
+            match own(&name) {
+                Some(Own::Temp) => {
+                    if self.dir.age(&name).is_some_and(|age| age.as_secs() > 60) {
+                        let _ = self.dir.remove(&name);
+                    }
                 }
-            } else if name.starts_with("session-") && name.ends_with(".json") {
-                let expired = self
-                    .dir
-                    .read(&name)
-                    .ok()
-                    .and_then(|bytes| serde_json::from_slice::<Entry>(&bytes).ok())
-                    .is_some_and(|entry| entry.expiration <= now);
-                if expired {
-                    let _ = self.dir.remove(&name);
+                Some(Own::Session) => {
+                    let expired = self
+                        .dir
+                        .read(&name)
+                        .ok()
+                        .and_then(|bytes| serde_json::from_slice::<Entry>(&bytes).ok())
+                        .is_some_and(|entry| entry.expiration <= now);
+                    if expired {
+                        let _ = self.dir.remove(&name);
+                    }
                 }
+                Some(Own::Lock | Own::Used) | None => {}
             }
         }
     }
@@ -239,34 +244,81 @@ impl Cache {
         self.dir.remove(&Self::entry_name(key)).is_ok()
     }
 
-    /// Removes every session and leftover temp file (logout --all); returns how many sessions.
-    /// The spent-code records stay: forgetting sessions does not make a used code new again.
+    /// Removes what `logout --all` forgets, by exact name only (`own`): every session and
+    /// leftover temp file, each device's lock that no run holds now, and the spent-code records
+    /// whose window has passed. A record still in its window stays: forgetting sessions does
+    /// not make a used code new again. Returns how many sessions.
     pub fn clear(&self) -> usize {
         let mut sessions = 0;
         for name in self.dir.names() {
-            let ours = name.starts_with("session-") || name.contains(".tmp.");
-            let counted = name.starts_with("session-") && name.ends_with(".json");
-            if ours && self.dir.remove(&name).is_ok() && counted {
-                sessions += 1;
+            match own(&name) {
+                Some(Own::Session) => sessions += usize::from(self.dir.remove(&name).is_ok()),
+                Some(Own::Temp) => {
+                    let _ = self.dir.remove(&name);
+                }
+                Some(Own::Lock) => self.remove_idle_lock(&name),
+                Some(Own::Used) => {
+                    let refuses = self
+                        .dir
+                        .read(&name)
+                        .ok()
+                        .and_then(|bytes| String::from_utf8(bytes.to_vec()).ok())
+                        .is_some_and(|text| crate::mfa::Guard::refuses_still(&text));
+                    if !refuses {
+                        let _ = self.dir.remove(&name);
+                    }
+                }
+                None => {}
             }
         }
         sessions
     }
 
+    /// Removes lock file `name` if no run holds it: taken without waiting, removed while held.
+    /// A run that opened it just before locks a file no longer named, sees that (`try_lock`)
+    /// and takes the new one.
+    #[cfg(unix)]
+    fn remove_idle_lock(&self, name: &str) {
+        let Ok(file) = self.dir.open_lock(name, false) else {
+            return;
+        };
+        if file.try_lock().is_ok() {
+            let _ = self.dir.remove(name);
+        }
+    }
+
+    /// Windows: a file being removed cannot be opened until its last handle closes, so a run
+    /// starting then would fail; the lock files (a few bytes, no secret) stay.
+    #[cfg(not(unix))]
+    fn remove_idle_lock(&self, _name: &str) {}
+
     /// Takes the lock for one MFA device if no other run holds it, without waiting, and
     /// records in it who holds it (for the runs that wait). `None`: another run holds it.
     pub fn try_lock(&self, key: &str) -> anyhow::Result<Option<File>> {
-        let file = self
-            .dir
-            .open_lock(&lock_name(key))
-            .map_err(|e| unusable(&self.path, &e.to_string()))?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => return Ok(None),
-            Err(fs::TryLockError::Error(e)) => return Err(unusable(&self.path, &e.to_string())),
+        let name = lock_name(key);
+        // `logout --all` removes a lock file no run holds: one opened just before that is
+        // locked in vain, so the lock counts only while its name still leads to it.
+        for _ in 0..10 {
+            let file = self
+                .dir
+                .open_lock(&name, true)
+                .map_err(|e| unusable(&self.path, &e.to_string()))?;
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(fs::TryLockError::WouldBlock) => return Ok(None),
+                Err(fs::TryLockError::Error(e)) => {
+                    return Err(unusable(&self.path, &e.to_string()))
+                }
+            }
+            if self.dir.still_names(&name, &file) {
+                Holder::me().record(&file);
+                return Ok(Some(file));
+            }
         }
-        Holder::me().record(&file);
-        Ok(Some(file))
+        Err(unusable(
+            &self.path,
+            &format!("{name} in it was removed each time it was taken"),
+        ))
     }
 
     /// Takes the lock for one MFA device, waiting while another run holds it (it is asking
@@ -319,6 +371,43 @@ impl Cache {
         let bytes = self.dir.read(&lock_name(key)).ok()?;
         Holder::parse(std::str::from_utf8(&bytes).ok()?).filter(|h| dir::running(h.pid))
     }
+}
+
+/// What mfa-env keeps in the cache directory, known by exact name: `MFA_ENV_CACHE_DIR` may
+/// name a directory that holds other files, and those are never touched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Own {
+    /// `session-KEY.json`: a cached session.
+    Session,
+    /// `lock-KEY`: one MFA device's lock, and who holds it.
+    Lock,
+    /// `used-KEY`: the last code spent with one device (`mfa::Guard`'s record).
+    Used,
+    /// `.NAME.tmp.PID.NANOS` for a session or record NAME: a write before its rename.
+    Temp,
+}
+
+/// Which of mfa-env's files `name` is, if any. KEY is a `digest`: 32 lower-case hex digits.
+fn own(name: &str) -> Option<Own> {
+    let is_key =
+        |k: &str| k.len() == 32 && k.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    let digits = |d: &str| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit());
+    if let Some(key) = name
+        .strip_prefix("session-")
+        .and_then(|r| r.strip_suffix(".json"))
+    {
+        return is_key(key).then_some(Own::Session);
+    }
+    if let Some(key) = name.strip_prefix("lock-") {
+        return is_key(key).then_some(Own::Lock);
+    }
+    if let Some(key) = name.strip_prefix("used-") {
+        return is_key(key).then_some(Own::Used);
+    }
+    let (target, suffix) = name.strip_prefix('.')?.split_once(".tmp.")?;
+    let (pid, nanos) = suffix.split_once('.')?;
+    let written = matches!(own(target), Some(Own::Session | Own::Used));
+    (written && digits(pid) && digits(nanos)).then_some(Own::Temp)
 }
 
 /// How often a run waiting for a device's lock tries it again.
@@ -601,13 +690,29 @@ mod dir {
             Some(Duration::from_secs(now.saturating_sub(then)))
         }
 
-        /// Opens (creating) the lock file `name`, mode 0600.
-        pub fn open_lock(&self, name: &str) -> io::Result<File> {
-            let (fd, st) = self.open_file(name, OFlags::RDWR | OFlags::CREATE)?;
+        /// Opens the lock file `name` (creating it if `create`), mode 0600.
+        pub fn open_lock(&self, name: &str, create: bool) -> io::Result<File> {
+            let flags = if create {
+                OFlags::RDWR | OFlags::CREATE
+            } else {
+                OFlags::RDWR
+            };
+            let (fd, st) = self.open_file(name, flags)?;
             if Mode::from_raw_mode(st.st_mode) != (Mode::RUSR | Mode::WUSR) {
                 rfs::fchmod(&fd, Mode::RUSR | Mode::WUSR)?;
             }
             Ok(File::from(fd))
+        }
+
+        /// Whether `name` is still the file `file` has open (not removed or replaced since).
+        pub fn still_names(&self, name: &str, file: &File) -> bool {
+            match (
+                rfs::statat(&self.fd, name, AtFlags::SYMLINK_NOFOLLOW),
+                rfs::fstat(file),
+            ) {
+                (Ok(named), Ok(open)) => named.st_dev == open.st_dev && named.st_ino == open.st_ino,
+                _ => false,
+            }
         }
     }
 }
@@ -691,13 +796,18 @@ mod dir {
                 .ok()
         }
 
-        pub fn open_lock(&self, name: &str) -> io::Result<File> {
+        pub fn open_lock(&self, name: &str, create: bool) -> io::Result<File> {
             OpenOptions::new()
-                .create(true)
+                .create(create)
                 .truncate(false)
                 .read(true)
                 .write(true)
                 .open(self.path.join(name))
+        }
+
+        /// Lock files are not removed here (`Cache::remove_idle_lock`).
+        pub fn still_names(&self, _name: &str, _file: &File) -> bool {
+            true
         }
     }
 }
@@ -756,6 +866,36 @@ mod tests {
         assert_eq!(digest(&["a", "b"]), digest(&["a", "b"]));
         assert_ne!(digest(&["ab", ""]), digest(&["a", "b"]));
         assert_eq!(digest(&["x"]).len(), 32);
+    }
+
+    #[test]
+    fn only_mfa_envs_own_names_are_its_files() {
+        let key = digest(&["x"]);
+        assert_eq!(own(&format!("session-{key}.json")), Some(Own::Session));
+        assert_eq!(own(&format!("lock-{key}")), Some(Own::Lock));
+        assert_eq!(own(&format!("used-{key}")), Some(Own::Used));
+        assert_eq!(
+            own(&temp_name(&format!("session-{key}.json"))),
+            Some(Own::Temp)
+        );
+        assert_eq!(own(&temp_name(&format!("used-{key}"))), Some(Own::Temp));
+        for foreign in [
+            "session-notes.txt".to_string(),
+            "session-.json".to_string(),
+            format!("session-{}.json", key.to_uppercase()),
+            format!("session-{key}.json.bak"),
+            format!("lock-{key}x"),
+            "lock-file-of-someone".to_string(),
+            "used-car".to_string(),
+            "a.tmp.b".to_string(),
+            format!("session-{key}.json.tmp.1.2"),
+            format!(".session-{key}.json.tmp.1"),
+            format!(".session-{key}.json.tmp.1.2x"),
+            format!(".lock-{key}.tmp.1.2"),
+            ".notes.tmp.1.2".to_string(),
+        ] {
+            assert_eq!(own(&foreign), None, "{foreign}");
+        }
     }
 
     #[test]

@@ -151,16 +151,10 @@ impl Guard {
         else {
             return Ok(());
         };
-        let mut parts = text.split_whitespace();
-        let (Some(step), Some(fp)) = (
-            parts.next().and_then(|s| s.parse::<i64>().ok()),
-            parts.next(),
-        ) else {
+        let Some((step, fp)) = Self::parse(&text) else {
             return Ok(());
         };
-        let now_step = crate::sts::now().div_euclid(STEP);
-        // AWS accepts a code one step either side; after that the same digits are a new code.
-        if now_step - step <= 2 && fp == Self::fingerprint(serial, code) {
+        if Self::in_window(step) && fp == Self::fingerprint(serial, code) {
             return Err(fail(
                 Exit::Mfa,
                 format!(
@@ -170,6 +164,22 @@ impl Guard {
             ));
         }
         Ok(())
+    }
+
+    /// A record's time step and fingerprint.
+    fn parse(text: &str) -> Option<(i64, &str)> {
+        let mut parts = text.split_whitespace();
+        Some((parts.next()?.parse().ok()?, parts.next()?))
+    }
+
+    /// AWS accepts a code one step either side; after that the same digits are a new code.
+    fn in_window(step: i64) -> bool {
+        crate::sts::now().div_euclid(STEP) - step <= 2
+    }
+
+    /// Whether a record can still refuse a code (`logout --all` keeps those).
+    pub fn refuses_still(text: &str) -> bool {
+        Self::parse(text).is_some_and(|(step, _)| Self::in_window(step))
     }
 
     /// Records an accepted code. Failure to record is not worth failing the run.

@@ -247,7 +247,8 @@ fn a_corrupt_entry_is_ignored_and_replaced() {
     }
     // A half-written temp file from a killed run is ignored too.
     std::fs::write(
-        f.cache_dir().join("session-x.json.tmp.1.2"),
+        f.cache_dir()
+            .join(".session-0123456789abcdef0123456789abcdef.json.tmp.1.2"),
         b"{\"version\":1,",
     )
     .unwrap();
@@ -702,4 +703,110 @@ fn a_held_lock_is_waited_for_with_its_holder_named_then_given_up() {
     p.exp_string("'dev' is authenticated").unwrap();
     let status = wait_exit(&p, std::time::Duration::from_secs(10));
     assert!(status.ends_with(", 0)"), "{status}");
+}
+
+/// Writes `name` in `dir` with `text`, last modified `age` ago.
+fn plant(dir: &std::path::Path, name: &str, text: &str, age: std::time::Duration) {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let file = std::fs::File::options().write(true).open(&path).unwrap();
+    file.set_modified(std::time::SystemTime::now() - age)
+        .unwrap();
+}
+
+/// `logout --all` and the sweep touch only mfa-env's own files, known by exact name: in a
+/// cache directory shared with other files those survive. mfa-env's leftovers go (sessions,
+/// stale temp files, locks no run holds, spent-code records past their window); a lock a run
+/// holds and the record of a code still in its window stay.
+#[test]
+fn logout_all_and_the_sweep_remove_only_mfa_envs_own_files() {
+    let f = Fixture::new();
+    let code = f.code();
+    assert_eq!(f.run(&["dev", "--shell", "bash", "-t", &code]).status, 0);
+    let dir = f.cache_dir();
+    let old = std::time::Duration::from_secs(600);
+    let foreign = [
+        "session-notes.txt",
+        "a.tmp.b",
+        "lock-file-of-someone",
+        "used-car.txt",
+        ".session-notes.txt.tmp.1.2",
+        "session-0123456789ABCDEF0123456789ABCDEF.json",
+    ];
+    for name in foreign {
+        plant(&dir, name, "not mfa-env's\n", old);
+    }
+    let key = "0123456789abcdef0123456789abcdef";
+    let stale_temp = format!(".session-{key}.json.tmp.999.1");
+    let expired = format!("session-{key}.json");
+    let idle_lock = format!("lock-{key}");
+    let old_record = format!("used-{key}");
+    plant(&dir, &stale_temp, "{\"version\":1,", old);
+    plant(
+        &dir,
+        &expired,
+        r#"{"version":1,"profile":"old","kind":"session-token","access_key_id":"ASIAOLD","secret_access_key":"s","session_token":"t","expiration":1000,"identity":""}"#,
+        old,
+    );
+    plant(&dir, &idle_lock, "", old);
+    plant(&dir, &old_record, "1 0000\n", old);
+
+    // The sweep, when a session is written.
+    assert_eq!(f.run(&["admin", "--shell", "bash"]).status, 0);
+    for name in foreign {
+        assert!(dir.join(name).exists(), "the sweep removed {name}");
+    }
+    assert!(!dir.join(&stale_temp).exists(), "a stale temp file stays");
+    assert!(!dir.join(&expired).exists(), "an expired session stays");
+
+    // logout --all while a run holds the device's lock (this test, as one would).
+    let held: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            let n = p.file_name().unwrap().to_string_lossy().into_owned();
+            n.starts_with("lock-") && n != idle_lock && n != "lock-file-of-someone"
+        })
+        .collect();
+    assert_eq!(held.len(), 1, "{held:?}");
+    let holding = std::fs::File::open(&held[0]).unwrap();
+    holding.lock().unwrap();
+    let out = f.run(&["logout", "--all"]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    out.assert_says("forgot 2 cached sessions");
+    for name in foreign {
+        assert_eq!(
+            std::fs::read_to_string(dir.join(name)).unwrap(),
+            "not mfa-env's\n",
+            "logout --all touched {name}"
+        );
+    }
+    let left: std::collections::BTreeSet<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !foreign.contains(&n.as_str()))
+        .collect();
+    let used: Vec<_> = left.iter().filter(|n| n.starts_with("used-")).collect();
+    assert_eq!(
+        used.len(),
+        1,
+        "only alice's record, in its window: {left:?}"
+    );
+    assert!(!left.contains(&old_record), "{left:?}");
+    let held_name = held[0].file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        left.contains(&held_name),
+        "a held lock was removed: {left:?}"
+    );
+    assert_eq!(left.len(), 2, "{left:?}");
+
+    // Released, it goes; and the code spent is still refused.
+    drop(holding);
+    assert_eq!(f.run(&["logout", "--all"]).status, 0);
+    assert!(!held[0].exists(), "an idle lock stays");
+    let out = f.run(&["dev", "--shell", "bash", "-t", &code]);
+    f.assert_failure(&out, 4, "this code was already used");
 }
