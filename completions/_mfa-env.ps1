@@ -2,8 +2,8 @@
 Register-ArgumentCompleter -Native -CommandName mfa-env -ScriptBlock {
     param($wordToComplete, $commandAst, $cursorPosition)
 
-    $prev = $env:COMPLETE;
-    $env:COMPLETE = "powershell";
+    $prev = $env:MFA_ENV_COMPLETE;
+    $env:MFA_ENV_COMPLETE = "powershell";
 
     $args = $commandAst.Extent.Text
     $args = $args.Substring(0, [math]::Min($cursorPosition, $args.Length));
@@ -15,9 +15,9 @@ Register-ArgumentCompleter -Native -CommandName mfa-env -ScriptBlock {
 & mfa-env -- $args
 "@;
     if ($null -eq $prev) {
-        Remove-Item Env:\COMPLETE;
+        Remove-Item Env:\MFA_ENV_COMPLETE;
     } else {
-        $env:COMPLETE = $prev;
+        $env:MFA_ENV_COMPLETE = $prev;
     }
     $results | ForEach-Object {
         $split = $_.Split("`t");

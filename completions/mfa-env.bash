@@ -17,7 +17,7 @@ _clap_complete_mfa_env() {
         _CLAP_COMPLETE_INDEX="$_CLAP_COMPLETE_INDEX" \
         _CLAP_COMPLETE_COMP_TYPE="$_CLAP_COMPLETE_COMP_TYPE" \
         _CLAP_COMPLETE_SPACE="$_CLAP_COMPLETE_SPACE" \
-        COMPLETE="bash" \
+        MFA_ENV_COMPLETE="bash" \
         "mfa-env" -- "${words[@]}" \
     ) )
     if [[ $? != 0 ]]; then

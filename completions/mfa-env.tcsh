@@ -1,1 +1,1 @@
-complete mfa-env 'p@*@`env COMPLETE=tcsh mfa-env -- tcsh`@';
+complete mfa-env 'p@*@`env MFA_ENV_COMPLETE=tcsh mfa-env -- tcsh`@';

@@ -9,7 +9,7 @@ def __mfa_env_complete_mfa_env(context):
         return None
     words = [a.value for a in command.args[: command.arg_index]] + [command.prefix]
     env = __xonsh__.env.detype()
-    env["COMPLETE"] = "xonsh"
+    env["MFA_ENV_COMPLETE"] = "xonsh"
     env["_CLAP_COMPLETE_INDEX"] = str(len(words) - 1)
     try:
         out = subprocess.run(

@@ -419,7 +419,7 @@ impl Authenticator {
             Some(Cache::open()?)
         };
         Ok(Authenticator {
-            guard: Guard::new(cache.as_ref().map(Cache::dir)),
+            guard: Guard::new(cache.clone()),
             code: CodeSource::new(req.token_code.as_deref(), resolved.mfa_process.as_deref()),
             limits: Limits::from_env()?,
             req,

@@ -5,13 +5,12 @@
 //! must restore the terminal and exit 130, and rpassword leaves echo off when SIGINT kills
 //! the process.
 
-use std::path::{Path, PathBuf};
-
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
+use crate::cache::Cache;
 use crate::error::{fail, Exit};
 
 /// How many codes may be typed at the prompt, badly formatted or rejected by STS alike.
@@ -126,22 +125,17 @@ fn run_process(cmd: &str) -> anyhow::Result<Zeroizing<String>> {
 /// Remembers, per MFA device and without any secret, the last code that AWS accepted, so the
 /// same code is not sent twice: AWS would reject it with the same words as a wrong code.
 pub struct Guard {
-    dir: Option<PathBuf>,
+    cache: Option<Cache>,
 }
 
 impl Guard {
-    pub fn new(dir: Option<&Path>) -> Self {
-        Guard {
-            dir: dir.map(Path::to_path_buf),
-        }
+    /// Records live in the cache: none without one (`--no-cache`).
+    pub fn new(cache: Option<Cache>) -> Self {
+        Guard { cache }
     }
 
-    fn file(&self, serial: &str) -> Option<PathBuf> {
-        let dir = self.dir.as_ref()?;
-        Some(dir.join(format!(
-            "used-{}",
-            crate::cache::digest(&["mfa-device", serial])
-        )))
+    fn key(serial: &str) -> String {
+        crate::cache::digest(&["mfa-device", serial])
     }
 
     fn fingerprint(serial: &str, code: &str) -> String {
@@ -150,22 +144,17 @@ impl Guard {
 
     /// Fails when `code` is the one last accepted for this device within AWS's window.
     pub fn check(&self, serial: &str, code: &str) -> anyhow::Result<()> {
-        let Some(file) = self.file(serial) else {
+        let Some(text) = self
+            .cache
+            .as_ref()
+            .and_then(|c| c.read_used(&Self::key(serial)))
+        else {
             return Ok(());
         };
-        let Ok(text) = std::fs::read_to_string(file) else {
+        let Some((step, fp)) = Self::parse(&text) else {
             return Ok(());
         };
-        let mut parts = text.split_whitespace();
-        let (Some(step), Some(fp)) = (
-            parts.next().and_then(|s| s.parse::<i64>().ok()),
-            parts.next(),
-        ) else {
-            return Ok(());
-        };
-        let now_step = crate::sts::now().div_euclid(STEP);
-        // AWS accepts a code one step either side; after that the same digits are a new code.
-        if now_step - step <= 2 && fp == Self::fingerprint(serial, code) {
+        if Self::in_window(step) && fp == Self::fingerprint(serial, code) {
             return Err(fail(
                 Exit::Mfa,
                 format!(
@@ -177,15 +166,31 @@ impl Guard {
         Ok(())
     }
 
+    /// A record's time step and fingerprint.
+    fn parse(text: &str) -> Option<(i64, &str)> {
+        let mut parts = text.split_whitespace();
+        Some((parts.next()?.parse().ok()?, parts.next()?))
+    }
+
+    /// AWS accepts a code one step either side; after that the same digits are a new code.
+    fn in_window(step: i64) -> bool {
+        crate::sts::now().div_euclid(STEP) - step <= 2
+    }
+
+    /// Whether a record can still refuse a code (`logout --all` keeps those).
+    pub fn refuses_still(text: &str) -> bool {
+        Self::parse(text).is_some_and(|(step, _)| Self::in_window(step))
+    }
+
     /// Records an accepted code. Failure to record is not worth failing the run.
     pub fn record(&self, serial: &str, code: &str) {
-        if let Some(file) = self.file(serial) {
+        if let Some(cache) = &self.cache {
             let line = format!(
                 "{} {}\n",
                 crate::sts::now().div_euclid(STEP),
                 Self::fingerprint(serial, code)
             );
-            let _ = crate::cache::write_private(&file, line.as_bytes());
+            let _ = cache.write_used(&Self::key(serial), &line);
         }
     }
 }
@@ -229,7 +234,8 @@ mod tests {
     #[test]
     fn guard_refuses_the_last_accepted_code_only() {
         let dir = tempfile::tempdir().unwrap();
-        let guard = Guard::new(Some(dir.path()));
+        let cache = Cache::open_at(dir.path().join("cache")).unwrap();
+        let guard = Guard::new(Some(cache.clone()));
         let serial = "arn:aws:iam::123456789012:mfa/alice";
         assert!(guard.check(serial, "123456").is_ok());
         guard.record(serial, "123456");
@@ -239,7 +245,7 @@ mod tests {
         assert!(guard
             .check("arn:aws:iam::123456789012:mfa/bob", "123456")
             .is_ok());
-        let text = std::fs::read_to_string(guard.file(serial).unwrap()).unwrap();
+        let text = cache.read_used(&Guard::key(serial)).unwrap();
         assert!(!text.contains("123456"), "the code itself is not stored");
     }
 

@@ -205,10 +205,16 @@ fn shell_command(cmd: &str) -> Command {
     c
 }
 
-#[cfg(not(unix))]
+/// `cmd.exe /C` with the line passed raw, as aws-config runs a `credential_process` (the same
+/// line in the config must run the same in both): `.arg()` would quote and escape it by the C
+/// runtime's rules, which cmd.exe does not read, and a quoted program path with a space
+/// (`"C:\Program Files\…"`) came out mangled. cmd.exe strips the outer pair of quotes added
+/// here and keeps the line's own.
+#[cfg(windows)]
 fn shell_command(cmd: &str) -> Command {
-    let mut c = Command::new("cmd");
-    c.arg("/C").arg(cmd);
+    use std::os::windows::process::CommandExt;
+    let mut c = Command::new("cmd.exe");
+    c.arg("/C").raw_arg(format!("\"{cmd}\""));
     c
 }
 

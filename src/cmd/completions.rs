@@ -1,6 +1,6 @@
 //! `mfa-env completions SHELL`: clap_complete's dynamic-completion registration. The script
-//! calls `mfa-env` by name (with COMPLETE=SHELL) at completion time, so profile names come
-//! from the user's AWS files as they are then. Committed copies live in completions/.
+//! calls `mfa-env` by name (with MFA_ENV_COMPLETE=SHELL) at completion time, so profile names
+//! come from the user's AWS files as they are then. Committed copies live in completions/.
 //!
 //! clap_complete speaks bash, zsh, fish, PowerShell and elvish; nushell, tcsh and xonsh are
 //! the three adapters below, on the same engine.
@@ -13,8 +13,10 @@ use clap_complete::env::{Bash, Elvish, EnvCompleter, Fish, Powershell, Shells, Z
 use crate::cli::CompletionShell;
 use crate::error::{fail, Exit};
 
-/// The environment variable the scripts set when they ask for completions.
-pub const VAR: &str = "COMPLETE";
+/// The environment variable the scripts set when they ask for completions. mfa-env's own:
+/// with it set, mfa-env prints a completion script instead of doing its work, so a generic
+/// `COMPLETE` exported for another tool must not reach `eval "$(mfa-env …)"` as one.
+pub const VAR: &str = "MFA_ENV_COMPLETE";
 
 /// The words of the line being completed, for shells that do not pass them as arguments
 /// (tcsh): `exec PROFILE -- …` completion reads them here.

@@ -270,7 +270,8 @@ fn a_corrupt_entry_is_ignored_and_replaced() {
     }
     // A half-written temp file from a killed run is ignored too.
     std::fs::write(
-        f.cache_dir().join("session-x.json.tmp.1.2"),
+        f.cache_dir()
+            .join(".session-0123456789abcdef0123456789abcdef.json.tmp.1.2"),
         b"{\"version\":1,",
     )
     .unwrap();
@@ -579,4 +580,256 @@ fn logout_does_not_forget_which_code_was_spent() {
     let out = f.run(&["dev", "--shell", "bash", "-t", &code]);
     f.assert_failure(&out, 4, "this code was already used");
     assert_eq!(f.sts.requests().len(), before, "not sent");
+}
+
+/// The one file in the cache directory whose name starts with `prefix`.
+fn only_file(dir: &std::path::Path, prefix: &str) -> std::path::PathBuf {
+    let found: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(prefix))
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(found.len(), 1, "{prefix}: {found:?}");
+    found[0].clone()
+}
+
+/// The device's lock file is opened without following a link: one planted in its place is
+/// refused, what it points at keeps its content and mode, and a dangling one creates nothing.
+#[test]
+fn a_symlinked_lock_file_is_refused_and_its_target_untouched() {
+    let f = Fixture::new();
+    assert_eq!(
+        f.run(&["dev", "--shell", "bash", "-t", &f.code()]).status,
+        0
+    );
+    let lock = only_file(&f.cache_dir(), "lock-");
+    let target = f.root.path().join("precious");
+    std::fs::write(&target, "precious\n").unwrap();
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let missing = f.root.path().join("created-through-the-link");
+    for points_at in [&target, &missing] {
+        std::fs::remove_file(&lock).unwrap();
+        std::os::unix::fs::symlink(points_at, &lock).unwrap();
+        let code = f.sts.alice().next_code();
+        let out = f.run(&["dev", "--shell", "bash", "--refresh", "-t", &code]);
+        f.assert_failure(&out, 3, "is a symbolic link, not a file mfa-env made");
+        assert!(std::fs::symlink_metadata(&lock)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+    }
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "precious\n");
+    let mode = std::fs::metadata(&target).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o644, "the link's target was re-permissioned");
+    assert!(!missing.exists(), "a file was created through the link");
+    assert_eq!(f.sts.count("GetSessionToken"), 1);
+}
+
+/// A runtime directory that is not the user's (root with a user's XDG_RUNTIME_DIR: its owner
+/// could swap what is in it) does not hold the cache: the user cache directory does.
+#[test]
+fn a_runtime_dir_owned_by_someone_else_is_not_used() {
+    // SAFETY: geteuid cannot fail.
+    let root = unsafe { libc::geteuid() } == 0;
+    if !require_present(
+        root,
+        "root (to chown a directory to another user; CI runs as root)",
+    ) {
+        return;
+    }
+    let f = Fixture::new();
+    let run = f.root.path().join("run");
+    std::fs::create_dir(&run).unwrap();
+    std::fs::set_permissions(&run, std::fs::Permissions::from_mode(0o700)).unwrap();
+    std::os::unix::fs::chown(&run, Some(65534), Some(65534)).unwrap();
+    // Outside HOME: the fixture checks that no secret lands there.
+    let cache_home = f.root.path().join("cache-home");
+    let out = Out::from(
+        f.cmd()
+            .env_remove("MFA_ENV_CACHE_DIR")
+            .env("XDG_RUNTIME_DIR", &run)
+            .env("XDG_CACHE_HOME", &cache_home)
+            .args(["dev", "--shell", "bash", "-t", &f.code()])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert!(
+        !run.join("mfa-env").exists(),
+        "the foreign runtime dir was used"
+    );
+    out.assert_says("not used: it is owned by uid 65534, not by you");
+    assert!(cache_home.join("mfa-env").is_dir());
+}
+
+/// A run that finds the device's lock held (another run asking for a code in a terminal)
+/// waits, says which run and terminal it waits for, and gives up after MFA_ENV_LOCK_TIMEOUT
+/// with a message that names them too and nothing on stdout; the holder is unaffected.
+#[test]
+fn a_held_lock_is_waited_for_with_its_holder_named_then_given_up() {
+    let f = Fixture::new();
+    let mut holder = f.command("bash");
+    holder
+        .args([
+            "--norc",
+            "--noprofile",
+            "-c",
+            "echo \"HOLDER $$ $(tty)\"; exec \"$0\" dev --shell bash",
+            &bin(),
+        ])
+        .env("TERM", "dumb");
+    let mut p = rexpect::session::spawn_command(holder, Some(15_000)).unwrap();
+    let (_, line) = p.exp_regex(r"HOLDER \d+ /dev/\S+").unwrap();
+    let mut words = line.split_whitespace().skip(1);
+    let (pid, tty) = (words.next().unwrap(), words.next().unwrap());
+    p.exp_string("Enter MFA code").unwrap();
+
+    let start = std::time::Instant::now();
+    let mut waiter = f
+        .cmd()
+        .args(["dev", "--shell", "bash", "-t", &f.code()])
+        .env("MFA_ENV_LOCK_TIMEOUT", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    while waiter.try_wait().unwrap().is_none() {
+        if start.elapsed() > std::time::Duration::from_secs(20) {
+            let _ = waiter.kill();
+            let out = Out::from(waiter.wait_with_output().unwrap());
+            panic!("still waiting for the lock after 20s: {}", out.stderr);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let took = start.elapsed();
+    let out = Out::from(waiter.wait_with_output().unwrap());
+    out.assert_says(&format!(
+        "mfa-env: waiting for another mfa-env (pid {pid} on {tty}) that is authenticating \
+         with {SERIAL}… (up to 1s)"
+    ));
+    f.assert_failure(
+        &out,
+        4,
+        &format!(
+            "gave up after 1s waiting for another mfa-env (pid {pid} on {tty}) that is \
+             authenticating with {SERIAL}: finish or end it on {tty}, or pass --no-cache"
+        ),
+    );
+    assert!(
+        took >= std::time::Duration::from_secs(1) && took < std::time::Duration::from_secs(10),
+        "{took:?}"
+    );
+    assert_eq!(f.sts.count("GetSessionToken"), 0);
+
+    p.send_line(&f.code()).unwrap();
+    p.exp_string("'dev' is authenticated").unwrap();
+    let status = wait_exit(&p, std::time::Duration::from_secs(10));
+    assert!(status.ends_with(", 0)"), "{status}");
+}
+
+/// Writes `name` in `dir` with `text`, last modified `age` ago.
+fn plant(dir: &std::path::Path, name: &str, text: &str, age: std::time::Duration) {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let file = std::fs::File::options().write(true).open(&path).unwrap();
+    file.set_modified(std::time::SystemTime::now() - age)
+        .unwrap();
+}
+
+/// `logout --all` and the sweep touch only mfa-env's own files, known by exact name: in a
+/// cache directory shared with other files those survive. mfa-env's leftovers go (sessions,
+/// stale temp files, locks no run holds, spent-code records past their window); a lock a run
+/// holds and the record of a code still in its window stay.
+#[test]
+fn logout_all_and_the_sweep_remove_only_mfa_envs_own_files() {
+    let f = Fixture::new();
+    let code = f.code();
+    assert_eq!(f.run(&["dev", "--shell", "bash", "-t", &code]).status, 0);
+    let dir = f.cache_dir();
+    let old = std::time::Duration::from_secs(600);
+    let foreign = [
+        "session-notes.txt",
+        "a.tmp.b",
+        "lock-file-of-someone",
+        "used-car.txt",
+        ".session-notes.txt.tmp.1.2",
+        "session-0123456789ABCDEF0123456789ABCDEF.json",
+    ];
+    for name in foreign {
+        plant(&dir, name, "not mfa-env's\n", old);
+    }
+    let key = "0123456789abcdef0123456789abcdef";
+    let stale_temp = format!(".session-{key}.json.tmp.999.1");
+    let expired = format!("session-{key}.json");
+    let idle_lock = format!("lock-{key}");
+    let old_record = format!("used-{key}");
+    plant(&dir, &stale_temp, "{\"version\":1,", old);
+    plant(
+        &dir,
+        &expired,
+        r#"{"version":1,"profile":"old","kind":"session-token","access_key_id":"ASIAOLD","secret_access_key":"s","session_token":"t","expiration":1000,"identity":""}"#,
+        old,
+    );
+    plant(&dir, &idle_lock, "", old);
+    plant(&dir, &old_record, "1 0000\n", old);
+
+    // The sweep, when a session is written.
+    assert_eq!(f.run(&["admin", "--shell", "bash"]).status, 0);
+    for name in foreign {
+        assert!(dir.join(name).exists(), "the sweep removed {name}");
+    }
+    assert!(!dir.join(&stale_temp).exists(), "a stale temp file stays");
+    assert!(!dir.join(&expired).exists(), "an expired session stays");
+
+    // logout --all while a run holds the device's lock (this test, as one would).
+    let held: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            let n = p.file_name().unwrap().to_string_lossy().into_owned();
+            n.starts_with("lock-") && n != idle_lock && n != "lock-file-of-someone"
+        })
+        .collect();
+    assert_eq!(held.len(), 1, "{held:?}");
+    let holding = std::fs::File::open(&held[0]).unwrap();
+    holding.lock().unwrap();
+    let out = f.run(&["logout", "--all"]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    out.assert_says("forgot 2 cached sessions");
+    for name in foreign {
+        assert_eq!(
+            std::fs::read_to_string(dir.join(name)).unwrap(),
+            "not mfa-env's\n",
+            "logout --all touched {name}"
+        );
+    }
+    let left: std::collections::BTreeSet<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !foreign.contains(&n.as_str()))
+        .collect();
+    let used: Vec<_> = left.iter().filter(|n| n.starts_with("used-")).collect();
+    assert_eq!(
+        used.len(),
+        1,
+        "only alice's record, in its window: {left:?}"
+    );
+    assert!(!left.contains(&old_record), "{left:?}");
+    let held_name = held[0].file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        left.contains(&held_name),
+        "a held lock was removed: {left:?}"
+    );
+    assert_eq!(left.len(), 2, "{left:?}");
+
+    // Released, it goes; and the code spent is still refused.
+    drop(holding);
+    assert_eq!(f.run(&["logout", "--all"]).status, 0);
+    assert!(!held[0].exists(), "an idle lock stays");
+    let out = f.run(&["dev", "--shell", "bash", "-t", &code]);
+    f.assert_failure(&out, 4, "this code was already used");
 }

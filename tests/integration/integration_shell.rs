@@ -31,6 +31,39 @@ fn committed_completions_are_fresh() {
     }
 }
 
+/// A `COMPLETE` exported for another tool (clap's generic name) does not turn
+/// `eval "$(mfa-env …)"` into a completion script: mfa-env asks for completions under its own
+/// name, MFA_ENV_COMPLETE.
+#[test]
+fn another_tools_complete_variable_does_not_reach_eval() {
+    let f = Fixture::new();
+    // A code for the first; the others are served from the cache.
+    let code = f.code();
+    for (shell, args) in [
+        ("bash", vec!["-t", code.as_str()]),
+        ("fish", vec![]),
+        ("zsh", vec![]),
+    ] {
+        let mut all = vec!["dev", "--shell", "bash"];
+        all.extend(args);
+        let out = f.run_with(&all, &[("COMPLETE", shell)]);
+        assert_eq!(out.status, 0, "{}", out.stderr);
+        assert!(
+            out.stdout.starts_with("export AWS_ACCESS_KEY_ID='"),
+            "COMPLETE={shell}: {}",
+            out.stdout
+        );
+        assert!(!out.stdout.contains("complete"), "{}", out.stdout);
+    }
+    let out = f.run_with(&["dev"], &[("MFA_ENV_COMPLETE", "bash")]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("MFA_ENV_COMPLETE=\"bash\""),
+        "{}",
+        out.stdout
+    );
+}
+
 /// The man pages in completions/man, one per command, generated from the same clap definitions as
 /// `--help` and the completions: fresh, and clean for groff.
 #[test]

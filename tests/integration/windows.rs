@@ -565,3 +565,25 @@ fn windows_keys_live_in_credential_manager() {
     let out = run(&mut w.mfa_env(&f, &["keys", "list", "--json"]));
     assert!(!out.stdout.contains(&profile), "{}", out.stdout);
 }
+
+/// `mfa_process` runs through cmd.exe with its line as written, as the SDK runs a
+/// `credential_process`: a program whose path has a space, double-quoted as Windows users
+/// write it (`"C:\Program Files\…"`), with a quoted argument, gives the code.
+#[test]
+fn windows_mfa_process_with_a_quoted_path_that_has_a_space() {
+    let Some(w) = wine() else { return };
+    let mut f = Fixture::new();
+    let dir = f.root.path().join("Program Files").join("Code Tool");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(w.dir.join("child.exe"), dir.join("child.exe")).unwrap();
+    let code = f.code();
+    let (first, last) = code.split_at(3);
+    f.write_config(&format!(
+        "[profile dev]\nmfa_serial = {SERIAL}\nregion = eu-west-1\n\
+         mfa_process = \"{}\" echo \"{first} {last}\"\n",
+        win_path(&dir.join("child.exe"))
+    ));
+    let out = run(&mut w.mfa_env(&f, &["exec", "dev", "--", &w.child(), "exit", "0"]));
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert_eq!(f.sts.count("GetSessionToken"), 1);
+}

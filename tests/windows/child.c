@@ -2,6 +2,7 @@
  *   child exit N          exit with status N
  *   child env NAME...     print NAME=value, or NAME unset, one per line
  *   child cat             copy stdin to stdout, then write "to stderr" on stderr
+ *   child echo WORD...    print the words with a space between them, then a newline
  *   child wait-ctrl-c F   create file F once its Ctrl-C handler is in place, then wait up to
  *                         20 s for Ctrl-C: on it print "child-got-ctrl-c" and exit 42; without
  *                         it exit 99 (Wine's console puts escapes between the characters it
@@ -63,9 +64,14 @@ int main(int argc, char **argv) {
         fputs("to stderr\n", stderr);
         return 0;
     }
+    if (argc >= 2 && strcmp(argv[1], "echo") == 0) {
+        for (int i = 2; i < argc; i++) printf(i > 2 ? " %s" : "%s", argv[i]);
+        putchar('\n');
+        return 0;
+    }
     if (argc >= 3 && strcmp(argv[1], "wait-ctrl-c") == 0) {
         return wait_ctrl_c(argv[2]);
     }
-    fputs("usage: child exit N | env NAME... | cat | wait-ctrl-c FILE\n", stderr);
+    fputs("usage: child exit N | env NAME... | cat | echo WORD... | wait-ctrl-c FILE\n", stderr);
     return 2;
 }
