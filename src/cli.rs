@@ -99,9 +99,9 @@ fn profile_candidates() -> Vec<CompletionCandidate> {
     if let Some(position) = after_escape() {
         return command_candidates(position, std::ffi::OsStr::new(""));
     }
-    crate::profile::Profiles::load()
-        .map(|p| p.names())
-        .unwrap_or_default()
+    // From the section headers alone: this runs at every Tab, and a parse of thousands of
+    // profiles is noticeable there.
+    crate::profile::names_from_headers()
         .into_iter()
         .map(CompletionCandidate::new)
         .collect()

@@ -292,16 +292,25 @@ impl Profiles {
         files: &[ConfigFile],
         only: Option<&BTreeSet<String>>,
     ) -> anyhow::Result<Self> {
+        let Some(names) = only else {
+            return Self::parse_texts(env, files, |f| f.bytes.clone());
+        };
+        // The sections asked for and nothing between them: the parser reads a few lines
+        // instead of the whole files. Its message for a mistake names a line, so a failure is
+        // parsed again with every other line kept as an empty one, for the file's numbering.
+        Self::parse_texts(env, files, |f| f.kept(names))
+            .or_else(|_| Self::parse_texts(env, files, |f| f.kept_in_place(names)))
+    }
+
+    /// Parses the texts `text` makes of `files`.
+    fn parse_texts(
+        env: &Env,
+        files: &[ConfigFile],
+        text: impl Fn(&ConfigFile) -> Vec<u8>,
+    ) -> anyhow::Result<Self> {
         let map = files
             .iter()
-            .map(|f| {
-                let bytes = match (only, std::str::from_utf8(&f.bytes)) {
-                    (Some(names), Ok(text)) => keep_sections(text, names).into_bytes(),
-                    // Not UTF-8: the parser itself warns and reads it as empty.
-                    _ => f.bytes.clone(),
-                };
-                (f.path.clone().into_os_string(), bytes)
-            })
+            .map(|f| (f.path.clone().into_os_string(), text(f)))
             .collect();
         let set = block_on(aws_config::profile::load(
             &Fs::from_raw_map(map),
@@ -358,13 +367,7 @@ impl Profiles {
             .into_iter()
             .filter(|f| f.path != path)
             .collect();
-        files.insert(
-            0,
-            ConfigFile {
-                path,
-                bytes: config.as_bytes().to_vec(),
-            },
-        );
+        files.insert(0, ConfigFile::new(path, config.as_bytes().to_vec()));
         Self::parse(&env, &files, None)
     }
 
@@ -875,6 +878,92 @@ fn key_lines_in(text: &str, sections: &[String]) -> Vec<(usize, &'static str)> {
 struct ConfigFile {
     path: PathBuf,
     bytes: Vec<u8>,
+    /// Where each section starts and ends (`None`: not UTF-8), made at the first need: one
+    /// pass over the file, however many times its sections are picked from.
+    sections: std::cell::OnceCell<Option<Vec<Section>>>,
+}
+
+/// A run of lines of a file: a section from its header to the next, or what precedes the first
+/// (no name), or one under a header this cannot read (no name: kept for the parser to judge).
+struct Section {
+    name: Option<std::ops::Range<usize>>,
+    lines: std::ops::Range<usize>,
+}
+
+impl ConfigFile {
+    fn new(path: PathBuf, bytes: Vec<u8>) -> ConfigFile {
+        ConfigFile {
+            path,
+            bytes,
+            sections: std::cell::OnceCell::new(),
+        }
+    }
+
+    fn sections(&self) -> Option<&[Section]> {
+        self.sections
+            .get_or_init(|| std::str::from_utf8(&self.bytes).ok().map(sections))
+            .as_deref()
+    }
+
+    /// The sections named in `names`, one after another (and any section this cannot name).
+    /// Not UTF-8: the whole file, which the parser itself warns about and reads as empty.
+    fn kept(&self, names: &BTreeSet<String>) -> Vec<u8> {
+        let Some(sections) = self.sections() else {
+            return self.bytes.clone();
+        };
+        let mut out = Vec::new();
+        for s in sections {
+            let keep = s.name.as_ref().is_none_or(|n| {
+                std::str::from_utf8(&self.bytes[n.clone()]).is_ok_and(|n| names.contains(n))
+            });
+            if keep {
+                out.extend_from_slice(&self.bytes[s.lines.clone()]);
+            }
+        }
+        out
+    }
+
+    /// As `kept`, with each line left out kept as an empty line (the file's line numbers).
+    fn kept_in_place(&self, names: &BTreeSet<String>) -> Vec<u8> {
+        match std::str::from_utf8(&self.bytes) {
+            Ok(text) => keep_sections(text, names).into_bytes(),
+            Err(_) => self.bytes.clone(),
+        }
+    }
+}
+
+/// The sections of `text`, split where `keep_sections` splits it: at each line that starts
+/// with `[`. Found by looking for `[` alone (memchr), since values rarely hold one: a file of
+/// ten thousand profiles is crossed in its headers, not its lines.
+fn sections(text: &str) -> Vec<Section> {
+    let bytes = text.as_bytes();
+    let starts: Vec<usize> = std::iter::once(0)
+        .chain(memchr::memchr_iter(b'[', bytes).filter(|&at| at == 0 || bytes[at - 1] == b'\n'))
+        .chain(std::iter::once(bytes.len()))
+        .collect();
+    let mut out = Vec::with_capacity(starts.len());
+    for pair in starts.windows(2) {
+        let (start, end) = (pair[0], pair[1]);
+        if end == start {
+            continue;
+        }
+        let name = if bytes[start] == b'[' {
+            let line_end = memchr::memchr(b'\n', &bytes[start..end]).map_or(end, |n| start + n);
+            let line = &text[start..line_end];
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            section_name(line).map(|n| {
+                let offset = n.as_ptr() as usize - text.as_ptr() as usize;
+                offset..offset + n.len()
+            })
+        } else {
+            None
+        };
+        out.push(Section {
+            name,
+            lines: start..end,
+        });
+    }
+    out
 }
 
 /// Keys of a `[default]` profile that make SDKs take credentials from it before a container
@@ -901,10 +990,7 @@ pub fn default_credentials_in_files() -> Vec<(&'static str, PathBuf, &'static st
         .filter_map(|(var, default)| {
             let path = sdk_path(&env, &env.get(var).unwrap_or_else(|_| default.to_string()));
             let bytes = std::fs::read(&path).ok()?;
-            let file = ConfigFile {
-                path: path.clone(),
-                bytes,
-            };
+            let file = ConfigFile::new(path.clone(), bytes);
             let profiles =
                 Profiles::parse(&env, std::slice::from_ref(&file), Some(&wanted)).ok()?;
             let default = profiles.profile("default")?;
@@ -931,7 +1017,7 @@ fn read_files(env: &Env) -> Vec<ConfigFile> {
         .filter_map(|(var, default)| {
             let path = sdk_path(env, &env.get(var).unwrap_or_else(|_| default.to_string()));
             let bytes = std::fs::read(&path).ok()?;
-            Some(ConfigFile { path, bytes })
+            Some(ConfigFile::new(path, bytes))
         })
         .collect()
 }
@@ -993,6 +1079,30 @@ fn keep_sections(text: &str, names: &BTreeSet<String>) -> String {
 /// The name in a section header as aws-config reads it: comments (`#`, `;`) cut, brackets
 /// stripped, then the part after the first space or tab (or all of it), trimmed.
 fn section_name(line: &str) -> Option<&str> {
+    section_pair(line).map(|(_, name)| name)
+}
+
+/// A header's prefix (`profile`, `sso-session`, `services`…; none for `[x]`) and name, as
+/// aws-config splits it.
+fn section_pair(line: &str) -> Option<(Option<&str>, &str)> {
+    // The usual header, `[profile NAME]` or `[NAME]` and nothing else, read at once (a file
+    // of thousands of profiles has as many headers).
+    if let Some(inner) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+        let odd = |b: u8| matches!(b, b'#' | b';' | b'\t');
+        if !inner.bytes().any(odd) {
+            match inner.bytes().position(|b| b == b' ') {
+                None => return Some((None, inner)),
+                Some(i)
+                    if i > 0
+                        && !inner.as_bytes()[i + 1..].contains(&b' ')
+                        && i + 1 < inner.len() =>
+                {
+                    return Some((Some(&inner[..i]), &inner[i + 1..]));
+                }
+                Some(_) => {}
+            }
+        }
+    }
     const WHITESPACE: &[char] = &[' ', '\t'];
     let line = line.trim_matches(WHITESPACE);
     let line = line.find(['#', ';']).map_or(line, |i| &line[..i]);
@@ -1002,9 +1112,57 @@ fn section_name(line: &str) -> Option<&str> {
         .strip_suffix(']')?
         .trim_matches(WHITESPACE);
     Some(match inner.split_once(WHITESPACE) {
-        Some((_, name)) => name.trim(),
-        None => inner.trim(),
+        Some((prefix, name)) => (Some(prefix.trim()), name.trim()),
+        None => (None, inner.trim()),
     })
+}
+
+/// The profile names in the files from their section headers alone, as aws-config accepts
+/// them (`[profile x]` and `[default]` in the config file, `[x]` in the credentials file, valid
+/// names only), aws-mfa's `x-long-term` offered as `x`; sorted. For completion, which runs at
+/// every Tab: a scan of the headers, not a parse (which decides nothing here).
+pub fn names_from_headers() -> Vec<String> {
+    names_from_headers_in(&Env::real())
+}
+
+fn names_from_headers_in(env: &Env) -> Vec<String> {
+    let mut names = Vec::new();
+    for (i, (var, default)) in SDK_FILES.into_iter().enumerate() {
+        let path = sdk_path(env, &env.get(var).unwrap_or_else(|_| default.to_string()));
+        let Ok(bytes) = std::fs::read(&path) else {
+            continue;
+        };
+        let Ok(text) = std::str::from_utf8(&bytes) else {
+            continue;
+        };
+        let config = i == 0;
+        let headers = sections(text)
+            .into_iter()
+            .filter_map(|s| text[s.lines].lines().next().filter(|l| l.starts_with('[')));
+        for line in headers {
+            let name = match section_pair(line) {
+                Some((Some("profile"), name)) if config => name,
+                Some((None, "default")) if config => "default",
+                Some((None, name)) if !config => name,
+                _ => continue,
+            };
+            if valid_identifier(name) {
+                let name = name.strip_suffix(LONG_TERM_SUFFIX).unwrap_or(name);
+                names.push(name.to_string());
+            }
+        }
+    }
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// aws-config's rule for a profile name.
+fn valid_identifier(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-/.%@:+".contains(c))
 }
 
 struct Chain {
@@ -1280,14 +1438,8 @@ mod tests {
 
     fn files(config: &str, credentials: &str) -> Vec<ConfigFile> {
         vec![
-            ConfigFile {
-                path: "/t/config".into(),
-                bytes: config.as_bytes().to_vec(),
-            },
-            ConfigFile {
-                path: "/t/credentials".into(),
-                bytes: credentials.as_bytes().to_vec(),
-            },
+            ConfigFile::new("/t/config".into(), config.as_bytes().to_vec()),
+            ConfigFile::new("/t/credentials".into(), credentials.as_bytes().to_vec()),
         ]
     }
 
@@ -1357,6 +1509,118 @@ mod tests {
             keep_sections(text, &names),
             "# top\n\n\n[profile dev]\r\nregion = y\r\n  continued\n\n"
         );
+    }
+
+    /// The sections picked from the index are those `keep_sections` keeps, without the lines
+    /// between them; a mistake in one is still reported at the file's own line.
+    #[test]
+    fn picked_sections_are_the_kept_ones_and_mistakes_keep_their_line() {
+        let names: BTreeSet<String> = ["dev".to_string()].into();
+        let text = "# top\n[profile a]\nregion = x\n[profile dev]\r\nregion = y\r\n  continued\n[broken\nk = v\n[a]\n[dev]\nlast = 1";
+        let file = ConfigFile::new("/t/config".into(), text.as_bytes().to_vec());
+        assert_eq!(
+            String::from_utf8(file.kept(&names)).unwrap(),
+            "# top\n[profile dev]\r\nregion = y\r\n  continued\n[broken\nk = v\n[dev]\nlast = 1"
+        );
+        let padded = keep_sections(text, &names);
+        assert_eq!(
+            padded.lines().filter(|l| !l.is_empty()).collect::<Vec<_>>(),
+            String::from_utf8(file.kept(&names))
+                .unwrap()
+                .lines()
+                .collect::<Vec<_>>()
+        );
+        let bad =
+            "[profile a]\nx = 1\n[profile a2]\ny = 2\n[profile dev]\nregion = y\n[profile b\n";
+        let err = Profiles::parse(
+            &env(),
+            &[ConfigFile::new("/t/config".into(), bad.as_bytes().to_vec())],
+            Some(&names),
+        )
+        .err()
+        .expect("a parse error")
+        .to_string();
+        assert!(err.contains("line 7"), "{err}");
+    }
+
+    /// The names a header scan finds are the names the parser finds.
+    #[test]
+    fn names_from_headers_are_the_parsers() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config");
+        let credentials = dir.path().join("credentials");
+        std::fs::write(
+            &config,
+            "[default]\n[profile a]\n[profile  b ] # c\n[c]\n[sso-session s]\n[services x]\n\
+             [profile bad name]\n[profile d-long-term]\n[profile default]\n[profile e%f]\n\
+             [profile g\n",
+        )
+        .unwrap();
+        std::fs::write(
+            &credentials,
+            "[h]\n[profile i]\n[j k]\n[a]\n[l-long-term]\n",
+        )
+        .unwrap();
+        let env = [
+            ("AWS_CONFIG_FILE", config.to_str().unwrap()),
+            ("AWS_SHARED_CREDENTIALS_FILE", credentials.to_str().unwrap()),
+        ];
+        // The parser refuses the unterminated header; the scan skips it, with all else equal.
+        let parsed = {
+            let mut files = read_files(&Env::from_slice(&env));
+            let text = String::from_utf8(files[0].bytes.clone()).unwrap();
+            files[0] = ConfigFile::new(
+                files[0].path.clone(),
+                text.replace("[profile g\n", "").into_bytes(),
+            );
+            Profiles::parse(&Env::from_slice(&env), &files, None)
+                .unwrap()
+                .names()
+        };
+        let scanned = names_from_headers_in(&Env::from_slice(&env));
+        assert_eq!(scanned, parsed);
+        assert_eq!(parsed, ["a", "b", "d", "default", "e%f", "h", "l"]);
+    }
+
+    /// The quick reading of a header agrees with the full one.
+    #[test]
+    fn header_names_read_quickly_agree_with_the_full_reading() {
+        fn full(line: &str) -> Option<&str> {
+            const WHITESPACE: &[char] = &[' ', '\t'];
+            let line = line.trim_matches(WHITESPACE);
+            let line = line.find(['#', ';']).map_or(line, |i| &line[..i]);
+            let inner = line
+                .trim_matches(WHITESPACE)
+                .strip_prefix('[')?
+                .strip_suffix(']')?
+                .trim_matches(WHITESPACE);
+            Some(match inner.split_once(WHITESPACE) {
+                Some((_, name)) => name.trim(),
+                None => inner.trim(),
+            })
+        }
+        for line in [
+            "[profile dev]",
+            "[dev]",
+            "[]",
+            "[ dev]",
+            "[dev ]",
+            "[profile  dev]",
+            "[profile dev x]",
+            "[profile\tdev]",
+            "[profile dev] # c",
+            "[profile dev];c",
+            "[sso-session s]",
+            "[services x]",
+            "[profile dev",
+            "profile dev]",
+            "[a b c]",
+            "[ ]",
+            "[p ]",
+            "[ p]",
+        ] {
+            assert_eq!(section_name(line), full(line), "{line:?}");
+        }
     }
 
     #[test]
