@@ -93,6 +93,17 @@ pub enum Command {
     Wrap(WrapArgs),
 }
 
+/// The help of every `--profile`: the positional PROFILE as the AWS CLI users type it.
+const PROFILE_OPTION: &str = "The same as PROFILE, as the AWS CLI takes it";
+
+/// The profile given as the positional PROFILE or as `--profile` (clap lets only one through).
+fn profile_given<'a>(
+    positional: &'a Option<String>,
+    option: &'a Option<String>,
+) -> Option<&'a str> {
+    positional.as_deref().or(option.as_deref())
+}
+
 fn profile_candidates() -> Vec<CompletionCandidate> {
     // `mfa-env exec -- ter<Tab>`: clap's engine offers the next positional (PROFILE) after
     // `--`, but the command goes there.
@@ -187,6 +198,10 @@ pub struct AuthArgs {
     #[arg(value_name = "PROFILE", add = ArgValueCandidates::new(profile_candidates))]
     pub profile: Option<String>,
 
+    #[arg(long = "profile", value_name = "PROFILE", help = PROFILE_OPTION,
+          conflicts_with = "profile", add = ArgValueCandidates::new(profile_candidates))]
+    pub profile_option: Option<String>,
+
     /// The 6-digit MFA code, instead of asking on the terminal.
     #[arg(
         short = 't',
@@ -249,6 +264,9 @@ pub struct ExportArgs {
 }
 
 #[derive(Debug, Args)]
+// `exec --profile work terraform plan`: the first word is taken as PROFILE; exec says the
+// command goes after `--` rather than clap calling it a second profile.
+#[command(mut_arg("profile_option", |a| a.conflicts_with(clap::builder::Resettable::Reset)))]
 pub struct ExecArgs {
     #[command(flatten)]
     pub auth: AuthArgs,
@@ -417,6 +435,10 @@ pub struct LogoutArgs {
     #[arg(value_name = "PROFILE", add = ArgValueCandidates::new(profile_candidates), conflicts_with = "all")]
     pub profile: Option<String>,
 
+    #[arg(long = "profile", value_name = "PROFILE", help = PROFILE_OPTION,
+          conflicts_with_all = ["profile", "all"], add = ArgValueCandidates::new(profile_candidates))]
+    pub profile_option: Option<String>,
+
     /// Forget every cached session.
     #[arg(long)]
     pub all: bool,
@@ -460,8 +482,13 @@ pub enum KeysCommand {
 #[derive(Debug, Args)]
 pub struct KeysStoreArgs {
     /// The profile that holds the keys (a role's source profile).
-    #[arg(value_name = "PROFILE", add = ArgValueCandidates::new(profile_candidates))]
-    pub profile: String,
+    #[arg(value_name = "PROFILE", required_unless_present = "profile_option",
+          add = ArgValueCandidates::new(profile_candidates))]
+    pub profile: Option<String>,
+
+    #[arg(long = "profile", value_name = "PROFILE", help = PROFILE_OPTION,
+          conflicts_with = "profile", add = ArgValueCandidates::new(profile_candidates))]
+    pub profile_option: Option<String>,
 
     /// Replace keys already stored for the profile without asking (for scripts; without a
     /// terminal to ask on, keys already stored are replaced only with --yes).
@@ -472,8 +499,13 @@ pub struct KeysStoreArgs {
 #[derive(Debug, Args)]
 pub struct KeysRemoveArgs {
     /// The profile that holds the keys (a role's source profile).
-    #[arg(value_name = "PROFILE", add = ArgValueCandidates::new(profile_candidates))]
-    pub profile: String,
+    #[arg(value_name = "PROFILE", required_unless_present = "profile_option",
+          add = ArgValueCandidates::new(profile_candidates))]
+    pub profile: Option<String>,
+
+    #[arg(long = "profile", value_name = "PROFILE", help = PROFILE_OPTION,
+          conflicts_with = "profile", add = ArgValueCandidates::new(profile_candidates))]
+    pub profile_option: Option<String>,
 
     /// Delete the keys without asking (for scripts; without a terminal to ask on, nothing is
     /// deleted without --yes).
@@ -484,8 +516,13 @@ pub struct KeysRemoveArgs {
 #[derive(Debug, Args)]
 pub struct KeysRotateArgs {
     /// The profile that holds the keys (a role's source profile).
-    #[arg(value_name = "PROFILE", add = ArgValueCandidates::new(profile_candidates))]
-    pub profile: String,
+    #[arg(value_name = "PROFILE", required_unless_present = "profile_option",
+          add = ArgValueCandidates::new(profile_candidates))]
+    pub profile: Option<String>,
+
+    #[arg(long = "profile", value_name = "PROFILE", help = PROFILE_OPTION,
+          conflicts_with = "profile", add = ArgValueCandidates::new(profile_candidates))]
+    pub profile_option: Option<String>,
 
     /// The 6-digit MFA code, if no MFA session of the profile is cached.
     #[arg(
@@ -502,8 +539,13 @@ pub struct KeysRotateArgs {
 pub struct SetupArgs {
     /// The profile with the IAM user's long-term keys (in the files, a credential_process or
     /// the keyring).
-    #[arg(value_name = "PROFILE", add = ArgValueCandidates::new(profile_candidates))]
-    pub profile: String,
+    #[arg(value_name = "PROFILE", required_unless_present = "profile_option",
+          add = ArgValueCandidates::new(profile_candidates))]
+    pub profile: Option<String>,
+
+    #[arg(long = "profile", value_name = "PROFILE", help = PROFILE_OPTION,
+          conflicts_with = "profile", add = ArgValueCandidates::new(profile_candidates))]
+    pub profile_option: Option<String>,
 
     /// Also write a role profile for this role (role_arn, source_profile = PROFILE).
     #[arg(long, value_name = "ARN")]
@@ -521,6 +563,39 @@ pub struct SetupArgs {
     #[arg(long)]
     pub show_secret: bool,
 }
+
+/// The profile of a command that needs one: clap requires PROFILE or `--profile`.
+macro_rules! required_profile {
+    ($($args:ty),*) => {$(
+        impl $args {
+            pub fn profile_name(&self) -> &str {
+                profile_given(&self.profile, &self.profile_option).unwrap_or_default()
+            }
+        }
+    )*};
+}
+
+required_profile!(KeysStoreArgs, KeysRemoveArgs, KeysRotateArgs, SetupArgs);
+
+/// The profile of a command that defaults it (`auth::default_profile`), if given either way.
+macro_rules! optional_profile {
+    ($($args:ty),*) => {$(
+        impl $args {
+            pub fn profile_arg(&self) -> Option<&str> {
+                profile_given(&self.profile, &self.profile_option)
+            }
+        }
+    )*};
+}
+
+optional_profile!(
+    AuthArgs,
+    LogoutArgs,
+    DeviceListArgs,
+    DeviceRemoveArgs,
+    DoctorArgs,
+    PolicyArgs
+);
 
 #[derive(Debug, Args)]
 pub struct DeviceArgs {
@@ -541,6 +616,10 @@ pub struct DeviceListArgs {
     /// The profile with the IAM user's keys [default: as for export]
     #[arg(value_name = "PROFILE", add = ArgValueCandidates::new(profile_candidates))]
     pub profile: Option<String>,
+
+    #[arg(long = "profile", value_name = "PROFILE", help = PROFILE_OPTION,
+          conflicts_with = "profile", add = ArgValueCandidates::new(profile_candidates))]
+    pub profile_option: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -548,6 +627,10 @@ pub struct DeviceRemoveArgs {
     /// The profile with the IAM user's keys [default: as for export]
     #[arg(value_name = "PROFILE", add = ArgValueCandidates::new(profile_candidates))]
     pub profile: Option<String>,
+
+    #[arg(long = "profile", value_name = "PROFILE", help = PROFILE_OPTION,
+          conflicts_with = "profile", add = ArgValueCandidates::new(profile_candidates))]
+    pub profile_option: Option<String>,
 
     /// The device to remove [default: the profile's mfa_serial]
     #[arg(long, value_name = "ARN")]
@@ -573,6 +656,10 @@ pub struct DoctorArgs {
     /// The profile to check [default: as for export]
     #[arg(value_name = "PROFILE", add = ArgValueCandidates::new(profile_candidates))]
     pub profile: Option<String>,
+
+    #[arg(long = "profile", value_name = "PROFILE", help = PROFILE_OPTION,
+          conflicts_with = "profile", add = ArgValueCandidates::new(profile_candidates))]
+    pub profile_option: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -583,6 +670,15 @@ pub struct PolicyArgs {
     /// allowed to assume it, and manage-own-mfa for the group.
     #[arg(value_enum, value_name = "POLICY")]
     pub kind: PolicyKind,
+
+    /// manage-own-mfa, role-trust: the profile whose keys tell the account when --account is
+    /// not given [default: as for export]
+    #[arg(value_name = "PROFILE", add = ArgValueCandidates::new(profile_candidates))]
+    pub profile: Option<String>,
+
+    #[arg(long = "profile", value_name = "PROFILE", help = PROFILE_OPTION,
+          conflicts_with = "profile", add = ArgValueCandidates::new(profile_candidates))]
+    pub profile_option: Option<String>,
 
     /// The AWS account ID (manage-own-mfa, role-trust) [default: the account of the profile's
     /// keys]
@@ -596,11 +692,6 @@ pub struct PolicyArgs {
     /// cloudformation: the role's name (the group is NAME-users) [default: MfaRole]
     #[arg(long, value_name = "NAME")]
     pub role: Option<String>,
-
-    /// The profile whose keys tell the account when --account is not given [default: as for
-    /// export]
-    #[arg(long, value_name = "PROFILE", add = ArgValueCandidates::new(profile_candidates))]
-    pub profile: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -18,7 +18,7 @@ pub fn run(command: DeviceCommand) -> anyhow::Result<i32> {
 }
 
 fn list(args: &DeviceListArgs) -> anyhow::Result<i32> {
-    let ctx = UserContext::new(&default_profile(args.profile.as_deref()), "device list")?;
+    let ctx = UserContext::new(&default_profile(args.profile_arg()), "device list")?;
     let iam = ctx.iam(&ctx.long_term());
     let devices = ctx
         .rt
@@ -45,7 +45,7 @@ fn list(args: &DeviceListArgs) -> anyhow::Result<i32> {
 }
 
 fn remove(args: &DeviceRemoveArgs) -> anyhow::Result<i32> {
-    let ctx = UserContext::new(&default_profile(args.profile.as_deref()), "device remove")?;
+    let ctx = UserContext::new(&default_profile(args.profile_arg()), "device remove")?;
     let p = ctx.resolved.source_profile.clone();
     let serial = match (&args.serial, ctx.resolved.mfa_serial.as_str()) {
         (Some(s), _) => s.clone(),

@@ -44,7 +44,7 @@ impl Report {
 
 pub fn run(args: &DoctorArgs) -> anyhow::Result<i32> {
     let mut report = Report::default();
-    let name = crate::auth::default_profile(args.profile.as_deref());
+    let name = crate::auth::default_profile(args.profile_arg());
     check(&mut report, &name);
     let summary = match (report.problems, report.warnings) {
         (0, 0) => "no problem found".to_string(),

@@ -10,12 +10,21 @@ use crate::error::{fail, Exit};
 use crate::server::Endpoint;
 
 pub fn run(args: ExecArgs) -> anyhow::Result<i32> {
-    if !args.stray.is_empty() {
-        let profile = args.auth.profile.as_deref().unwrap_or("PROFILE");
-        let words: Vec<String> = args
-            .stray
-            .iter()
-            .map(|w| w.to_string_lossy().into_owned())
+    // With --profile, a word in PROFILE's place is the command's first, written without `--`.
+    let (profile, first) = match (&args.auth.profile_option, &args.auth.profile) {
+        (Some(option), positional) => (format!("--profile {option}"), positional.clone()),
+        (None, positional) => (positional.as_deref().unwrap_or("PROFILE").to_string(), None),
+    };
+    if let (Some(twice), true) = (&first, args.stray.is_empty() && !args.command.is_empty()) {
+        return Err(fail(
+            Exit::Usage,
+            format!("the profile is given twice, '{twice}' and {profile}: give it once"),
+        ));
+    }
+    if first.is_some() || !args.stray.is_empty() {
+        let words: Vec<String> = first
+            .into_iter()
+            .chain(args.stray.iter().map(|w| w.to_string_lossy().into_owned()))
             .collect();
         return Err(fail(
             Exit::Usage,

@@ -171,7 +171,7 @@ fn ask(
 }
 
 fn add(args: &KeysStoreArgs) -> anyhow::Result<i32> {
-    let owner = owner(&args.profile, "add", false)?;
+    let owner = owner(args.profile_name(), "add", false)?;
     let p = &owner.profile;
     if !owner.known {
         eprintln!(
@@ -305,7 +305,7 @@ fn check_keys(p: &str, keys: &LongTermKeys) -> anyhow::Result<String> {
 }
 
 fn import(args: &KeysStoreArgs) -> anyhow::Result<i32> {
-    let owner = owner(&args.profile, "import", true)?;
+    let owner = owner(args.profile_name(), "import", true)?;
     let p = &owner.profile;
     let keys = match &owner.in_files {
         Some(KeySource::File(keys)) => keys.clone(),
@@ -421,7 +421,7 @@ fn list(args: &ListArgs) -> anyhow::Result<i32> {
 }
 
 fn remove(args: &KeysRemoveArgs) -> anyhow::Result<i32> {
-    let owner = owner(&args.profile, "remove", false)?;
+    let owner = owner(args.profile_name(), "remove", false)?;
     let p = &owner.profile;
     let none = || {
         fail(
@@ -475,7 +475,7 @@ fn remove(args: &KeysRemoveArgs) -> anyhow::Result<i32> {
 const ROTATION_TIME: i64 = 120;
 
 fn rotate(args: &KeysRotateArgs) -> anyhow::Result<i32> {
-    let owner = owner(&args.profile, "rotate", true)?;
+    let owner = owner(args.profile_name(), "rotate", true)?;
     let p = owner.profile.clone();
     match &owner.in_files {
         Some(KeySource::File(keys)) => {

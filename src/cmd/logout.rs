@@ -14,7 +14,7 @@ pub fn run(args: &LogoutArgs) -> anyhow::Result<i32> {
         eprintln!("mfa-env: {}", forgot(cache.clear(), ""));
         return Ok(0);
     }
-    let name = default_profile(args.profile.as_deref());
+    let name = default_profile(args.profile_arg());
     let r = crate::profile::resolve(&name)?;
     // A role's MFA session is its source's: forgetting it means the next run asks for a code.
     let n = session_keys(&r).iter().filter(|k| cache.remove(k)).count();

@@ -28,7 +28,7 @@ use crate::shell::prompt;
 /// The authentication request for a command's flags.
 pub fn request(args: &AuthArgs) -> Request {
     Request {
-        profile: default_profile(args.profile.as_deref()),
+        profile: default_profile(args.profile_arg()),
         token_code: args.token_code.clone(),
         duration: args.duration,
         path: if args.direct {

@@ -115,7 +115,7 @@ pub fn run(args: &SetupArgs) -> anyhow::Result<i32> {
     if let Some(name) = &args.name {
         check_profile_name(name)?;
     }
-    let ctx = UserContext::new(&args.profile, "setup")?;
+    let ctx = UserContext::new(args.profile_name(), "setup")?;
     let p = ctx.resolved.source_profile.clone();
     if role_profile_name(args, &p).is_some_and(|name| name == p) {
         return Err(fail(

@@ -257,6 +257,80 @@ fn profile_defaults_to_aws_profile_then_default() {
     );
 }
 
+/// `--profile NAME`, the AWS CLI's habit, wherever a profile is taken; with the positional too
+/// it is refused (exit 2), and `exec --profile P CMD` says the command goes after `--`.
+#[test]
+fn profile_option_is_taken_wherever_a_profile_is() {
+    let f = Fixture::new();
+    let out = f.run(&["--profile", "dev", "--shell", "bash", "-t", &f.code()]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("export MFA_ENV_PROFILE='dev'"));
+    let out = f.run(&["export", "--profile", "admin", "--shell", "bash"]);
+    assert!(
+        out.stdout.contains("export MFA_ENV_PROFILE='admin'"),
+        "{}",
+        out.stderr
+    );
+    let out = f.run(&[
+        "exec",
+        "--profile",
+        "dev",
+        "--",
+        "sh",
+        "-c",
+        "echo $MFA_ENV_PROFILE",
+    ]);
+    assert_eq!(out.stdout, "dev\n", "{}", out.stderr);
+    let out = f.run(&["exec", "--profile", "dev", "terraform", "plan"]);
+    f.assert_failure(
+        &out,
+        2,
+        "the command goes after --: mfa-env exec --profile dev -- terraform plan",
+    );
+    let out = f.run(&["dev", "--profile", "admin"]);
+    assert_eq!(out.status, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("cannot be used with"), "{}", out.stderr);
+
+    let iam = [("AWS_ENDPOINT_URL_IAM", f.sts.url())];
+    let iam: Vec<(&str, &str)> = iam.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let out = f.run_with(&["device", "list", "--profile", "dev"], &iam);
+    assert_eq!(
+        out.stdout,
+        format!("{SERIAL}  (mfa_serial of 'dev')\n"),
+        "{}",
+        out.stderr
+    );
+    let out = f.run_with(&["setup", "--profile", "dev", "--yes"], &iam);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let out = f.run(&["keys", "remove", "--profile", "admin", "--yes"]);
+    f.assert_failure(&out, 3, "run `mfa-env keys remove dev`");
+    let out = f.run(&["keys", "add"]);
+    assert_eq!(out.status, 2, "{}", out.stderr);
+
+    // policy takes PROFILE as the others do, and --profile.
+    let by_option = f.run(&["policy", "manage-own-mfa", "--profile", "dev"]);
+    assert_eq!(by_option.status, 0, "{}", by_option.stderr);
+    assert!(by_option.stdout.contains("arn:aws:iam::123456789012:"));
+    let by_position = f.run(&["policy", "manage-own-mfa", "dev"]);
+    assert_eq!(
+        by_position.stdout, by_option.stdout,
+        "{}",
+        by_position.stderr
+    );
+    let out = f.run(&["policy", "require-mfa", "dev"]);
+    f.assert_failure(&out, 2, "PROFILE does not apply to require-mfa");
+
+    let out = f.run(&["logout", "--profile", "dev"]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    out.assert_says("for 'dev'");
+    let out = f.run(&["doctor", "--profile", "nosuch"]);
+    assert!(
+        out.stdout.contains("profile 'nosuch' not found"),
+        "{}",
+        out.stdout
+    );
+}
+
 #[test]
 fn duration_flag_is_parsed_and_checked() {
     let f = Fixture::new();

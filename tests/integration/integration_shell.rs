@@ -549,4 +549,18 @@ fn bash_completes_subcommands_and_commands_after_the_double_dash() {
         ["zzdata.txt"]
     );
     assert!(complete(&["mfa-env", "exec", "dev", "zzmfa"]).is_empty());
+    // --profile completes profile names wherever it is taken.
+    for words in [
+        &["mfa-env", "--profile", ""][..],
+        &["mfa-env", "exec", "--profile", ""],
+        &["mfa-env", "keys", "add", "--profile", ""],
+        &["mfa-env", "setup", "--profile", ""],
+        &["mfa-env", "policy", "role-trust", "--profile", ""],
+    ] {
+        let offered = complete(words);
+        assert!(
+            offered.contains(&"dev".to_string()) && offered.contains(&"admin".to_string()),
+            "{words:?}: {offered:?}"
+        );
+    }
 }
