@@ -59,7 +59,8 @@ pub enum Command {
     Shell(ShellArgs),
     /// Show the session in this environment (exit 0 live, 7 none, 8 expired).
     Status(StatusArgs),
-    /// Print shell code that removes every variable mfa-env sets (also: off).
+    /// Print shell code that removes every variable mfa-env sets and gives back the AWS_PROFILE
+    /// it unset (also: off).
     // A hidden alias: completion lists one name per command, and it should be the real one.
     #[command(alias = "off")]
     Unset(UnsetArgs),

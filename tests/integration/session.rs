@@ -406,6 +406,68 @@ fn status_and_unset_in_real_shells() {
     }
 }
 
+/// export unsets AWS_PROFILE and AWS_DEFAULT_PROFILE (they would make boto3 and the CLI skip
+/// the keys); `unset` gives back what they held before the session, also after a second session
+/// applied over the first, and leaves a selection made during the session as it is.
+#[test]
+fn unset_gives_back_the_profile_selected_before_the_session() {
+    let f = Fixture::new();
+    let code = f.code();
+    let posix = |shell: &str, code: &str| {
+        let script = format!(
+            "export AWS_PROFILE=dev AWS_DEFAULT_PROFILE=other\n\
+             eval \"$({BIN} --shell {shell} {code})\" || exit 99\n\
+             echo \"during=${{AWS_PROFILE-none}}/${{AWS_DEFAULT_PROFILE-none}}\"\n\
+             eval \"$({BIN} admin --shell {shell})\" || exit 98\n\
+             eval \"$({BIN} unset --shell {shell})\"\n\
+             echo \"after=${{AWS_PROFILE-none}}/${{AWS_DEFAULT_PROFILE-none}} \
+             saved=${{MFA_ENV_SAVED_AWS_PROFILE-none}}\"\n\
+             eval \"$({BIN} dev --shell {shell})\"; export AWS_PROFILE=mine\n\
+             eval \"$({BIN} unset --shell {shell})\"; echo \"mine=$AWS_PROFILE\"\n\
+             unset AWS_PROFILE AWS_DEFAULT_PROFILE\n\
+             eval \"$({BIN} dev --shell {shell})\"; eval \"$({BIN} unset --shell {shell})\"\n\
+             echo \"none=${{AWS_PROFILE-none}}/${{AWS_DEFAULT_PROFILE-none}}\""
+        );
+        f.sh(shell, &["-c", &script], &[])
+    };
+    let expect = |out: &Out, shell: &str| {
+        for line in [
+            "during=none/none",
+            "after=dev/other saved=none",
+            "mine=mine",
+            "none=none/none",
+        ] {
+            assert!(
+                out.stdout.lines().any(|l| l == line),
+                "{shell}: {line}: {}{}",
+                out.stdout,
+                out.stderr
+            );
+        }
+    };
+    // The first run needs the code; the others find dev's session (and admin's) in the cache.
+    expect(&posix("bash", &format!("-t {code}")), "bash");
+    if require("zsh") {
+        expect(&posix("zsh", ""), "zsh");
+    }
+    if require("fish") {
+        let script = format!(
+            "set -gx AWS_PROFILE dev; set -gx AWS_DEFAULT_PROFILE other\n\
+             {BIN} --shell fish | source; or exit 99\n\
+             set -q AWS_PROFILE AWS_DEFAULT_PROFILE; or echo during=none/none\n\
+             {BIN} admin --shell fish | source; or exit 98\n\
+             {BIN} unset --shell fish | source\n\
+             set -q MFA_ENV_SAVED_AWS_PROFILE; or echo after=$AWS_PROFILE/$AWS_DEFAULT_PROFILE saved=none\n\
+             {BIN} dev --shell fish | source; set -gx AWS_PROFILE mine\n\
+             {BIN} unset --shell fish | source; echo mine=$AWS_PROFILE\n\
+             set -e AWS_PROFILE; set -e AWS_DEFAULT_PROFILE\n\
+             {BIN} dev --shell fish | source; {BIN} unset --shell fish | source\n\
+             set -q AWS_PROFILE; or set -q AWS_DEFAULT_PROFILE; or echo none=none/none"
+        );
+        expect(&f.sh("fish", &["-c", &script], &[]), "fish");
+    }
+}
+
 #[test]
 fn status_says_expired_with_its_own_exit_code() {
     let f = Fixture::new();
