@@ -464,10 +464,21 @@ impl Profiles {
         self.resolve_with(name, false)
     }
 
+    /// As `resolve_without_device`, for a profile in neither file whose keys were stored first
+    /// (`keys add`, then `setup`): it resolves as an empty section would, its keys from the
+    /// keyring, until `setup` writes its section.
+    pub fn resolve_new(&self, name: &str) -> anyhow::Result<Resolved> {
+        self.resolve_chain(name, false)
+    }
+
     fn resolve_with(&self, name: &str, need_device: bool) -> anyhow::Result<Resolved> {
         if !self.exists(name) {
             return Err(self.unknown_profile(name));
         }
+        self.resolve_chain(name, need_device)
+    }
+
+    fn resolve_chain(&self, name: &str, need_device: bool) -> anyhow::Result<Resolved> {
         let mut chain = self.walk(name)?;
         if !need_device && chain.mfa_serial.is_none() {
             chain.mfa_serial = Some(String::new());

@@ -175,7 +175,8 @@ fn add(args: &KeysStoreArgs) -> anyhow::Result<i32> {
     let p = &owner.profile;
     if !owner.known {
         eprintln!(
-            "mfa-env: note: there is no profile '{p}' in {} or {} yet",
+            "mfa-env: note: there is no profile '{p}' in {} or {} yet: once the keys are \
+             stored, `mfa-env setup {p}` writes it (and enrolls an MFA device if there is none)",
             crate::profile::config_file_display(),
             credentials_file_display()
         );

@@ -32,11 +32,29 @@ impl UserContext {
     pub fn new(profile: &str, verb: &str) -> anyhow::Result<UserContext> {
         let profiles = Profiles::load()?;
         let owner = profiles.key_owner(profile, verb)?;
-        if !owner.known {
-            return Err(profiles.not_found(profile));
-        }
-        let resolved = profiles.resolve_without_device(&owner.profile)?;
-        let keys = resolved.keys.load()?;
+        let (resolved, keys) = if owner.known {
+            let resolved = profiles.resolve_without_device(&owner.profile)?;
+            let keys = resolved.keys.load()?;
+            (resolved, keys)
+        } else {
+            // Keys stored before any file names the profile (`keys add work`, then `setup
+            // work`): setup writes the section it needs.
+            match crate::keystore::lookup(&owner.profile) {
+                Ok(crate::keystore::Lookup::Found(keys)) => {
+                    (profiles.resolve_new(&owner.profile)?, keys)
+                }
+                Ok(_) => return Err(profiles.not_found(profile)),
+                Err(e) => {
+                    return Err(fail(
+                        Exit::Config,
+                        format!(
+                            "{:#}; the keyring could not be checked for keys stored first ({e:#})",
+                            profiles.not_found(profile)
+                        ),
+                    ))
+                }
+            }
+        };
         let limits = Limits::from_env()?;
         let ca = resolved
             .ca_bundle

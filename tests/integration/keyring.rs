@@ -847,3 +847,70 @@ fn a_keyring_write_that_never_answers_keeps_both_keys() {
     assert_eq!(keys, [old, new]);
     r.assert_stored_key_exists();
 }
+
+/// Keys first, then setup, with empty files: `keys add work` stores the keys of a profile no
+/// file names yet, `setup work` finds the IAM user with them (the fake IAM, where alice has her
+/// device) and writes the section it needs, and the profile then works, its keys from the
+/// keyring.
+#[test]
+fn keys_added_first_then_setup_writes_the_profile() {
+    let mut f = Fixture::new();
+    let Some(keyring) = Keyring::start(&f) else {
+        return;
+    };
+    let alice = f.sts.alice();
+    f.write_credentials("");
+    f.write_config("");
+    let said = answer_keys_add(&f, &keyring, "work", &alice);
+    assert!(
+        said.contains("there is no profile 'work'") && said.contains("`mfa-env setup work`"),
+        "{said}"
+    );
+    assert!(said.contains("DONE:0"), "{said}");
+
+    let iam = f.sts.url();
+    let env = [
+        ("DBUS_SESSION_BUS_ADDRESS", keyring.address.as_str()),
+        ("AWS_ENDPOINT_URL_IAM", iam.as_str()),
+    ];
+    let out = f.run_with(&["setup", "work", "--yes"], &env);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    out.assert_says("IAM user 'alice' already has an MFA device");
+    let config = std::fs::read_to_string(f.aws_dir().join("config")).unwrap();
+    assert_eq!(config, format!("[profile work]\nmfa_serial = {SERIAL}\n"));
+    f.write_config(&config);
+
+    let out = f.run_with(&["work", "--shell", "bash", "-t", &f.code()], &env);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("export MFA_ENV_PROFILE='work'"));
+    let signed = f
+        .sts
+        .requests()
+        .last()
+        .and_then(|r| r.access_key_id.clone());
+    assert_eq!(signed.as_deref(), Some(alice.access_key_id.as_str()));
+
+    // A name with no keys anywhere is still not found.
+    let out = f.run_with(&["setup", "nosuch", "--yes"], &env);
+    f.assert_failure(&out, 3, "profile 'nosuch' not found");
+}
+
+/// `keys add PROFILE` in a pty, typing `user`'s keys; what it said, ending `DONE:STATUS`.
+fn answer_keys_add(f: &Fixture, keyring: &Keyring, profile: &str, user: &fake_sts::User) -> String {
+    let script = format!("{BIN} keys add {profile}; echo \"DONE:$?\"");
+    let mut cmd = f.command("bash");
+    cmd.args(["--norc", "--noprofile", "-c", &script])
+        .env("TERM", "dumb")
+        .env("DBUS_SESSION_BUS_ADDRESS", &keyring.address);
+    let mut p = spawn_command(cmd, Some(15_000)).expect("spawn in pty");
+    let mut said = p
+        .exp_string(&format!("AWS access key ID for '{profile}': "))
+        .unwrap();
+    p.send_line(&user.access_key_id).unwrap();
+    p.exp_string("AWS secret access key (not shown): ").unwrap();
+    p.send_line(&user.secret_access_key).unwrap();
+    said.push_str(&p.exp_string("DONE:").unwrap());
+    said.push_str("DONE:");
+    said.push_str(&p.exp_regex("[0-9]+").unwrap().1);
+    said
+}
