@@ -58,6 +58,20 @@ pub fn withheld_on_terminal(session: &Session, outcome: &str) {
     );
 }
 
+/// How to be rid of the session in this environment: leave the subshell `mfa-env shell`
+/// started (dropping its variables there would leave a countdown with nothing behind it), or
+/// drop the session applied to this shell.
+pub fn leave_session() -> String {
+    if std::env::var_os(shell::SUBSHELL_VAR).is_some() {
+        "type exit to leave it".to_string()
+    } else {
+        format!(
+            "drop it with: {}",
+            crate::shell::hint::drop_session(crate::shell::detect())
+        )
+    }
+}
+
 /// Writes all of `text` to stdout or fails: output is either complete or absent.
 pub fn print_stdout(text: &str) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();

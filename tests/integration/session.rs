@@ -477,9 +477,73 @@ fn status_says_expired_with_its_own_exit_code() {
     );
     assert_eq!(out.status, 8);
     assert!(out.stdout.contains("time left:  expired"));
+    // The way out: a new session, or none.
+    out.assert_says("the session of 'dev' has expired: start a new one with: eval \"$(mfa-env ");
+    out.assert_says("or drop it with: eval \"$(mfa-env unset)\"");
+    // In the subshell of `mfa-env shell`: its own refresh, or exit.
+    let out = f.run_with(
+        &["status"],
+        &[
+            ("MFA_ENV_PROFILE", "dev"),
+            ("MFA_ENV_EXPIRATION", "1000"),
+            ("MFA_ENV_SUBSHELL", "1"),
+        ],
+    );
+    out.assert_says("renew it in place with mfa-env-refresh, or type exit to leave it");
     let out = f.run(&["status", "--json"]);
     assert_eq!(out.status, 7);
     assert_eq!(out.stdout, "{\"active\":false}\n");
+}
+
+/// logout forgets the cache, not the environment: in a shell holding a live session of the
+/// profile logged out, it says the session lives on and how to drop it; not for another's.
+#[test]
+fn logout_says_a_live_session_in_the_shell_lives_on() {
+    let f = Fixture::new();
+    let setup = format!(
+        "eval \"$({BIN} admin --shell bash -t {})\" || exit 99",
+        f.code()
+    );
+    let out = in_shell(
+        &f,
+        "bash",
+        &setup,
+        &format!("{BIN} logout dev; {BIN} status >/dev/null; echo st=$?"),
+    );
+    assert!(out.stdout.contains("st=0"), "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("forgot 1 cached session for 'dev'")
+            && out.stderr.contains(
+                "the session of 'admin' in this environment still lives (1h00m left): drop it \
+                 with: eval \"$(mfa-env unset)\""
+            ),
+        "{}",
+        out.stderr
+    );
+    let out = in_shell(
+        &f,
+        "bash",
+        &setup.replace(&f.code(), &f.sts.alice().next_code()),
+        &format!("{BIN} logout --all"),
+    );
+    out.assert_says("the session of 'admin' in this environment still lives");
+    let mut g = Fixture::new();
+    g.write_config(&format!(
+        "[profile dev]\nmfa_serial = {SERIAL}\n[profile solo]\nmfa_serial = {SERIAL}\n"
+    ));
+    g.write_credentials(&format!(
+        "{}{}",
+        g.sts.alice().credentials_section("dev"),
+        g.sts.alice().credentials_section("solo")
+    ));
+    let out = g.run_with(
+        &["logout", "solo"],
+        &[
+            ("MFA_ENV_PROFILE", "dev"),
+            ("MFA_ENV_EXPIRATION", "9999999999"),
+        ],
+    );
+    assert!(!out.stderr.contains("still lives"), "{}", out.stderr);
 }
 
 #[test]
