@@ -49,6 +49,9 @@ pub struct Request {
     pub refresh: bool,
     /// Start a new MFA session too (a code), whatever the cache holds.
     pub refresh_mfa: bool,
+    /// What to do when a code is needed and there is no terminal to ask on, when the
+    /// default (`--token-code`, `mfa_process`) does not fit the caller.
+    pub no_terminal: Option<String>,
 }
 
 /// Where the credentials of a run came from (a rejected cached session is retried once).
@@ -420,7 +423,11 @@ impl Authenticator {
         };
         Ok(Authenticator {
             guard: Guard::new(cache.as_ref().map(Cache::dir)),
-            code: CodeSource::new(req.token_code.as_deref(), resolved.mfa_process.as_deref()),
+            code: CodeSource::new(
+                req.token_code.as_deref(),
+                resolved.mfa_process.as_deref(),
+                req.no_terminal.as_deref(),
+            ),
             limits: Limits::from_env()?,
             req,
             resolved,
@@ -536,7 +543,22 @@ impl Authenticator {
             rt.block_on(sts.caller_arn())
         };
         self.rt = Some(rt);
-        result.map_err(StsError::into_failure)
+        result.map_err(|e| self.long_term_failure(e))
+    }
+
+    /// A failure of a call signed with the long-term keys: rejected keys are named with where
+    /// they come from.
+    fn long_term_failure(&self, e: StsError) -> anyhow::Error {
+        match e {
+            StsError::InvalidKeys {
+                code,
+                session: false,
+            } => self
+                .resolved
+                .keys
+                .rejected(&self.resolved.source_profile, &code),
+            e => e.into_failure(),
+        }
     }
 
     /// The cached session of this profile with more than `fresh_for` seconds left, if any:
@@ -906,7 +928,8 @@ impl Authenticator {
                         StsError::InvalidCode
                     );
                 }
-                Err(e) => return Err(e.into_failure()),
+                // Both calls with a code are signed with the long-term keys.
+                Err(e) => return Err(self.long_term_failure(e)),
             }
         }
     }

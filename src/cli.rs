@@ -548,8 +548,9 @@ pub struct SetupArgs {
           conflicts_with = "profile", add = ArgValueCandidates::new(profile_candidates))]
     pub profile_option: Option<String>,
 
-    /// Also write a role profile for this role (role_arn, source_profile = PROFILE).
-    #[arg(long, value_name = "ARN")]
+    /// Also write a role profile for this role (role_arn, source_profile = PROFILE): its ARN,
+    /// or its name (NAME or PATH/NAME) in the IAM user's account.
+    #[arg(long, value_name = "ROLE")]
     pub role: Option<String>,
 
     /// The role profile's name [default: PROFILE-ROLENAME]

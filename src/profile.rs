@@ -77,6 +77,46 @@ impl KeySource {
         }
     }
 
+    /// Why AWS refused these keys of `profile` (STS's `code`: InvalidClientTokenId,
+    /// SignatureDoesNotMatch…), where they are and how to replace them.
+    pub fn rejected(&self, profile: &str, code: &str) -> anyhow::Error {
+        let p = crate::shell::hint::arg(profile);
+        let (which, fix) = match self {
+            KeySource::File(keys) => {
+                let lines = key_lines(profile);
+                let place = match lines.first() {
+                    Some(l) => format!("{} line {}", l.path.display(), l.line),
+                    None => credentials_file_display(),
+                };
+                (
+                    format!(
+                        "{} of '{profile}' in {place}",
+                        crate::error::mask_key(&keys.access_key_id)
+                    ),
+                    format!(
+                        "put a working key there, or store one with `mfa-env keys add {p}` and \
+                         delete the file's lines"
+                    ),
+                )
+            }
+            KeySource::Process { .. } => (
+                format!("that the credential_process of '{profile}' gives"),
+                "check what that program returns".to_string(),
+            ),
+            KeySource::Store { .. } => (
+                format!("of '{profile}' in {}", crate::keystore::store_name()),
+                format!("store a working key with `mfa-env keys add {p}`"),
+            ),
+        };
+        fail(
+            Exit::Denied,
+            format!(
+                "AWS rejected the long-term keys ({code}) {which}: the key is wrong, deactivated \
+                 or deleted; {fix}"
+            ),
+        )
+    }
+
     /// The keys themselves: for a process, it is run now.
     pub fn load(&self) -> anyhow::Result<LongTermKeys> {
         match self {
@@ -780,15 +820,22 @@ impl Profiles {
     fn unknown_profile(&self, name: &str) -> anyhow::Error {
         let names = self.names();
         let suggestions = closest(name, &names);
+        // A new user's first profile: the keys, then setup, which writes the rest.
+        let start = format!(
+            "to start one, store its IAM user's access key with `mfa-env keys add {n}` (or in {}), \
+             then run `mfa-env setup {n}`",
+            credentials_file_display(),
+            n = crate::shell::hint::arg(name)
+        );
         let hint = if suggestions.is_empty() {
             if names.is_empty() {
                 format!(
-                    "no profiles found in {} or {}",
+                    "no profiles found in {} or {}; {start}",
                     config_file_display(),
                     credentials_file_display()
                 )
             } else {
-                "run 'mfa-env list' to see the profiles that use MFA".to_string()
+                format!("`mfa-env list` shows the profiles that use MFA; {start}")
             }
         } else {
             format!("did you mean {}?", quoted_list(&suggestions))
@@ -1063,9 +1110,15 @@ fn no_mfa_device(name: &str, source: &str, session_token: bool) -> anyhow::Error
             config_file_display()
         )
     };
+    // setup finds the IAM user's device (or enrolls one) and writes the line on the profile
+    // with the keys, which a role inherits it from.
     fail(
         Exit::Config,
-        format!("profile '{name}' has no MFA device: add '{key}' to {where_}"),
+        format!(
+            "profile '{name}' has no MFA device: run `mfa-env setup {}` to enroll one (or find \
+             the user's) and write it, or add '{key}' to {where_} yourself",
+            crate::shell::hint::arg(source)
+        ),
     )
 }
 

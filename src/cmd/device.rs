@@ -52,7 +52,11 @@ fn remove(args: &DeviceRemoveArgs) -> anyhow::Result<i32> {
         (None, "") => {
             return Err(fail(
                 Exit::Config,
-                format!("profile '{p}' has no mfa_serial: name the device with --serial ARN"),
+                format!(
+                    "profile '{p}' has no mfa_serial: name the device with --serial ARN \
+                     (`mfa-env device list {}` lists them)",
+                    crate::shell::hint::arg(&p)
+                ),
             ))
         }
         (None, configured) => configured.to_string(),
@@ -118,16 +122,26 @@ fn remove(args: &DeviceRemoveArgs) -> anyhow::Result<i32> {
         }
     }
     let forgot = crate::cmd::logout::forget_sessions_of_source(&p);
+    // The profile still names the device: a new one is enrolled (and the line rewritten) by
+    // setup; without one, the line is the user's to delete.
+    let next = if serial == ctx.resolved.mfa_serial {
+        format!(
+            "; enroll a new one with `mfa-env setup {}` (it rewrites mfa_serial if the serial \
+             changes), or delete `mfa_serial = {serial}` from [profile {p}] in {}",
+            crate::shell::hint::arg(&p),
+            crate::profile::config_file_display()
+        )
+    } else {
+        String::new()
+    };
     eprintln!(
-        "mfa-env: removed {serial} from IAM user '{}'{}; remove `mfa_serial = {serial}` from \
-         [profile {p}] in {} (mfa-env writes it only in setup)",
+        "mfa-env: removed {serial} from IAM user '{}'{}{next}",
         ctx.user,
         if forgot > 0 {
             " and forgot its cached sessions"
         } else {
             ""
         },
-        crate::profile::config_file_display()
     );
     Ok(0)
 }

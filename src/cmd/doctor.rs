@@ -209,12 +209,14 @@ fn network(report: &mut Report, r: &Resolved, keys: &crate::profile::LongTermKey
             report.ok(format!("STS at {endpoint} answers; the keys are {arn}'s"));
             (Some(arn), "")
         }
+        // The message says what to check (the network or VPN, the endpoint).
         Err(e @ (StsError::Unreachable { .. } | StsError::Timeout { .. })) => {
-            report.fail(format!(
-                "{e}; check the network or VPN, and the endpoint (AWS_ENDPOINT_URL_STS, the \
-                 profile's endpoint_url or region)"
-            ));
+            report.fail(e.to_string());
             (None, "STS did not answer")
+        }
+        Err(StsError::InvalidKeys { code, .. }) => {
+            report.fail(one_line(&r.keys.rejected(&r.source_profile, &code)));
+            (None, "STS refused the keys")
         }
         Err(e) => {
             report.fail(e.to_string());

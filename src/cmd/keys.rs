@@ -480,15 +480,34 @@ fn rotate(args: &KeysRotateArgs) -> anyhow::Result<i32> {
     let p = owner.profile.clone();
     match &owner.in_files {
         Some(KeySource::File(keys)) => {
+            let id = mask_key(&keys.access_key_id);
+            // What the keyring holds decides the next step: an import already done leaves only
+            // the file's lines to delete.
+            let next = match keystore::get(&p).ok().flatten() {
+                Some(stored) if stored.access_key_id == keys.access_key_id => format!(
+                    "{} holds them too (imported): {}, then rotate",
+                    store_name(),
+                    lines_to_delete(&p)
+                ),
+                Some(stored) => format!(
+                    "{} holds other keys, {}, which the files' win over: to rotate those, {}; to \
+                     rotate {id}, replace them with `mfa-env keys import {p}` first",
+                    store_name(),
+                    mask_key(&stored.access_key_id),
+                    lines_to_delete(&p)
+                ),
+                None => format!(
+                    "move them to {} with `mfa-env keys import {p}`, delete the lines it names, \
+                     then rotate",
+                    store_name()
+                ),
+            };
             return Err(fail(
                 Exit::Config,
                 format!(
-                    "the keys {} of '{p}' are in the files, which mfa-env never writes: move them \
-                     to {} with `mfa-env keys import {p}`, delete the lines it names, then rotate",
-                    mask_key(&keys.access_key_id),
-                    store_name()
+                    "the keys {id} of '{p}' are in the files, which mfa-env never writes: {next}"
                 ),
-            ))
+            ));
         }
         Some(KeySource::Process { .. }) => {
             return Err(fail(

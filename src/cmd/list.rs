@@ -83,7 +83,9 @@ pub fn run(args: &ListArgs) -> anyhow::Result<i32> {
     }
     if rows.is_empty() {
         eprintln!(
-            "mfa-env: no profile uses MFA: add mfa_serial to a profile in {}",
+            "mfa-env: no profile uses MFA yet: `mfa-env setup PROFILE` enrolls an MFA device for \
+             the IAM user whose keys PROFILE holds (or finds its device) and writes mfa_serial to \
+             {}; no keys yet? `mfa-env keys add PROFILE` first",
             crate::profile::config_file_display()
         );
         return Ok(0);

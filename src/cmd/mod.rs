@@ -41,6 +41,7 @@ pub fn request(args: &AuthArgs) -> Request {
         no_cache: args.no_cache,
         refresh: args.refresh || args.refresh_mfa,
         refresh_mfa: args.refresh_mfa,
+        no_terminal: None,
     }
 }
 

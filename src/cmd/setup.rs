@@ -22,6 +22,8 @@ pub struct UserContext {
     pub keys: LongTermKeys,
     pub user: String,
     pub account: String,
+    /// The user's partition (aws, aws-cn, aws-us-gov), from its ARN.
+    pub partition: String,
     pub rt: tokio::runtime::Runtime,
     pub limits: Limits,
     pub ca: Option<CaBundle>,
@@ -74,9 +76,12 @@ impl UserContext {
             &crate::sts::http_client(&endpoint, ca.as_ref()),
             limits,
         );
-        let arn = rt
-            .block_on(sts.caller_arn())
-            .map_err(StsError::into_failure)?;
+        let arn = rt.block_on(sts.caller_arn()).map_err(|e| match e {
+            StsError::InvalidKeys { code, .. } => {
+                resolved.keys.rejected(&resolved.source_profile, &code)
+            }
+            e => e.into_failure(),
+        })?;
         let user = crate::iam::user_name(&arn).ok_or_else(|| {
             fail(
                 Exit::Config,
@@ -88,11 +93,13 @@ impl UserContext {
             )
         })?;
         let account = arn.split(':').nth(4).unwrap_or_default().to_string();
+        let partition = arn.split(':').nth(1).unwrap_or("aws").to_string();
         Ok(UserContext {
             resolved,
             keys,
             user,
             account,
+            partition,
             rt,
             limits,
             ca,
@@ -128,14 +135,23 @@ const NO_TERMINAL: &str = "enrolling a device needs a terminal to show the QR co
 
 pub fn run(args: &SetupArgs) -> anyhow::Result<i32> {
     if let Some(role) = &args.role {
-        check_role_arn(role)?;
+        check_role(role)?;
     }
     if let Some(name) = &args.name {
         check_profile_name(name)?;
     }
     let ctx = UserContext::new(args.profile_name(), "setup")?;
     let p = ctx.resolved.source_profile.clone();
-    if role_profile_name(args, &p).is_some_and(|name| name == p) {
+    // A role named without its ARN is one of the user's account, known now.
+    let role = args
+        .role
+        .as_deref()
+        .map(|role| match role.starts_with("arn:") {
+            true => role.to_string(),
+            false => format!("arn:{}:iam::{}:role/{role}", ctx.partition, ctx.account),
+        });
+    let role = role.map(|arn| (role_profile_name(&arn, args.name.as_deref(), &p), arn));
+    if role.as_ref().is_some_and(|(name, _)| *name == p) {
         return Err(fail(
             Exit::Usage,
             format!(
@@ -149,8 +165,8 @@ pub fn run(args: &SetupArgs) -> anyhow::Result<i32> {
         .rt
         .block_on(iam.list_mfa_devices(&ctx.user))
         .map_err(StsError::into_failure)?;
-    let serial = match devices.as_slice() {
-        [] => enroll(&ctx, &iam, args.show_secret)?,
+    let (serial, enrolled) = match devices.as_slice() {
+        [] => (enroll(&ctx, &iam, args.show_secret)?, true),
         found => {
             // The one configured, if it is the user's; else the first.
             let serial = found
@@ -173,10 +189,10 @@ pub fn run(args: &SetupArgs) -> anyhow::Result<i32> {
                     .join(", ")
             );
             check_serial(&serial, "nothing written", iam.endpoint())?;
-            serial
+            (serial, false)
         }
     };
-    write_config(args, &p, &serial)
+    write_config(args, &p, &serial, role, enrolled)
 }
 
 /// A serial IAM gave, for the terminal: as it is when it is one, else quoted with its control
@@ -207,15 +223,14 @@ fn check_serial(serial: &str, outcome: &str, endpoint: &str) -> anyhow::Result<(
 }
 
 /// The name of the role profile `--role` adds: `--name`, else PROFILE-ROLENAME.
-fn role_profile_name(args: &SetupArgs, profile: &str) -> Option<String> {
-    let role = args.role.as_ref()?;
-    Some(match &args.name {
-        Some(n) => n.clone(),
+fn role_profile_name(role_arn: &str, name: Option<&str>, profile: &str) -> String {
+    match name {
+        Some(n) => n.to_string(),
         None => format!(
             "{profile}-{}",
-            role.rsplit('/').next().unwrap_or("role").to_lowercase()
+            role_arn.rsplit('/').next().unwrap_or("role").to_lowercase()
         ),
-    })
+    }
 }
 
 /// A profile name the config file can hold in a header as it is: no spaces, brackets or
@@ -232,6 +247,29 @@ fn check_profile_name(name: &str) -> anyhow::Result<()> {
         Err(fail(
             Exit::Usage,
             "--name must be a profile name: letters, digits and - _ . @ + = , / :",
+        ))
+    }
+}
+
+/// `--role`: a role ARN, or the name of a role of the user's account (NAME or PATH/NAME).
+fn check_role(role: &str) -> anyhow::Result<()> {
+    if role.starts_with("arn:") {
+        return check_role_arn(role);
+    }
+    let ok = !role.is_empty()
+        && role.len() <= 512
+        && !role.starts_with('/')
+        && !role.ends_with('/')
+        && role
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-/".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(fail(
+            Exit::Usage,
+            "--role must be a role ARN (arn:aws:iam::123456789012:role/NAME) or the name of a \
+             role of the user's account (NAME, or PATH/NAME)",
         ))
     }
 }
@@ -470,8 +508,15 @@ fn percent_encode(text: &str) -> String {
         .collect()
 }
 
-/// Shows the change to the config file and writes it once the user agrees.
-fn write_config(args: &SetupArgs, profile: &str, serial: &str) -> anyhow::Result<i32> {
+/// Shows the change to the config file and writes it once the user agrees. `role`: the role
+/// profile to add, its name and role ARN. `enrolled`: the device was enrolled just now.
+fn write_config(
+    args: &SetupArgs,
+    profile: &str,
+    serial: &str,
+    role: Option<(String, String)>,
+    enrolled: bool,
+) -> anyhow::Result<i32> {
     let path = crate::profile::config_file_path();
     let read = read_config(&path)?;
     let original = match &read {
@@ -489,14 +534,11 @@ fn write_config(args: &SetupArgs, profile: &str, serial: &str) -> anyhow::Result
         vec![("mfa_serial", serial.to_string())],
     )];
     let mut try_profile = profile.to_string();
-    if let (Some(role), Some(name)) = (&args.role, role_profile_name(args, profile)) {
+    if let Some((name, arn)) = role {
         try_profile = name.clone();
         wanted.push((
             name,
-            vec![
-                ("role_arn", role.clone()),
-                ("source_profile", profile.to_string()),
-            ],
+            vec![("role_arn", arn), ("source_profile", profile.to_string())],
         ));
     }
     let mut text = original.to_string();
@@ -509,6 +551,16 @@ fn write_config(args: &SetupArgs, profile: &str, serial: &str) -> anyhow::Result
     }
     check_result(&text, &wanted, &path)?;
     let try_it = crate::shell::hint::apply(crate::shell::detect(), Some(&try_profile));
+    if changes.is_empty() && enrolled {
+        // A device enrolled again after `device remove` is named after the user as the old
+        // one was: the same serial, so the file is right as it is.
+        eprintln!(
+            "mfa-env: re-enrolled: the new device has the serial of the old one, {serial}, which \
+             {} already names: nothing to change there; try it: {try_it}",
+            path.display()
+        );
+        return Ok(0);
+    }
     if changes.is_empty() {
         eprintln!(
             "mfa-env: {} already says all of it; try it: {try_it}",

@@ -372,7 +372,56 @@ fn profile_without_mfa_device_says_which_key_to_add() {
     f.write_credentials(&alice.credentials_section("plain"));
     f.write_config("[profile plain]\nregion = eu-west-1\n");
     let out = f.run(&["plain", "--token-code", &f.code()]);
-    f.assert_failure(&out, 3, "profile 'plain' has no MFA device: add 'mfa_serial = arn:aws:iam::ACCOUNT_ID:mfa/DEVICE_NAME' to [profile plain]");
+    f.assert_failure(&out, 3, "profile 'plain' has no MFA device: run `mfa-env setup plain` to enroll one (or find the user's) and write it, or add 'mfa_serial = arn:aws:iam::ACCOUNT_ID:mfa/DEVICE_NAME' to [profile plain]");
+    // doctor says the same.
+    let out = f.run(&["doctor", "plain"]);
+    assert!(
+        out.stdout
+            .contains("✗ profile 'plain' has no MFA device: run `mfa-env setup plain`"),
+        "{}",
+        out.stdout
+    );
+    // A role without one: setup of the source, which holds the keys.
+    f.write_config(&format!(
+        "[profile plain]\nregion = eu-west-1\n[profile r]\nrole_arn = {ADMIN_ARN}\nsource_profile = plain\n"
+    ));
+    let out = f.run(&["r"]);
+    f.assert_failure(
+        &out,
+        3,
+        "profile 'r' has no MFA device: run `mfa-env setup plain`",
+    );
+    // No profile uses MFA: list names setup, then keys add.
+    let out = f.run(&["list"]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    out.assert_says("no profile uses MFA yet: `mfa-env setup PROFILE` enrolls an MFA device");
+    out.assert_says("no keys yet? `mfa-env keys add PROFILE` first");
+}
+
+/// An empty HOME, as a new user has it: the first run names the two commands that make a
+/// profile, keys add and setup.
+#[test]
+fn an_empty_home_names_keys_add_and_setup() {
+    let mut f = Fixture::new();
+    f.write_config("");
+    f.write_credentials("");
+    let out = f.run(&[]);
+    f.assert_failure(
+        &out,
+        3,
+        "profile 'default' not found: no profiles found in ~/.aws/config or ~/.aws/credentials; \
+         to start one, store its IAM user's access key with `mfa-env keys add default` (or in \
+         ~/.aws/credentials), then run `mfa-env setup default`",
+    );
+    // A name that is none of those there, and close to none: the same two commands.
+    f.write_config("[profile dev]\nregion = eu-west-1\n");
+    let out = f.run(&["production"]);
+    f.assert_failure(
+        &out,
+        3,
+        "`mfa-env list` shows the profiles that use MFA; to start one, store its IAM user's \
+         access key with `mfa-env keys add production`",
+    );
 }
 
 #[test]
@@ -465,7 +514,12 @@ fn invalid_long_term_keys_are_explained() {
     f.assert_failure(
         &out,
         5,
-        "AWS rejected the long-term keys (InvalidClientTokenId)",
+        &format!(
+            "AWS rejected the long-term keys (InvalidClientTokenId) AKIA…WN01 of 'dev' in {} line \
+             2: the key is wrong, deactivated or deleted; put a working key there, or store one \
+             with `mfa-env keys add dev` and delete the file's lines",
+            f.aws_dir().join("credentials").display()
+        ),
     );
     assert!(!out.stderr.contains("nope"));
 }
@@ -569,7 +623,15 @@ fn unreachable_endpoint_fails_fast_naming_it() {
         &["dev", "--token-code", &f.code()],
         &[("AWS_ENDPOINT_URL_STS", &url)],
     );
-    f.assert_failure(&out, 6, &format!("cannot reach {url}"));
+    f.assert_failure(
+        &out,
+        6,
+        &format!(
+            "cannot reach {url}: the connection was refused (nothing listens there); check the \
+             network or VPN, and the endpoint (AWS_ENDPOINT_URL_STS, the profile's endpoint_url \
+             or region)"
+        ),
+    );
 }
 
 #[test]
@@ -751,6 +813,19 @@ fn no_terminal_and_no_code_is_a_clear_error_not_a_hang() {
         "no terminal to ask for the MFA code on: pass --token-code CODE",
     );
     assert!(f.sts.requests().is_empty());
+    // credential-process runs from ~/.aws/config, where no flag can be passed: mfa_process,
+    // or a session started in a terminal.
+    let mut cmd = f.cmd();
+    cmd.args(["credential-process", "admin"]);
+    let out = Out::from(no_tty(&mut cmd).output().unwrap());
+    f.assert_failure(
+        &out,
+        4,
+        "no terminal to ask for the MFA code on: a credential_process runs without one: set \
+         mfa_process in the profile",
+    );
+    out.assert_says("or start the session in a terminal first (`mfa-env admin` there");
+    assert!(!out.stderr.contains("--token-code"), "{}", out.stderr);
 }
 
 #[test]

@@ -56,6 +56,21 @@ fn imported_keys_sign_sts_and_a_cache_hit_never_reads_the_keyring() {
     ));
     f.assert_no_secret(&out.stderr);
 
+    // Rotating them now would rotate the file's keys, which mfa-env never writes: the import
+    // is done, so what is left is the lines to delete.
+    let out = f.run_with(&["keys", "rotate", "dev"], &env);
+    f.assert_failure(
+        &out,
+        3,
+        &format!(
+            "the keys AKIA…0001 of 'dev' are in the files, which mfa-env never writes: the Secret \
+             Service keyring holds them too (imported): delete from {} (mfa-env never writes it) \
+             line 2 (aws_access_key_id), line 3 (aws_secret_access_key), then rotate",
+            file.display()
+        ),
+    );
+    assert!(!out.stderr.contains("keys import"), "{}", out.stderr);
+
     // While the file holds keys they win, and list says so.
     let out = f.run_with(&["keys", "list"], &env);
     assert_eq!(out.status, 0, "{}", out.stderr);

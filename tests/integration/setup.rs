@@ -201,7 +201,8 @@ fn setup_enrolls_a_device_from_a_qr_code_and_writes_the_profile_with_consent() {
         "removed {serial} from IAM user 'alice' and forgot its cached sessions"
     ));
     out.assert_says(&format!(
-        "remove `mfa_serial = {serial}` from [profile work]"
+        "enroll a new one with `mfa-env setup work` (it rewrites mfa_serial if the serial \
+         changes), or delete `mfa_serial = {serial}` from [profile work]"
     ));
     assert_eq!(boto(&moto.url, LIST_DEVICES), "|0");
     f.assert_aws_untouched();
@@ -378,6 +379,10 @@ fn a_device_removed_and_enrolled_again_is_the_one_sts_asks_for() {
     assert_eq!(out.status, 0, "{}", out.stderr);
     let out = f.run_with(&["device", "remove", "dev", "--yes"], &iam);
     assert_eq!(out.status, 0, "{}", out.stderr);
+    out.assert_says(&format!(
+        "removed {SERIAL} from IAM user 'alice' and forgot its cached sessions; enroll a new one \
+         with `mfa-env setup dev`"
+    ));
     assert!(f.sts.state().devices.is_empty());
 
     let mut cmd = f.command(BIN);
@@ -402,8 +407,11 @@ fn a_device_removed_and_enrolled_again_is_the_one_sts_asks_for() {
         .unwrap();
     p.send_line(&fake_sts::code_for_base32(&seed, t + 30).unwrap())
         .unwrap();
-    // The new device has the old one's name: the config already says it.
-    p.exp_string("already says all of it").unwrap();
+    // The new device has the old one's name: the config already says it, and setup says why.
+    p.exp_string(&format!(
+        "re-enrolled: the new device has the serial of the old one, {SERIAL}"
+    ))
+    .unwrap();
     assert!(wait_exit(&p, std::time::Duration::from_secs(10)).contains(", 0)"));
 
     let old = f.sts.alice().next_code();
@@ -645,4 +653,26 @@ fn setup_shows_each_profile_once() {
     ));
     let text = config_text(&f);
     f.write_config(&text);
+}
+
+/// `--role` takes a role's name as well as its ARN: setup knows the user's account.
+#[test]
+fn setup_takes_a_role_by_name() {
+    let mut f = Fixture::new();
+    f.write_config("[profile dev]\nregion = eu-west-1\n");
+    let out = run_setup(&f, &["setup", "dev", "--role", "team/Deploy", "--yes"]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let text = config_text(&f);
+    assert_eq!(
+        text,
+        format!(
+            "[profile dev]\nregion = eu-west-1\nmfa_serial = {SERIAL}\n\n[profile dev-deploy]\n\
+             role_arn = arn:aws:iam::123456789012:role/team/Deploy\nsource_profile = dev\n"
+        )
+    );
+    f.write_config(&text);
+    for bad in ["a b", "/Admin", "arn:aws:iam::1:role/X"] {
+        let out = run_setup(&f, &["setup", "dev", "--role", bad, "--yes"]);
+        f.assert_failure(&out, 2, "--role must be a role ARN");
+    }
 }
