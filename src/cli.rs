@@ -22,6 +22,13 @@ when the role duration (--duration, or the profile's duration_seconds) is over 1
 is assumed directly with an MFA code instead (one code per role, up to 12h). --via-session \
 and --direct force either path.";
 
+/// Where export, exec and shell point for the rule, said once in `mfa-env --help`.
+const ROLE_RULE_POINTER: &str =
+    "ONE CODE, MANY ROLES: how a role is reached (--via-session, --direct) is in 'mfa-env --help'.";
+
+/// What the short help adds; the wrapper (`mfa --help`) names itself instead (`crate::parse`).
+pub const AFTER_HELP: &str = "Run 'mfa-env --help' for the one-code-many-roles rule and more.";
+
 /// Turn one MFA code into short-lived AWS credentials in your shell's environment.
 ///
 /// mfa-env never writes ~/.aws/credentials: the credentials live in the environment of your
@@ -32,7 +39,7 @@ and --direct force either path.";
     version,
     args_conflicts_with_subcommands = true,
     after_long_help = ROLE_RULE,
-    after_help = "Run 'mfa-env --help' for the one-code-many-roles rule and more.",
+    after_help = AFTER_HELP,
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -49,13 +56,14 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Authenticate and print shell code that sets the credentials (the default command).
-    #[command(after_long_help = ROLE_RULE)]
+    #[command(after_long_help = ROLE_RULE_POINTER)]
     Export(ExportArgs),
-    /// Run a command with the credentials in its environment; its exit status is ours.
-    #[command(after_long_help = ROLE_RULE)]
+    /// Run a command with the credentials in its environment; mfa-env ends with the command's
+    /// exit status.
+    #[command(after_long_help = ROLE_RULE_POINTER)]
     Exec(ExecArgs),
     /// Start your shell with the credentials and a countdown in its prompt.
-    #[command(after_long_help = ROLE_RULE)]
+    #[command(after_long_help = ROLE_RULE_POINTER)]
     Shell(ShellArgs),
     /// Show the session in this environment (exit 0 live, 7 none, 8 expired).
     Status(StatusArgs),
@@ -92,6 +100,99 @@ pub enum Command {
     /// applies `export`/`unset`, or the command line that runs any other subcommand.
     #[command(hide = true)]
     Wrap(WrapArgs),
+}
+
+/// `shell --shell`: the shells `mfa-env shell` can start (json and dotenv are output formats).
+fn subshell_values() -> ShellValues {
+    ShellValues {
+        allowed: &[
+            ("bash", ""),
+            ("zsh", ""),
+            ("sh", "POSIX sh: dash, ash, ksh"),
+            ("fish", ""),
+            ("powershell", "PowerShell (pwsh)"),
+            ("elvish", ""),
+            ("tcsh", "tcsh and csh"),
+            ("xonsh", ""),
+            ("nu", "nushell"),
+            ("cmd", "cmd.exe"),
+        ],
+        instead: Shell::no_subshell_text,
+    }
+}
+
+/// `init SHELL`: the shells with an init script (sh has no completion system, cmd.exe no
+/// functions; json and dotenv are output formats).
+fn init_values() -> ShellValues {
+    ShellValues {
+        allowed: &[
+            ("bash", ""),
+            ("zsh", ""),
+            ("fish", ""),
+            ("powershell", "PowerShell (pwsh)"),
+            ("elvish", ""),
+            ("tcsh", "tcsh and csh"),
+            ("xonsh", ""),
+            ("nu", "nushell"),
+        ],
+        instead: crate::cmd::init::no_init,
+    }
+}
+
+/// Takes only the `allowed` values of `Shell` (with their aliases), each with its help (none
+/// when empty): a command's help lists exactly what it accepts. Another shell mfa-env knows is
+/// refused with what to use instead (`instead`), any other word as clap refuses it: exit 2.
+#[derive(Clone)]
+struct ShellValues {
+    allowed: &'static [(&'static str, &'static str)],
+    instead: fn(Shell) -> String,
+}
+
+impl ShellValues {
+    fn possible(&self) -> impl Iterator<Item = clap::builder::PossibleValue> + '_ {
+        use clap::ValueEnum;
+        self.allowed.iter().filter_map(|(name, help)| {
+            Shell::value_variants()
+                .iter()
+                .filter_map(ValueEnum::to_possible_value)
+                .find(|v| v.get_name() == *name)
+                .map(|v| if help.is_empty() { v } else { v.help(*help) })
+        })
+    }
+}
+
+impl clap::builder::TypedValueParser for ShellValues {
+    type Value = Shell;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Shell, clap::Error> {
+        use clap::ValueEnum;
+        let parsed = clap::builder::PossibleValuesParser::new(self.possible())
+            .parse_ref(cmd, arg, value)
+            .and_then(|name| {
+                Shell::from_str(&name, false)
+                    .map_err(|e| clap::Error::raw(clap::error::ErrorKind::InvalidValue, e))
+            });
+        match (parsed, value.to_str().map(|v| Shell::from_str(v, true))) {
+            (Ok(shell), _) => Ok(shell),
+            (Err(_), Some(Ok(known))) => Err(clap::Error::raw(
+                clap::error::ErrorKind::InvalidValue,
+                (self.instead)(known),
+            )
+            .format(&mut cmd.clone())),
+            (Err(e), _) => Err(e),
+        }
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(self.possible()))
+    }
 }
 
 /// The help of every `--profile`: the positional PROFILE as the AWS CLI users type it.
@@ -249,7 +350,7 @@ pub struct ExportArgs {
     #[command(flatten)]
     pub auth: AuthArgs,
 
-    /// Shell to print code for [default: the calling shell, then $SHELL, then sh].
+    /// Shell to print code for [default: the calling shell, then $SHELL, then sh]
     #[arg(short, long, value_enum)]
     pub shell: Option<Shell>,
 
@@ -282,7 +383,7 @@ pub struct ExecArgs {
     )]
     pub stray: Vec<OsString>,
 
-    /// The command and its arguments, after `--` [default: $SHELL].
+    /// The command and its arguments, after `--` [default: $SHELL]
     #[arg(last = true, value_name = "CMD", add = ArgValueCompleter::new(CommandCompleter))]
     pub command: Vec<OsString>,
 
@@ -297,8 +398,8 @@ pub struct ShellArgs {
     #[command(flatten)]
     pub auth: AuthArgs,
 
-    /// Shell to start [default: the calling shell, then $SHELL].
-    #[arg(short, long, value_enum)]
+    /// Shell to start [default: the calling shell, then $SHELL]
+    #[arg(short, long, value_parser = subshell_values())]
     pub shell: Option<Shell>,
 
     /// Start even inside a live session of another profile.
@@ -325,7 +426,7 @@ pub struct StatusArgs {
 
 #[derive(Debug, Args)]
 pub struct UnsetArgs {
-    /// Shell to print code for [default: the calling shell, then $SHELL, then sh].
+    /// Shell to print code for [default: the calling shell, then $SHELL, then sh]
     #[arg(short, long, value_enum)]
     pub shell: Option<Shell>,
 }
@@ -432,7 +533,7 @@ pub struct ListArgs {
 
 #[derive(Debug, Args)]
 pub struct LogoutArgs {
-    /// Profile whose cached sessions to forget [default: as for export].
+    /// Profile whose cached sessions to forget [default: $AWS_PROFILE, then the live session's, then "default"]
     #[arg(value_name = "PROFILE", add = ArgValueCandidates::new(profile_candidates), conflicts_with = "all")]
     pub profile: Option<String>,
 
@@ -615,7 +716,7 @@ pub enum DeviceCommand {
 
 #[derive(Debug, Args)]
 pub struct DeviceListArgs {
-    /// The profile with the IAM user's keys [default: as for export]
+    /// The profile with the IAM user's keys [default: $AWS_PROFILE, then the live session's, then "default"]
     #[arg(value_name = "PROFILE", add = ArgValueCandidates::new(profile_candidates))]
     pub profile: Option<String>,
 
@@ -626,7 +727,7 @@ pub struct DeviceListArgs {
 
 #[derive(Debug, Args)]
 pub struct DeviceRemoveArgs {
-    /// The profile with the IAM user's keys [default: as for export]
+    /// The profile with the IAM user's keys [default: $AWS_PROFILE, then the live session's, then "default"]
     #[arg(value_name = "PROFILE", add = ArgValueCandidates::new(profile_candidates))]
     pub profile: Option<String>,
 
@@ -655,7 +756,7 @@ pub struct DeviceRemoveArgs {
 
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
-    /// The profile to check [default: as for export]
+    /// The profile to check [default: $AWS_PROFILE, then the live session's, then "default"]
     #[arg(value_name = "PROFILE", add = ArgValueCandidates::new(profile_candidates))]
     pub profile: Option<String>,
 
@@ -674,7 +775,7 @@ pub struct PolicyArgs {
     pub kind: PolicyKind,
 
     /// manage-own-mfa, role-trust: the profile whose keys tell the account when --account is
-    /// not given [default: as for export]
+    /// not given [default: $AWS_PROFILE, then the live session's, then "default"]
     #[arg(value_name = "PROFILE", add = ArgValueCandidates::new(profile_candidates))]
     pub profile: Option<String>,
 
@@ -706,8 +807,8 @@ pub enum PolicyKind {
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
-    /// The shell to integrate with.
-    #[arg(value_enum)]
+    /// The shell to integrate with
+    #[arg(value_parser = init_values())]
     pub shell: Shell,
 
     /// Name of the function the integration defines.
