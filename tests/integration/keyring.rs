@@ -81,8 +81,9 @@ fn imported_keys_sign_sts_and_a_cache_hit_never_reads_the_keyring() {
     );
 
     without_file_keys(&mut f);
-    // `list` says where the keys come from without reaching the keyring.
-    let out = f.run(&["list"]);
+    // `list` says where the keys come from: the keyring holds dev's (it is asked which
+    // profiles it has items for, no secret read).
+    let out = f.run_with(&["list"], &env);
     assert!(
         out.stdout
             .lines()
@@ -928,4 +929,52 @@ fn answer_keys_add(f: &Fixture, keyring: &Keyring, profile: &str, user: &fake_st
     said.push_str("DONE:");
     said.push_str(&p.exp_regex("[0-9]+").unwrap().1);
     said
+}
+
+/// `list`'s KEYS column says `none` for a profile with keys in no file and none in the keyring
+/// (or no keyring at all), `keyring` where the keyring holds them.
+#[test]
+fn list_says_none_for_a_profile_with_no_keys_anywhere() {
+    let mut f = Fixture::new();
+    let Some(keyring) = Keyring::start(&f) else {
+        return;
+    };
+    let alice = f.sts.alice();
+    f.write_credentials(&alice.credentials_section("dev"));
+    f.write_config(&format!(
+        "[profile dev]\nmfa_serial = {SERIAL}\n[profile bare]\nmfa_serial = {SERIAL}\n\
+         [profile stored]\nmfa_serial = {SERIAL}\n[profile bare-admin]\nrole_arn = {ADMIN_ARN}\n\
+         source_profile = bare\n"
+    ));
+    let out = f.run_with(&["keys", "import", "dev"], &keyring.env());
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    // `stored` gets dev's keys in the keyring under its own name.
+    let said = answer_keys_add(&f, &keyring, "stored", &alice);
+    assert!(said.contains("DONE:0"), "{said}");
+    let keys_of = |out: &Out, profile: &str| -> String {
+        let line = out
+            .stdout
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(profile))
+            .unwrap_or_else(|| panic!("{profile}: {}", out.stdout));
+        line.split_whitespace().nth(2).unwrap().to_string()
+    };
+    let out = f.run_with(&["list"], &keyring.env());
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert_eq!(keys_of(&out, "dev"), "AKIA…0001");
+    assert_eq!(keys_of(&out, "stored"), "keyring");
+    assert_eq!(keys_of(&out, "bare"), "none");
+    assert_eq!(keys_of(&out, "bare-admin"), "none");
+    let out = f.run_with(&["list", "--json"], &keyring.env());
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let bare = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["profile"] == "bare")
+        .unwrap();
+    assert_eq!(bare["keys"], "none");
+    // No keyring to ask: no keys there either.
+    let out = f.run(&["list"]);
+    assert_eq!(keys_of(&out, "stored"), "none");
 }
