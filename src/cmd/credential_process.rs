@@ -34,5 +34,6 @@ pub fn run(args: &CredentialProcessArgs) -> anyhow::Result<i32> {
     });
     let text = zeroize::Zeroizing::new(format!("{json}\n"));
     super::print_stdout(&text)?;
+    session.announce();
     Ok(0)
 }

@@ -55,6 +55,7 @@ pub fn run(args: ExecArgs) -> anyhow::Result<i32> {
         let changes = endpoint.changes(&session);
         crate::env::validate(&changes)?;
         apply_to_command(&mut cmd, &changes);
+        session.announce();
         let status = run_to_end(&mut cmd).map_err(|e| launch_error(&program, &e))?;
         return Ok(exit_code(&status));
     }
@@ -66,6 +67,8 @@ pub fn run(args: ExecArgs) -> anyhow::Result<i32> {
     });
     crate::env::validate(&changes)?;
     apply_to_command(&mut cmd, &changes);
+    // Before CMD replaces this process: its output follows.
+    session.announce();
     run_replacing(cmd, &program)
 }
 

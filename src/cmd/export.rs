@@ -44,5 +44,6 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<i32> {
         return Ok(0);
     }
     super::print_stdout(&code)?;
+    session.announce();
     Ok(0)
 }

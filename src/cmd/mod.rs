@@ -42,6 +42,7 @@ pub fn request(args: &AuthArgs) -> Request {
         refresh: args.refresh || args.refresh_mfa,
         refresh_mfa: args.refresh_mfa,
         no_terminal: None,
+        announce: true,
     }
 }
 

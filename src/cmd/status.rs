@@ -80,7 +80,8 @@ pub fn run(args: &StatusArgs) -> anyhow::Result<i32> {
     Ok(if expired { Exit::Expired.code() } else { 0 })
 }
 
-fn local_time(unix: i64) -> String {
+/// A moment in the local time zone (UTC when it is unknown), to the second.
+pub fn local_time(unix: i64) -> String {
     let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] [offset_hour sign:mandatory]:[offset_minute]");
     time::OffsetDateTime::from_unix_timestamp(unix)
         .ok()

@@ -37,6 +37,55 @@ fn session_token_profile_exports_credentials() {
     f.assert_no_secret(&out.stderr);
 }
 
+/// A code used says one line on stderr: the profile, who it is now, until when. A cache hit,
+/// or a role renewed from the cached MFA session, says nothing.
+#[test]
+fn a_code_used_says_one_line_and_a_cache_hit_none() {
+    let f = Fixture::new();
+    let out = f.run_with(
+        &["dev", "--shell", "bash", "-t", &f.code()],
+        &[("MFA_ENV_VERBOSE", "0")],
+    );
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{}", out.stderr);
+    assert!(
+        lines[0].starts_with(&format!(
+            "mfa-env: 'dev' authenticated with MFA device {SERIAL} until 20"
+        )) && lines[0].ends_with(" (12h00m)"),
+        "{}",
+        out.stderr
+    );
+    let quiet = |args: &[&str]| {
+        let out = f.run_with(args, &[("MFA_ENV_VERBOSE", "0")]);
+        assert_eq!(out.status, 0, "{}", out.stderr);
+        assert_eq!(out.stderr, "", "{args:?}");
+    };
+    quiet(&["dev", "--shell", "bash"]);
+    quiet(&["admin", "--shell", "bash"]);
+    quiet(&["admin", "--shell", "bash", "--refresh"]);
+    let out = f.run_with(
+        &[
+            "admin",
+            "--shell",
+            "bash",
+            "--refresh-mfa",
+            "-t",
+            &f.sts.alice().next_code(),
+        ],
+        &[("MFA_ENV_VERBOSE", "0")],
+    );
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.starts_with(
+            "mfa-env: 'admin' authenticated as arn:aws:sts::123456789012:assumed-role/Admin/mfa-env-alice until "
+        ) && out.stderr.ends_with(" (1h00m)\n")
+            && out.stderr.lines().count() == 1,
+        "{}",
+        out.stderr
+    );
+}
+
 fn no_tty(cmd: &mut std::process::Command) -> &mut std::process::Command {
     use std::os::unix::process::CommandExt;
     // SAFETY: setsid is async-signal-safe; it detaches from any controlling terminal.
@@ -975,6 +1024,7 @@ fn aws_config_file_and_shared_credentials_file_are_honoured() {
 #[test]
 fn help_states_the_one_code_many_roles_rule() {
     let f = Fixture::new();
+    // Said once, in the top-level help; export and exec point there.
     for args in [
         &["--help"][..],
         &["export", "--help"][..],
@@ -983,6 +1033,10 @@ fn help_states_the_one_code_many_roles_rule() {
         let out = f.run(args);
         assert_eq!(out.status, 0);
         assert!(out.stdout.contains("ONE CODE, MANY ROLES"), "{args:?}");
+        assert!(out.stdout.contains("--via-session") && out.stdout.contains("--direct"));
+    }
+    {
+        let out = f.run(&["--help"]);
         assert!(
             out.stdout.contains("AWS caps roles assumed this way at"),
             "{}",

@@ -268,12 +268,18 @@ fn exec_returns_the_commands_exit_status_and_passes_streams() {
             "-c",
             "echo out; echo err >&2; exit 7",
         ],
-        // Not verbose here: stderr must be the command's alone.
+        // Not verbose here: stderr must be the command's, after the one line a code used says.
         &[("MFA_ENV_VERBOSE", "0")],
     );
     assert_eq!(out.status, 7);
     assert_eq!(out.stdout, "out\n");
-    assert_eq!(out.stderr, "err\n");
+    let (said, rest) = out.stderr.split_once('\n').unwrap();
+    assert!(
+        said.starts_with("mfa-env: 'dev' authenticated"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(rest, "err\n");
     for (script, status) in [("exit 0", 0), ("exit 1", 1), ("kill -TERM $$", 128 + 15)] {
         let out = exec(&f, &["exec", "dev", "--", "sh", "-c", script], &[]);
         assert_eq!(out.status, status, "{script}: {}", out.stderr);
