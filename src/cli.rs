@@ -662,7 +662,8 @@ pub struct SetupArgs {
     #[arg(long)]
     pub yes: bool,
 
-    /// Also show the device's secret key, to type into an app that cannot scan.
+    /// Also show the device's secret key, to type into an app that cannot scan (k at the code
+    /// prompt shows it too).
     #[arg(long)]
     pub show_secret: bool,
 }

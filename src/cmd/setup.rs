@@ -442,11 +442,16 @@ fn show_and_enable(
         screen.push('\n');
     }
     screen.push('\n');
+    let typed_key = Zeroizing::new(format!("Or type this secret key in the app: {seed}\n\n"));
     if show_secret {
-        screen.push_str(&format!("Or type this secret key in the app: {seed}\n\n"));
+        screen.push_str(&typed_key);
     } else {
-        screen.push_str("(Cannot scan? Run again with --show-secret to type the key instead.)\n\n");
+        screen
+            .push_str("(Cannot scan? Type k at the prompt to see the key to type in instead.)\n\n");
     }
+    // The QR code and the key are the device's secret: drawn on the alternate screen, they
+    // leave the screen (and the scrollback) with it, whatever the outcome.
+    let _screen = SecretScreen::enter()?;
     show(&screen, NO_TERMINAL)?;
     drop(Zeroizing::new(lines));
     let ask = Ask {
@@ -458,6 +463,10 @@ fn show_and_enable(
     let mut tries = 3;
     loop {
         let first = read_line("Enter the code the app shows: ", &ask)?;
+        if first.trim().eq_ignore_ascii_case("k") {
+            show(&format!("\n{}", typed_key.as_str()), NO_TERMINAL)?;
+            continue;
+        }
         let first = crate::mfa::normalize(&first, "the first code")?;
         let second = read_line("Wait for the next code, then enter it: ", &ask)?;
         let second = crate::mfa::normalize(&second, "the second code")?;
@@ -492,6 +501,24 @@ fn show_and_enable(
             }
             Err(e) => return Err(e.into_failure()),
         }
+    }
+}
+
+/// The terminal's alternate screen while alive (as `less` and editors use it): what is drawn
+/// there is gone from the screen and the scrollback once it is left, on every path out.
+struct SecretScreen;
+
+impl SecretScreen {
+    fn enter() -> anyhow::Result<SecretScreen> {
+        // Enter, then start at the top of a clear screen.
+        show("\x1b[?1049h\x1b[H\x1b[2J", NO_TERMINAL)?;
+        Ok(SecretScreen)
+    }
+}
+
+impl Drop for SecretScreen {
+    fn drop(&mut self) {
+        let _ = show("\x1b[?1049l", NO_TERMINAL);
     }
 }
 
@@ -649,7 +676,9 @@ fn describe(changes: &[Line]) -> String {
     for c in changes {
         // Each section once, a profile's duplicate sections each with its own lines.
         if section != Some((&c.section, c.at)) {
-            out.push_str(&format!("  {}\n", c.section));
+            // A section the change adds is marked as its lines are.
+            let added = if c.at.is_none() { "+ " } else { "" };
+            out.push_str(&format!("  {added}{}\n", c.section));
             section = Some((&c.section, c.at));
         }
         if let Some(old) = &c.old {
