@@ -740,3 +740,39 @@ fn defaults_are_worded_one_way() {
         .iter()
         .any(|(p, id, h)| p == "mfa-env logout" && id == "profile" && h.ends_with(chain)));
 }
+
+/// The yellow warning starts when the segment first shows `9m`: with 9 m 50 s left it reads
+/// `10m` (minutes rounded up) and is not yellow yet; with 9 m it reads `9m`, yellow.
+#[test]
+fn the_warning_colour_changes_with_the_text() {
+    let f = Fixture::new();
+    for shell in ["bash", "zsh"] {
+        if !require(shell) {
+            continue;
+        }
+        let script = format!(
+            "eval \"$(mfa-env init {shell})\"; zmodload zsh/datetime 2>/dev/null; \
+             export MFA_ENV_PROFILE=work; for d in 590 540 60; do \
+             MFA_ENV_EXPIRATION=$((EPOCHSECONDS + d)); __mfa_env_update; \
+             printf '<%s|%s>' \"$__mfa_env_seg\" \"$__mfa_env_warn\"; done"
+        );
+        let out = run_shell(&f, shell, &["-c", &script]);
+        assert_eq!(
+            out.stdout, "<[work 10m] |0><[work 9m] |1><[work 1m] |1>",
+            "{shell}: {}",
+            out.stderr
+        );
+    }
+    if require("fish") {
+        let script = "mfa-env init fish | source; set -gx MFA_ENV_PROFILE work; \
+                      for d in 590 540 60; \
+                      set -gx MFA_ENV_EXPIRATION (math (date +%s) + $d); \
+                      printf '<%s|%s>' (mfa_env_prompt) (__mfa_env_warn); end";
+        let out = run_shell(&f, "fish", &["-c", script]);
+        assert_eq!(
+            out.stdout, "<[work 10m] |0><[work 9m] |1><[work 1m] |1>",
+            "fish: {}",
+            out.stderr
+        );
+    }
+}
