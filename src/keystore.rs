@@ -399,8 +399,9 @@ pub fn lookup(profile: &str) -> anyhow::Result<Lookup> {
             Exit::Config,
             format!(
                 "the item of profile '{profile}' in {} is unusable ({why}): store the keys again \
-                 with `mfa-env keys add {profile}`",
-                store_name()
+                 with `mfa-env keys add {}`",
+                store_name(),
+                crate::shell::hint::arg(profile)
             ),
         )),
     }

@@ -133,6 +133,7 @@ impl KeySource {
                     ""
                 };
                 use crate::keystore::Lookup;
+                let q = crate::shell::hint::arg(profile);
                 match crate::keystore::lookup(profile) {
                     Ok(Lookup::Found(keys)) => Ok(keys),
                     // No keyring here at all: the files are what the user most likely meant.
@@ -141,7 +142,7 @@ impl KeySource {
                         format!(
                             "profile '{profile}' has no long-term keys{temporary}: add \
                              aws_access_key_id and aws_secret_access_key to [{profile}] in {}, \
-                             or store them with `mfa-env keys add {profile}` where a keyring \
+                             or store them with `mfa-env keys add {q}` where a keyring \
                              runs ({e:#})",
                             credentials_file_display()
                         ),
@@ -150,7 +151,7 @@ impl KeySource {
                         Exit::Config,
                         format!(
                             "profile '{profile}' has no long-term keys{temporary}: store them with \
-                             `mfa-env keys add {profile}`, or add aws_access_key_id and \
+                             `mfa-env keys add {q}`, or add aws_access_key_id and \
                              aws_secret_access_key to [{profile}] in {}",
                             credentials_file_display()
                         ),
@@ -798,7 +799,8 @@ impl Profiles {
                 Exit::Config,
                 format!(
                     "profile '{name}' takes its long-term keys from its source profile \
-                     '{source}': run `mfa-env {verb} {source}`"
+                     '{source}': run `mfa-env {verb} {}`",
+                    crate::shell::hint::arg(&source)
                 ),
             ));
         }

@@ -27,7 +27,8 @@ fn list(args: &DeviceListArgs) -> anyhow::Result<i32> {
     if devices.is_empty() {
         eprintln!(
             "mfa-env: IAM user '{}' has no MFA device: enroll one with `mfa-env setup {}`",
-            ctx.user, ctx.resolved.source_profile
+            ctx.user,
+            crate::shell::hint::arg(&ctx.resolved.source_profile)
         );
         return Ok(0);
     }

@@ -270,7 +270,7 @@ fn network(report: &mut Report, r: &Resolved, keys: &crate::profile::LongTermKey
         };
         report.skip(format!(
             "MFA device of IAM user '{user}': {has}; `mfa-env setup {}` enrolls one or writes it",
-            r.source_profile
+            crate::shell::hint::arg(&r.source_profile)
         ));
         return;
     }
@@ -290,7 +290,10 @@ fn network(report: &mut Report, r: &Resolved, keys: &crate::profile::LongTermKey
                 format!("it has {}", devices.join(", "))
             },
             if devices.is_empty() {
-                format!("enroll one with `mfa-env setup {}`", r.source_profile)
+                format!(
+                    "enroll one with `mfa-env setup {}`",
+                    crate::shell::hint::arg(&r.source_profile)
+                )
             } else {
                 "put one of those in mfa_serial".to_string()
             }
@@ -320,7 +323,7 @@ fn console(report: &mut Report, r: &Resolved) {
     let signin = r.signin_endpoint_url.as_deref().unwrap_or(hosts.signin);
     report.ok(format!(
         "console: `mfa-env console {}` signs in through the Sign-In service at {signin}/federation",
-        r.name
+        crate::shell::hint::arg(&r.name)
     ));
 }
 

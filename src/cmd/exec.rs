@@ -49,7 +49,7 @@ pub fn run(args: ExecArgs) -> anyhow::Result<i32> {
             &req,
             &format!(
                 "run `mfa-env {} --refresh` in another terminal and this endpoint picks it up",
-                req.profile
+                crate::shell::hint::arg(&req.profile)
             ),
         )?;
         let changes = endpoint.changes(&session);

@@ -615,9 +615,10 @@ fn write_config(
         return Err(fail(
             Exit::Config,
             format!(
-                "{} changed since mfa-env read it: nothing written; run `mfa-env setup {profile}` \
+                "{} changed since mfa-env read it: nothing written; run `mfa-env setup {}` \
                  again to see the change against what it holds now",
-                path.display()
+                path.display(),
+                crate::shell::hint::arg(profile)
             ),
         ));
     }

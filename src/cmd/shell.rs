@@ -63,7 +63,7 @@ pub fn run(args: ShellArgs) -> anyhow::Result<i32> {
             &format!(
                 "type mfa-env-refresh in the shell, or run `mfa-env {} --refresh` in another \
                  terminal, and the endpoint picks it up",
-                req.profile
+                crate::shell::hint::arg(&req.profile)
             ),
         )?;
         let changes = endpoint.changes(&session);

@@ -49,7 +49,8 @@ pub fn arg_for(shell: Shell, word: &str) -> String {
 
 /// How to apply a session of `profile` in this shell (`None`: the word PROFILE).
 pub fn apply(shell: Shell, profile: Option<&str>) -> String {
-    let p = profile.map_or_else(|| "PROFILE".to_string(), |p| shell.quote(p));
+    // Quoted only when this shell needs it: `eval "$(mfa-env work)"`, not `'work'`.
+    let p = profile.map_or_else(|| "PROFILE".to_string(), |p| arg_for(shell, p));
     match wrapper() {
         Some(wrapper) => format!("{wrapper} {p}"),
         None => shell.apply_hint(&p),
@@ -76,6 +77,7 @@ mod tests {
             apply(Shell::Bash, Some("it's")),
             "eval \"$(mfa-env 'it'\\''s')\""
         );
+        assert_eq!(apply(Shell::Bash, Some("demo")), "eval \"$(mfa-env demo)\"");
         assert_eq!(apply(Shell::Fish, None), "mfa-env PROFILE | source");
         assert_eq!(
             drop_session(Shell::Powershell),
@@ -84,11 +86,11 @@ mod tests {
         assert_eq!(drop_session(Shell::Zsh), "eval \"$(mfa-env unset)\"");
         assert_eq!(
             apply(Shell::Elvish, Some("work")),
-            "eval (mfa-env 'work' --shell elvish | slurp)"
+            "eval (mfa-env work --shell elvish | slurp)"
         );
         assert_eq!(
             apply(Shell::Tcsh, Some("work")),
-            "eval \"`mfa-env 'work' --shell tcsh`\""
+            "eval \"`mfa-env work --shell tcsh`\""
         );
         assert_eq!(
             drop_session(Shell::Xonsh),

@@ -484,7 +484,9 @@ fn status_says_expired_with_its_own_exit_code() {
     assert_eq!(out.status, 8);
     assert!(out.stdout.contains("time left:  expired"));
     // The way out: a new session, or none.
-    out.assert_says("the session of 'dev' has expired: start a new one with: eval \"$(mfa-env ");
+    out.assert_says(
+        "the session of 'dev' has expired: start a new one with: eval \"$(mfa-env dev)\"",
+    );
     out.assert_says("or drop it with: eval \"$(mfa-env unset)\"");
     // In the subshell of `mfa-env shell`: its own refresh, or exit.
     let out = f.run_with(
