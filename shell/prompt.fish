@@ -14,13 +14,13 @@ function mfa_env_prompt --description 'mfa-env session and time left'
     printf '[%s %s] ' "$MFA_ENV_PROFILE" $text
 end
 
-# 0 fine, 1 under 10 minutes left, 2 expired.
+# 0 fine, 1 the countdown shows 9m or less (540 s, minutes rounded up), 2 expired.
 function __mfa_env_warn
     string match -qr '^[0-9]+$' -- "$MFA_ENV_EXPIRATION"; or return 0
     set -l left (math "$MFA_ENV_EXPIRATION - "(date +%s))
     if test $left -le 0
         echo 2
-    else if test $left -lt 600
+    else if test $left -le 540
         echo 1
     else
         echo 0

@@ -2,7 +2,7 @@
 # trailing space), or "" without a session; computed in nushell itself, no process started.
 # Minutes are rounded up, as mfa-env status does.
 
-# 0 fine, 1 under 10 minutes left, 2 expired; -1 without a session.
+# Seconds left, or null without a session.
 def __mfa_env_left [] {
     let exp = ($env.MFA_ENV_EXPIRATION? | default "" | into string)
     if ($env.MFA_ENV_PROFILE? | default "") == "" or not ($exp =~ '^[0-9]+$') {
@@ -26,7 +26,7 @@ def mfa_env_prompt [] {
     $"[($env.MFA_ENV_PROFILE) ($text)] "
 }
 
-# The segment in yellow under 10 minutes, red once expired.
+# The segment in yellow once it shows 9m or less (540 s, minutes rounded up), red once expired.
 def mfa_env_prompt_styled [] {
     let seg = (mfa_env_prompt)
     let left = (__mfa_env_left)
@@ -34,7 +34,7 @@ def mfa_env_prompt_styled [] {
         ""
     } else if $left <= 0 {
         $"(ansi red)($seg)(ansi reset)"
-    } else if $left < 600 {
+    } else if $left <= 540 {
         $"(ansi yellow)($seg)(ansi reset)"
     } else {
         $seg

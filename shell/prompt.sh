@@ -7,7 +7,7 @@ if [ -n "${ZSH_VERSION-}" ]; then
 fi
 
 # Sets __mfa_env_seg to "[profile 1h23m] " (or empty) and __mfa_env_warn to 0 (fine),
-# 1 (under 10 minutes left) or 2 (expired).
+# 1 (the countdown shows 9m or less: under 10 minutes, rounded up) or 2 (expired).
 __mfa_env_update() {
   __mfa_env_seg=
   __mfa_env_warn=0
@@ -37,7 +37,8 @@ __mfa_env_update() {
   else
     text=${minutes}m
   fi
-  if [ "$left" -gt 0 ] && [ "$left" -lt 600 ]; then
+  # 540 s and less shows 9m or less: the colour changes with the text, not at a "10m".
+  if [ "$left" -gt 0 ] && [ "$left" -le 540 ]; then
     __mfa_env_warn=1
   fi
   __mfa_env_seg="[${MFA_ENV_PROFILE} ${text}] "
@@ -50,7 +51,7 @@ mfa_env_prompt() {
   printf '%s' "$__mfa_env_seg"
 }
 
-# Escape sequences for the segment: yellow under 10 minutes, red once expired.
+# Escape sequences for the segment: yellow once it shows 9m or less, red once expired.
 __mfa_env_style() {
   case $__mfa_env_warn in
     1) __mfa_env_color=$'\e[33m' __mfa_env_reset=$'\e[0m' ;;

@@ -9,7 +9,8 @@ set edit:prompt = {
     var left = (- $E:MFA_ENV_EXPIRATION (e:date +%s))
     if (<= $left 0) {
       styled $seg red
-    } elif (< $left 600) {
+    } elif (<= $left 540) {
+      # 9m or less on the segment (minutes rounded up): the colour changes with the text.
       styled $seg yellow
     } else {
       put $seg

@@ -33,7 +33,7 @@ def _mfa_env_session_prompt(user=$PROMPT):
         return text
     if left <= 0:
         segment = "{RED}" + segment + "{RESET}"
-    elif left < 600:
+    elif left <= 540:  # 9m or less on the segment (minutes rounded up)
         segment = "{YELLOW}" + segment + "{RESET}"
     return segment + text
 

@@ -49,6 +49,12 @@ pub struct Request {
     pub refresh: bool,
     /// Start a new MFA session too (a code), whatever the cache holds.
     pub refresh_mfa: bool,
+    /// What to do when a code is needed and there is no terminal to ask on, when the
+    /// default (`--token-code`, `mfa_process`) does not fit the caller.
+    pub no_terminal: Option<String>,
+    /// Say on stderr, in one line, what a code just obtained (the commands that apply a
+    /// session; not renewals in the background, not the commands with reports of their own).
+    pub announce: bool,
 }
 
 /// Where the credentials of a run came from (a rejected cached session is retried once).
@@ -65,6 +71,18 @@ pub struct Session {
     /// Until when it can be renewed without a code: the end of the MFA session behind a role
     /// assumed through it, else the credentials' own expiry.
     pub renewable_until: i64,
+    /// When a code was used for it: the line that says so, once the command has succeeded.
+    pub announcement: Option<String>,
+}
+
+impl Session {
+    /// Says on stderr what a code obtained, if one was used: after the command's own work
+    /// succeeded (output written), never for a cache hit.
+    pub fn announce(&self) {
+        if let Some(line) = &self.announcement {
+            eprintln!("{line}");
+        }
+    }
 }
 
 /// PROFILE defaults to `$AWS_PROFILE`, then the live session's profile, then `default`.
@@ -105,6 +123,7 @@ pub fn authenticate(req: &Request) -> anyhow::Result<Session> {
                     renewable_until: creds.expiration,
                     credentials: creds,
                     region: live.region,
+                    announcement: None,
                 });
             }
         }
@@ -392,6 +411,10 @@ pub struct Authenticator {
     http: OnceCell<aws_sdk_sts::config::SharedHttpClient>,
     /// The long-term keys once fetched (see `long_term_signer`).
     keys: OnceCell<LongTermKeys>,
+    /// A code was accepted since the last `credentials` call returned.
+    code_used: std::cell::Cell<bool>,
+    /// What to say once the command has done its work (`Session::announce`).
+    announcement: RefCell<Option<String>>,
 }
 
 impl Authenticator {
@@ -420,7 +443,11 @@ impl Authenticator {
         };
         Ok(Authenticator {
             guard: Guard::new(cache.clone()),
-            code: CodeSource::new(req.token_code.as_deref(), resolved.mfa_process.as_deref()),
+            code: CodeSource::new(
+                req.token_code.as_deref(),
+                resolved.mfa_process.as_deref(),
+                req.no_terminal.as_deref(),
+            ),
             limits: Limits::from_env()?,
             req,
             resolved,
@@ -432,6 +459,8 @@ impl Authenticator {
             rt: None,
             http: OnceCell::new(),
             keys: OnceCell::new(),
+            code_used: std::cell::Cell::new(false),
+            announcement: RefCell::new(None),
         })
     }
 
@@ -473,6 +502,8 @@ impl Authenticator {
     /// consulted again (a `--refresh` applied to the first session only), and a code comes
     /// from `mfa_process` or not at all, `no_code` being the error.
     pub fn renew_without_prompt(&mut self, no_code: String) {
+        // A renewal happens beside the command's own output: it says nothing.
+        self.req.announce = false;
         self.req.refresh = false;
         self.req.refresh_mfa = false;
         self.req.duration = None;
@@ -506,7 +537,33 @@ impl Authenticator {
         let rt = self.runtime()?;
         let result = rt.block_on(self.execute(keep));
         self.rt = Some(rt);
+        if let Ok((creds, _)) = &result {
+            if self.code_used.replace(false) && self.req.announce {
+                *self.announcement.borrow_mut() = Some(self.announcement_for(creds));
+            }
+        }
         result
+    }
+
+    /// What to say about a code used, for a caller that makes no `Session` (console).
+    pub fn take_announcement(&self) -> Option<String> {
+        self.announcement.borrow_mut().take()
+    }
+
+    /// The line for the user who just typed (or had `mfa_process` give) a code: what it got
+    /// and for how long. Cache hits and renewals without a code have none.
+    fn announcement_for(&self, creds: &Credentials) -> String {
+        let who = if self.resolved.is_role() {
+            format!("as {}", creds.identity)
+        } else {
+            format!("with MFA device {}", creds.identity)
+        };
+        format!(
+            "mfa-env: '{}' authenticated {who} until {} ({})",
+            self.req.profile,
+            crate::cmd::status::local_time(creds.expiration),
+            crate::shell::prompt::time_left(creds.seconds_left())
+        )
     }
 
     /// The async runtime of this run, made (with the CA bundle read) at the first network call.
@@ -536,7 +593,22 @@ impl Authenticator {
             rt.block_on(sts.caller_arn())
         };
         self.rt = Some(rt);
-        result.map_err(StsError::into_failure)
+        result.map_err(|e| self.long_term_failure(e))
+    }
+
+    /// A failure of a call signed with the long-term keys: rejected keys are named with where
+    /// they come from.
+    fn long_term_failure(&self, e: StsError) -> anyhow::Error {
+        match e {
+            StsError::InvalidKeys {
+                code,
+                session: false,
+            } => self
+                .resolved
+                .keys
+                .rejected(&self.resolved.source_profile, &code),
+            e => e.into_failure(),
+        }
     }
 
     /// The cached session of this profile with more than `fresh_for` seconds left, if any:
@@ -559,6 +631,7 @@ impl Authenticator {
             renewable_until: mfa_session.map_or(credentials.expiration, |s| s.expiration),
             credentials,
             region: self.resolved.region.clone(),
+            announcement: self.announcement.borrow_mut().take(),
         }
     }
 
@@ -898,6 +971,7 @@ impl Authenticator {
             match call(&code).await {
                 Ok(creds) => {
                     self.guard.record(serial, &code);
+                    self.code_used.set(true);
                     return Ok(creds);
                 }
                 Err(StsError::InvalidCode) if self.code.may_retry() && left > 0 => {
@@ -906,7 +980,8 @@ impl Authenticator {
                         StsError::InvalidCode
                     );
                 }
-                Err(e) => return Err(e.into_failure()),
+                // Both calls with a code are signed with the long-term keys.
+                Err(e) => return Err(self.long_term_failure(e)),
             }
         }
     }

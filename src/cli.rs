@@ -22,6 +22,13 @@ when the role duration (--duration, or the profile's duration_seconds) is over 1
 is assumed directly with an MFA code instead (one code per role, up to 12h). --via-session \
 and --direct force either path.";
 
+/// Where export, exec and shell point for the rule, said once in `mfa-env --help`.
+const ROLE_RULE_POINTER: &str =
+    "ONE CODE, MANY ROLES: how a role is reached (--via-session, --direct) is in 'mfa-env --help'.";
+
+/// What the short help adds; the wrapper (`mfa --help`) names itself instead (`crate::parse`).
+pub const AFTER_HELP: &str = "Run 'mfa-env --help' for the one-code-many-roles rule and more.";
+
 /// Turn one MFA code into short-lived AWS credentials in your shell's environment.
 ///
 /// mfa-env never writes ~/.aws/credentials: the credentials live in the environment of your
@@ -32,7 +39,7 @@ and --direct force either path.";
     version,
     args_conflicts_with_subcommands = true,
     after_long_help = ROLE_RULE,
-    after_help = "Run 'mfa-env --help' for the one-code-many-roles rule and more.",
+    after_help = AFTER_HELP,
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -49,17 +56,19 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Authenticate and print shell code that sets the credentials (the default command).
-    #[command(after_long_help = ROLE_RULE)]
+    #[command(after_long_help = ROLE_RULE_POINTER)]
     Export(ExportArgs),
-    /// Run a command with the credentials in its environment; its exit status is ours.
-    #[command(after_long_help = ROLE_RULE)]
+    /// Run a command with the credentials in its environment; mfa-env ends with the command's
+    /// exit status.
+    #[command(after_long_help = ROLE_RULE_POINTER)]
     Exec(ExecArgs),
     /// Start your shell with the credentials and a countdown in its prompt.
-    #[command(after_long_help = ROLE_RULE)]
+    #[command(after_long_help = ROLE_RULE_POINTER)]
     Shell(ShellArgs),
     /// Show the session in this environment (exit 0 live, 7 none, 8 expired).
     Status(StatusArgs),
-    /// Print shell code that removes every variable mfa-env sets (also: off).
+    /// Print shell code that removes every variable mfa-env sets and gives back the AWS_PROFILE
+    /// it unset (also: off).
     // A hidden alias: completion lists one name per command, and it should be the real one.
     #[command(alias = "off")]
     Unset(UnsetArgs),
@@ -91,6 +100,110 @@ pub enum Command {
     /// applies `export`/`unset`, or the command line that runs any other subcommand.
     #[command(hide = true)]
     Wrap(WrapArgs),
+}
+
+/// `shell --shell`: the shells `mfa-env shell` can start (json and dotenv are output formats).
+fn subshell_values() -> ShellValues {
+    ShellValues {
+        allowed: &[
+            ("bash", ""),
+            ("zsh", ""),
+            ("sh", "POSIX sh: dash, ash, ksh"),
+            ("fish", ""),
+            ("powershell", "PowerShell (pwsh)"),
+            ("elvish", ""),
+            ("tcsh", "tcsh and csh"),
+            ("xonsh", ""),
+            ("nu", "nushell"),
+            ("cmd", "cmd.exe"),
+        ],
+        instead: Shell::no_subshell_text,
+    }
+}
+
+/// `init SHELL`: the shells with an init script (sh has no completion system, cmd.exe no
+/// functions; json and dotenv are output formats).
+fn init_values() -> ShellValues {
+    ShellValues {
+        allowed: &[
+            ("bash", ""),
+            ("zsh", ""),
+            ("fish", ""),
+            ("powershell", "PowerShell (pwsh)"),
+            ("elvish", ""),
+            ("tcsh", "tcsh and csh"),
+            ("xonsh", ""),
+            ("nu", "nushell"),
+        ],
+        instead: crate::cmd::init::no_init,
+    }
+}
+
+/// Takes only the `allowed` values of `Shell` (with their aliases), each with its help (none
+/// when empty): a command's help lists exactly what it accepts. Another shell mfa-env knows is
+/// refused with what to use instead (`instead`), any other word as clap refuses it: exit 2.
+#[derive(Clone)]
+struct ShellValues {
+    allowed: &'static [(&'static str, &'static str)],
+    instead: fn(Shell) -> String,
+}
+
+impl ShellValues {
+    fn possible(&self) -> impl Iterator<Item = clap::builder::PossibleValue> + '_ {
+        use clap::ValueEnum;
+        self.allowed.iter().filter_map(|(name, help)| {
+            Shell::value_variants()
+                .iter()
+                .filter_map(ValueEnum::to_possible_value)
+                .find(|v| v.get_name() == *name)
+                .map(|v| if help.is_empty() { v } else { v.help(*help) })
+        })
+    }
+}
+
+impl clap::builder::TypedValueParser for ShellValues {
+    type Value = Shell;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Shell, clap::Error> {
+        use clap::ValueEnum;
+        let parsed = clap::builder::PossibleValuesParser::new(self.possible())
+            .parse_ref(cmd, arg, value)
+            .and_then(|name| {
+                Shell::from_str(&name, false)
+                    .map_err(|e| clap::Error::raw(clap::error::ErrorKind::InvalidValue, e))
+            });
+        match (parsed, value.to_str().map(|v| Shell::from_str(v, true))) {
+            (Ok(shell), _) => Ok(shell),
+            (Err(_), Some(Ok(known))) => Err(clap::Error::raw(
+                clap::error::ErrorKind::InvalidValue,
+                (self.instead)(known),
+            )
+            .format(&mut cmd.clone())),
+            (Err(e), _) => Err(e),
+        }
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(self.possible()))
+    }
+}
+
+/// The help of every `--profile`: the positional PROFILE as the AWS CLI users type it.
+const PROFILE_OPTION: &str = "The same as PROFILE, as the AWS CLI takes it";
+
+/// The profile given as the positional PROFILE or as `--profile` (clap lets only one through).
+fn profile_given<'a>(
+    positional: &'a Option<String>,
+    option: &'a Option<String>,
+) -> Option<&'a str> {
+    positional.as_deref().or(option.as_deref())
 }
 
 fn profile_candidates() -> Vec<CompletionCandidate> {
@@ -187,6 +300,10 @@ pub struct AuthArgs {
     #[arg(value_name = "PROFILE", add = ArgValueCandidates::new(profile_candidates))]
     pub profile: Option<String>,
 
+    #[arg(long = "profile", value_name = "PROFILE", help = PROFILE_OPTION,
+          conflicts_with = "profile", add = ArgValueCandidates::new(profile_candidates))]
+    pub profile_option: Option<String>,
+
     /// The 6-digit MFA code, instead of asking on the terminal.
     #[arg(
         short = 't',
@@ -233,7 +350,7 @@ pub struct ExportArgs {
     #[command(flatten)]
     pub auth: AuthArgs,
 
-    /// Shell to print code for [default: the calling shell, then $SHELL, then sh].
+    /// Shell to print code for [default: the calling shell, then $SHELL, then sh]
     #[arg(short, long, value_enum)]
     pub shell: Option<Shell>,
 
@@ -249,6 +366,9 @@ pub struct ExportArgs {
 }
 
 #[derive(Debug, Args)]
+// `exec --profile work terraform plan`: the first word is taken as PROFILE; exec says the
+// command goes after `--` rather than clap calling it a second profile.
+#[command(mut_arg("profile_option", |a| a.conflicts_with(clap::builder::Resettable::Reset)))]
 pub struct ExecArgs {
     #[command(flatten)]
     pub auth: AuthArgs,
@@ -263,7 +383,7 @@ pub struct ExecArgs {
     )]
     pub stray: Vec<OsString>,
 
-    /// The command and its arguments, after `--` [default: $SHELL].
+    /// The command and its arguments, after `--` [default: $SHELL]
     #[arg(last = true, value_name = "CMD", add = ArgValueCompleter::new(CommandCompleter))]
     pub command: Vec<OsString>,
 
@@ -278,8 +398,8 @@ pub struct ShellArgs {
     #[command(flatten)]
     pub auth: AuthArgs,
 
-    /// Shell to start [default: the calling shell, then $SHELL].
-    #[arg(short, long, value_enum)]
+    /// Shell to start [default: the calling shell, then $SHELL]
+    #[arg(short, long, value_parser = subshell_values())]
     pub shell: Option<Shell>,
 
     /// Start even inside a live session of another profile.
@@ -306,7 +426,7 @@ pub struct StatusArgs {
 
 #[derive(Debug, Args)]
 pub struct UnsetArgs {
-    /// Shell to print code for [default: the calling shell, then $SHELL, then sh].
+    /// Shell to print code for [default: the calling shell, then $SHELL, then sh]
     #[arg(short, long, value_enum)]
     pub shell: Option<Shell>,
 }
@@ -413,9 +533,13 @@ pub struct ListArgs {
 
 #[derive(Debug, Args)]
 pub struct LogoutArgs {
-    /// Profile whose cached sessions to forget [default: as for export].
+    /// Profile whose cached sessions to forget [default: $AWS_PROFILE, then the live session's, then "default"]
     #[arg(value_name = "PROFILE", add = ArgValueCandidates::new(profile_candidates), conflicts_with = "all")]
     pub profile: Option<String>,
+
+    #[arg(long = "profile", value_name = "PROFILE", help = PROFILE_OPTION,
+          conflicts_with_all = ["profile", "all"], add = ArgValueCandidates::new(profile_candidates))]
+    pub profile_option: Option<String>,
 
     /// Forget every cached session.
     #[arg(long)]
@@ -460,8 +584,13 @@ pub enum KeysCommand {
 #[derive(Debug, Args)]
 pub struct KeysStoreArgs {
     /// The profile that holds the keys (a role's source profile).
-    #[arg(value_name = "PROFILE", add = ArgValueCandidates::new(profile_candidates))]
-    pub profile: String,
+    #[arg(value_name = "PROFILE", required_unless_present = "profile_option",
+          add = ArgValueCandidates::new(profile_candidates))]
+    pub profile: Option<String>,
+
+    #[arg(long = "profile", value_name = "PROFILE", help = PROFILE_OPTION,
+          conflicts_with = "profile", add = ArgValueCandidates::new(profile_candidates))]
+    pub profile_option: Option<String>,
 
     /// Replace keys already stored for the profile without asking (for scripts; without a
     /// terminal to ask on, keys already stored are replaced only with --yes).
@@ -472,8 +601,13 @@ pub struct KeysStoreArgs {
 #[derive(Debug, Args)]
 pub struct KeysRemoveArgs {
     /// The profile that holds the keys (a role's source profile).
-    #[arg(value_name = "PROFILE", add = ArgValueCandidates::new(profile_candidates))]
-    pub profile: String,
+    #[arg(value_name = "PROFILE", required_unless_present = "profile_option",
+          add = ArgValueCandidates::new(profile_candidates))]
+    pub profile: Option<String>,
+
+    #[arg(long = "profile", value_name = "PROFILE", help = PROFILE_OPTION,
+          conflicts_with = "profile", add = ArgValueCandidates::new(profile_candidates))]
+    pub profile_option: Option<String>,
 
     /// Delete the keys without asking (for scripts; without a terminal to ask on, nothing is
     /// deleted without --yes).
@@ -484,8 +618,13 @@ pub struct KeysRemoveArgs {
 #[derive(Debug, Args)]
 pub struct KeysRotateArgs {
     /// The profile that holds the keys (a role's source profile).
-    #[arg(value_name = "PROFILE", add = ArgValueCandidates::new(profile_candidates))]
-    pub profile: String,
+    #[arg(value_name = "PROFILE", required_unless_present = "profile_option",
+          add = ArgValueCandidates::new(profile_candidates))]
+    pub profile: Option<String>,
+
+    #[arg(long = "profile", value_name = "PROFILE", help = PROFILE_OPTION,
+          conflicts_with = "profile", add = ArgValueCandidates::new(profile_candidates))]
+    pub profile_option: Option<String>,
 
     /// The 6-digit MFA code, if no MFA session of the profile is cached.
     #[arg(
@@ -502,11 +641,17 @@ pub struct KeysRotateArgs {
 pub struct SetupArgs {
     /// The profile with the IAM user's long-term keys (in the files, a credential_process or
     /// the keyring).
-    #[arg(value_name = "PROFILE", add = ArgValueCandidates::new(profile_candidates))]
-    pub profile: String,
+    #[arg(value_name = "PROFILE", required_unless_present = "profile_option",
+          add = ArgValueCandidates::new(profile_candidates))]
+    pub profile: Option<String>,
 
-    /// Also write a role profile for this role (role_arn, source_profile = PROFILE).
-    #[arg(long, value_name = "ARN")]
+    #[arg(long = "profile", value_name = "PROFILE", help = PROFILE_OPTION,
+          conflicts_with = "profile", add = ArgValueCandidates::new(profile_candidates))]
+    pub profile_option: Option<String>,
+
+    /// Also write a role profile for this role (role_arn, source_profile = PROFILE): its ARN,
+    /// or its name (NAME or PATH/NAME) in the IAM user's account.
+    #[arg(long, value_name = "ROLE")]
     pub role: Option<String>,
 
     /// The role profile's name [default: PROFILE-ROLENAME]
@@ -517,10 +662,44 @@ pub struct SetupArgs {
     #[arg(long)]
     pub yes: bool,
 
-    /// Also show the device's secret key, to type into an app that cannot scan.
+    /// Also show the device's secret key, to type into an app that cannot scan (k at the code
+    /// prompt shows it too).
     #[arg(long)]
     pub show_secret: bool,
 }
+
+/// The profile of a command that needs one: clap requires PROFILE or `--profile`.
+macro_rules! required_profile {
+    ($($args:ty),*) => {$(
+        impl $args {
+            pub fn profile_name(&self) -> &str {
+                profile_given(&self.profile, &self.profile_option).unwrap_or_default()
+            }
+        }
+    )*};
+}
+
+required_profile!(KeysStoreArgs, KeysRemoveArgs, KeysRotateArgs, SetupArgs);
+
+/// The profile of a command that defaults it (`auth::default_profile`), if given either way.
+macro_rules! optional_profile {
+    ($($args:ty),*) => {$(
+        impl $args {
+            pub fn profile_arg(&self) -> Option<&str> {
+                profile_given(&self.profile, &self.profile_option)
+            }
+        }
+    )*};
+}
+
+optional_profile!(
+    AuthArgs,
+    LogoutArgs,
+    DeviceListArgs,
+    DeviceRemoveArgs,
+    DoctorArgs,
+    PolicyArgs
+);
 
 #[derive(Debug, Args)]
 pub struct DeviceArgs {
@@ -538,16 +717,24 @@ pub enum DeviceCommand {
 
 #[derive(Debug, Args)]
 pub struct DeviceListArgs {
-    /// The profile with the IAM user's keys [default: as for export]
+    /// The profile with the IAM user's keys [default: $AWS_PROFILE, then the live session's, then "default"]
     #[arg(value_name = "PROFILE", add = ArgValueCandidates::new(profile_candidates))]
     pub profile: Option<String>,
+
+    #[arg(long = "profile", value_name = "PROFILE", help = PROFILE_OPTION,
+          conflicts_with = "profile", add = ArgValueCandidates::new(profile_candidates))]
+    pub profile_option: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct DeviceRemoveArgs {
-    /// The profile with the IAM user's keys [default: as for export]
+    /// The profile with the IAM user's keys [default: $AWS_PROFILE, then the live session's, then "default"]
     #[arg(value_name = "PROFILE", add = ArgValueCandidates::new(profile_candidates))]
     pub profile: Option<String>,
+
+    #[arg(long = "profile", value_name = "PROFILE", help = PROFILE_OPTION,
+          conflicts_with = "profile", add = ArgValueCandidates::new(profile_candidates))]
+    pub profile_option: Option<String>,
 
     /// The device to remove [default: the profile's mfa_serial]
     #[arg(long, value_name = "ARN")]
@@ -570,9 +757,13 @@ pub struct DeviceRemoveArgs {
 
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
-    /// The profile to check [default: as for export]
+    /// The profile to check [default: $AWS_PROFILE, then the live session's, then "default"]
     #[arg(value_name = "PROFILE", add = ArgValueCandidates::new(profile_candidates))]
     pub profile: Option<String>,
+
+    #[arg(long = "profile", value_name = "PROFILE", help = PROFILE_OPTION,
+          conflicts_with = "profile", add = ArgValueCandidates::new(profile_candidates))]
+    pub profile_option: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -583,6 +774,15 @@ pub struct PolicyArgs {
     /// allowed to assume it, and manage-own-mfa for the group.
     #[arg(value_enum, value_name = "POLICY")]
     pub kind: PolicyKind,
+
+    /// manage-own-mfa, role-trust: the profile whose keys tell the account when --account is
+    /// not given [default: $AWS_PROFILE, then the live session's, then "default"]
+    #[arg(value_name = "PROFILE", add = ArgValueCandidates::new(profile_candidates))]
+    pub profile: Option<String>,
+
+    #[arg(long = "profile", value_name = "PROFILE", help = PROFILE_OPTION,
+          conflicts_with = "profile", add = ArgValueCandidates::new(profile_candidates))]
+    pub profile_option: Option<String>,
 
     /// The AWS account ID (manage-own-mfa, role-trust) [default: the account of the profile's
     /// keys]
@@ -596,11 +796,6 @@ pub struct PolicyArgs {
     /// cloudformation: the role's name (the group is NAME-users) [default: MfaRole]
     #[arg(long, value_name = "NAME")]
     pub role: Option<String>,
-
-    /// The profile whose keys tell the account when --account is not given [default: as for
-    /// export]
-    #[arg(long, value_name = "PROFILE", add = ArgValueCandidates::new(profile_candidates))]
-    pub profile: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -613,8 +808,8 @@ pub enum PolicyKind {
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
-    /// The shell to integrate with.
-    #[arg(value_enum)]
+    /// The shell to integrate with
+    #[arg(value_parser = init_values())]
     pub shell: Shell,
 
     /// Name of the function the integration defines.

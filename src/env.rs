@@ -50,6 +50,42 @@ pub const SHADOWING_ENDPOINT: [&str; 14] = [
 /// `AWS_SESSION_TOKEN`.
 pub const SHADOWING: [&str; 3] = ["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SECURITY_TOKEN"];
 
+/// The profile selections a session unsets, each with the variable that keeps what it held
+/// before the session, so that `unset` gives it back.
+pub const SAVED_PROFILES: [(&str, &str); 2] = [
+    ("AWS_PROFILE", "MFA_ENV_SAVED_AWS_PROFILE"),
+    ("AWS_DEFAULT_PROFILE", "MFA_ENV_SAVED_AWS_DEFAULT_PROFILE"),
+];
+
+fn non_empty_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// Records the profile selections the session is about to unset. A session applied over
+/// another finds them unset already (by the first): what the first recorded stays.
+fn push_saved_profiles(changes: &mut Vec<Change>) {
+    let in_session = non_empty_var(MFA_ENV_PROFILE).is_some();
+    for (name, saved) in SAVED_PROFILES {
+        let before =
+            non_empty_var(name).or_else(|| in_session.then(|| non_empty_var(saved)).flatten());
+        changes.push(match before {
+            Some(value) => Change::Set(saved, value),
+            None => Change::Unset(saved),
+        });
+    }
+}
+
+/// Gives back the profile selections recorded when the session was applied, unless one was
+/// set again since (the user's newer choice stays).
+fn push_restored_profiles(changes: &mut Vec<Change>) {
+    for (name, saved) in SAVED_PROFILES {
+        if let (Some(value), None) = (non_empty_var(saved), non_empty_var(name)) {
+            changes.push(Change::Set(name, value));
+        }
+        changes.push(Change::Unset(saved));
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     Set(&'static str, String),
@@ -91,6 +127,7 @@ pub fn session_changes(s: &SessionVars<'_>) -> Vec<Change> {
     ];
     push_region_and_markers(&mut changes, s.profile, s.region, c.expiration);
     changes.push(Change::Set(MFA_ENV_IDENTITY, c.identity.clone()));
+    push_saved_profiles(&mut changes);
     changes.extend(SHADOWING.iter().map(|n| Change::Unset(n)));
     changes
 }
@@ -146,6 +183,7 @@ pub fn endpoint_changes(s: &EndpointVars<'_>) -> Vec<Change> {
             .iter()
             .map(|n| Change::Set(n, NULL_DEVICE.to_string())),
     );
+    push_saved_profiles(&mut changes);
     changes.extend(SHADOWING_ENDPOINT.iter().map(|n| Change::Unset(n)));
     changes
 }
@@ -163,7 +201,8 @@ pub fn leave_endpoint(changes: &mut Vec<Change>) {
 /// The changes that remove a session. `region_set_by_us` is the region mfa-env exported, if
 /// any: the region variables are removed only when they still hold it.
 /// `served`: the session is served by mfa-env's endpoint (`shell --server`), so the container
-/// variables are ours to remove; elsewhere they may be a container's own and stay.
+/// variables are ours to remove; elsewhere they may be a container's own and stay. The profile
+/// selections the session unset are given back (`SAVED_PROFILES`, read from this environment).
 pub fn unset_changes(
     region_set_by_us: Option<&str>,
     current_region: Option<&str>,
@@ -196,6 +235,7 @@ pub fn unset_changes(
     if served {
         leave_endpoint(&mut changes);
     }
+    push_restored_profiles(&mut changes);
     changes
 }
 
@@ -285,6 +325,8 @@ mod tests {
                 "MFA_ENV_PROFILE",
                 "MFA_ENV_EXPIRATION",
                 "MFA_ENV_IDENTITY",
+                "MFA_ENV_SAVED_AWS_PROFILE",
+                "MFA_ENV_SAVED_AWS_DEFAULT_PROFILE",
                 "AWS_PROFILE",
                 "AWS_DEFAULT_PROFILE",
                 "AWS_SECURITY_TOKEN",

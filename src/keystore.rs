@@ -399,8 +399,9 @@ pub fn lookup(profile: &str) -> anyhow::Result<Lookup> {
             Exit::Config,
             format!(
                 "the item of profile '{profile}' in {} is unusable ({why}): store the keys again \
-                 with `mfa-env keys add {profile}`",
-                store_name()
+                 with `mfa-env keys add {}`",
+                store_name(),
+                crate::shell::hint::arg(profile)
             ),
         )),
     }
@@ -429,6 +430,33 @@ pub fn delete(profile: &str) -> anyhow::Result<bool> {
             Err(e) => Err(e),
         },
     )?)
+}
+
+/// Whether the store holds an item for each of `profiles`, asked in one connection and without
+/// reading a secret (`list`). `Missing` for them all when there is no store to ask.
+pub fn which_hold(profiles: &[String]) -> anyhow::Result<Vec<bool>> {
+    if profiles.is_empty() {
+        return Ok(Vec::new());
+    }
+    let names = profiles.to_vec();
+    let result = with_store(
+        &Doing::new("looking up which profiles have stored keys".to_string()),
+        move |store| {
+            names
+                .iter()
+                .map(|name| match entry(store, name)?.get_attributes() {
+                    Ok(_) | Err(StoreError::Ambiguous(_)) => Ok(true),
+                    Err(StoreError::NoEntry) => Ok(false),
+                    Err(e) => Err(e),
+                })
+                .collect()
+        },
+    );
+    match result {
+        Ok(held) => Ok(held),
+        Err(f) if f.unreachable => Ok(vec![false; profiles.len()]),
+        Err(f) => Err(f.error),
+    }
 }
 
 /// Every profile with keys in the store, sorted by name. Items that are not mfa-env's own

@@ -27,7 +27,7 @@ pub mod signin;
 pub mod sts;
 pub mod tty;
 
-use clap::{CommandFactory, Parser};
+use clap::CommandFactory;
 
 use cli::{Cli, Command};
 
@@ -48,14 +48,36 @@ pub fn run() -> i32 {
 /// Parses a command line. Help and version text go to stderr, not stdout, when the init
 /// wrapper called `export` or `unset` (`mfa work --help`): it evaluates their stdout.
 pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Cli, i32> {
-    let args: Vec<std::ffi::OsString> = args.into_iter().collect();
-    match Cli::try_parse_from(&args) {
+    use clap::FromArgMatches;
+    let mut args: Vec<std::ffi::OsString> = args.into_iter().collect();
+    let wrapper = shell::hint::wrapper();
+    let evaluated = wrapper.is_some()
+        && args
+            .get(1)
+            .is_some_and(|a| ["export", "unset", "off"].iter().any(|s| a == s));
+    let mut command = Cli::command();
+    if let Some(name) = &wrapper {
+        // Help and usage name what the user typed: `mfa`, not mfa-env.
+        command = command
+            .bin_name(name)
+            .after_help(cli::AFTER_HELP.replace("mfa-env", name));
+        // `mfa --help` arrives as `export --shell SH --help`: the wrapper's help is the
+        // top-level one (its profile, its options and the subcommands it passes on).
+        let asks_help = args
+            .iter()
+            .skip(1)
+            .take_while(|a| *a != "--")
+            .any(|a| a == "-h" || a == "--help");
+        if asks_help && args.get(1).is_some_and(|a| a == "export") {
+            args.remove(1);
+        }
+    }
+    let parsed = command
+        .try_get_matches_from_mut(&args)
+        .and_then(|mut m| Cli::from_arg_matches_mut(&mut m).map_err(|e| e.format(&mut command)));
+    match parsed {
         Ok(cli) => Ok(cli),
         Err(e) => {
-            let evaluated = shell::hint::wrapper().is_some()
-                && args
-                    .get(1)
-                    .is_some_and(|a| ["export", "unset", "off"].iter().any(|s| a == s));
             if evaluated && !e.use_stderr() {
                 eprint!("{}", e.render());
                 return Err(0);

@@ -31,24 +31,26 @@ const STEP: i64 = 30;
 pub enum CodeSource {
     Flag(Zeroizing<String>),
     Process(String),
-    Prompt,
+    /// The terminal; without one, the message says what to do instead (the default: names
+    /// `--token-code` and `mfa_process`).
+    Prompt(Option<String>),
     /// No way to get a code now (the credentials endpoint renewing with no `mfa_process`):
     /// the message says what to do instead.
     Unavailable(String),
 }
 
 impl CodeSource {
-    pub fn new(flag: Option<&str>, mfa_process: Option<&str>) -> Self {
+    pub fn new(flag: Option<&str>, mfa_process: Option<&str>, no_terminal: Option<&str>) -> Self {
         match (flag, mfa_process) {
             (Some(code), _) => CodeSource::Flag(Zeroizing::new(code.to_string())),
             (None, Some(cmd)) if !cmd.trim().is_empty() => CodeSource::Process(cmd.to_string()),
-            _ => CodeSource::Prompt,
+            _ => CodeSource::Prompt(no_terminal.map(str::to_string)),
         }
     }
 
     /// Only a code typed at the prompt is asked again after STS rejects it.
     pub fn may_retry(&self) -> bool {
-        matches!(self, CodeSource::Prompt)
+        matches!(self, CodeSource::Prompt(_))
     }
 
     /// Gets one code, refusing one the guard knows was spent. The prompt asks once: a code
@@ -77,8 +79,13 @@ impl CodeSource {
                 Ok(Attempt::Code(code))
             }
             CodeSource::Unavailable(message) => Err(fail(Exit::Mfa, message.clone())),
-            CodeSource::Prompt => {
-                let typed = prompt_tty(&format!("Enter MFA code for {serial}: "))?;
+            CodeSource::Prompt(no_terminal) => {
+                let typed = prompt_tty(
+                    &format!("Enter MFA code for {serial}: "),
+                    no_terminal
+                        .as_deref()
+                        .unwrap_or("pass --token-code CODE, or set mfa_process in the profile"),
+                )?;
                 let checked = normalize(&typed, "the code")
                     .and_then(|code| guard.check(serial, &code).map(|()| code));
                 Ok(match checked {
@@ -208,12 +215,12 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 /// Reads a code typed at the terminal (no echo).
-fn prompt_tty(prompt: &str) -> anyhow::Result<Zeroizing<String>> {
+fn prompt_tty(prompt: &str, no_terminal: &str) -> anyhow::Result<Zeroizing<String>> {
     crate::tty::read_line(
         prompt,
         &crate::tty::Ask {
             noun: "MFA code",
-            no_terminal: "pass --token-code CODE, or set mfa_process in the profile",
+            no_terminal,
             exit: Exit::Mfa,
             echo: false,
         },

@@ -77,6 +77,46 @@ impl KeySource {
         }
     }
 
+    /// Why AWS refused these keys of `profile` (STS's `code`: InvalidClientTokenId,
+    /// SignatureDoesNotMatch…), where they are and how to replace them.
+    pub fn rejected(&self, profile: &str, code: &str) -> anyhow::Error {
+        let p = crate::shell::hint::arg(profile);
+        let (which, fix) = match self {
+            KeySource::File(keys) => {
+                let lines = key_lines(profile);
+                let place = match lines.first() {
+                    Some(l) => format!("{} line {}", l.path.display(), l.line),
+                    None => credentials_file_display(),
+                };
+                (
+                    format!(
+                        "{} of '{profile}' in {place}",
+                        crate::error::mask_key(&keys.access_key_id)
+                    ),
+                    format!(
+                        "put a working key there, or store one with `mfa-env keys add {p}` and \
+                         delete the file's lines"
+                    ),
+                )
+            }
+            KeySource::Process { .. } => (
+                format!("that the credential_process of '{profile}' gives"),
+                "check what that program returns".to_string(),
+            ),
+            KeySource::Store { .. } => (
+                format!("of '{profile}' in {}", crate::keystore::store_name()),
+                format!("store a working key with `mfa-env keys add {p}`"),
+            ),
+        };
+        fail(
+            Exit::Denied,
+            format!(
+                "AWS rejected the long-term keys ({code}) {which}: the key is wrong, deactivated \
+                 or deleted; {fix}"
+            ),
+        )
+    }
+
     /// The keys themselves: for a process, it is run now.
     pub fn load(&self) -> anyhow::Result<LongTermKeys> {
         match self {
@@ -93,6 +133,7 @@ impl KeySource {
                     ""
                 };
                 use crate::keystore::Lookup;
+                let q = crate::shell::hint::arg(profile);
                 match crate::keystore::lookup(profile) {
                     Ok(Lookup::Found(keys)) => Ok(keys),
                     // No keyring here at all: the files are what the user most likely meant.
@@ -101,7 +142,7 @@ impl KeySource {
                         format!(
                             "profile '{profile}' has no long-term keys{temporary}: add \
                              aws_access_key_id and aws_secret_access_key to [{profile}] in {}, \
-                             or store them with `mfa-env keys add {profile}` where a keyring \
+                             or store them with `mfa-env keys add {q}` where a keyring \
                              runs ({e:#})",
                             credentials_file_display()
                         ),
@@ -110,7 +151,7 @@ impl KeySource {
                         Exit::Config,
                         format!(
                             "profile '{profile}' has no long-term keys{temporary}: store them with \
-                             `mfa-env keys add {profile}`, or add aws_access_key_id and \
+                             `mfa-env keys add {q}`, or add aws_access_key_id and \
                              aws_secret_access_key to [{profile}] in {}",
                             credentials_file_display()
                         ),
@@ -467,10 +508,21 @@ impl Profiles {
         self.resolve_with(name, false)
     }
 
+    /// As `resolve_without_device`, for a profile in neither file whose keys were stored first
+    /// (`keys add`, then `setup`): it resolves as an empty section would, its keys from the
+    /// keyring, until `setup` writes its section.
+    pub fn resolve_new(&self, name: &str) -> anyhow::Result<Resolved> {
+        self.resolve_chain(name, false)
+    }
+
     fn resolve_with(&self, name: &str, need_device: bool) -> anyhow::Result<Resolved> {
         if !self.exists(name) {
             return Err(self.unknown_profile(name));
         }
+        self.resolve_chain(name, need_device)
+    }
+
+    fn resolve_chain(&self, name: &str, need_device: bool) -> anyhow::Result<Resolved> {
         let mut chain = self.walk(name)?;
         if !need_device && chain.mfa_serial.is_none() {
             chain.mfa_serial = Some(String::new());
@@ -750,7 +802,8 @@ impl Profiles {
                 Exit::Config,
                 format!(
                     "profile '{name}' takes its long-term keys from its source profile \
-                     '{source}': run `mfa-env {verb} {source}`"
+                     '{source}': run `mfa-env {verb} {}`",
+                    crate::shell::hint::arg(&source)
                 ),
             ));
         }
@@ -772,15 +825,22 @@ impl Profiles {
     fn unknown_profile(&self, name: &str) -> anyhow::Error {
         let names = self.names();
         let suggestions = closest(name, &names);
+        // A new user's first profile: the keys, then setup, which writes the rest.
+        let start = format!(
+            "to start one, store its IAM user's access key with `mfa-env keys add {n}` (or in {}), \
+             then run `mfa-env setup {n}`",
+            credentials_file_display(),
+            n = crate::shell::hint::arg(name)
+        );
         let hint = if suggestions.is_empty() {
             if names.is_empty() {
                 format!(
-                    "no profiles found in {} or {}",
+                    "no profiles found in {} or {}; {start}",
                     config_file_display(),
                     credentials_file_display()
                 )
             } else {
-                "run 'mfa-env list' to see the profiles that use MFA".to_string()
+                format!("`mfa-env list` shows the profiles that use MFA; {start}")
             }
         } else {
             format!("did you mean {}?", quoted_list(&suggestions))
@@ -1210,9 +1270,15 @@ fn no_mfa_device(name: &str, source: &str, session_token: bool) -> anyhow::Error
             config_file_display()
         )
     };
+    // setup finds the IAM user's device (or enrolls one) and writes the line on the profile
+    // with the keys, which a role inherits it from.
     fail(
         Exit::Config,
-        format!("profile '{name}' has no MFA device: add '{key}' to {where_}"),
+        format!(
+            "profile '{name}' has no MFA device: run `mfa-env setup {}` to enroll one (or find \
+             the user's) and write it, or add '{key}' to {where_} yourself",
+            crate::shell::hint::arg(source)
+        ),
     )
 }
 

@@ -480,14 +480,14 @@ pub(crate) fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(
                 if d.is_timeout() {
                     StsError::Timeout { endpoint, service }
                 } else {
-                    let mut detail = d
+                    let chain = d
                         .as_connector_error()
                         .map(|c| source_chain(c))
                         .unwrap_or_else(|| "connection failed".to_string());
-                    if detail.contains("invalid peer certificate") {
-                        detail.push_str(UNTRUSTED_HINT);
+                    StsError::Unreachable {
+                        endpoint,
+                        detail: unreachable_detail(&chain, service),
                     }
-                    StsError::Unreachable { endpoint, detail }
                 }
             }
             SdkError::ResponseError(ref r) => {
@@ -540,6 +540,28 @@ pub(crate) fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(
             },
         }
     }
+}
+
+/// A connection failure in plain words, with what to check: hyper's chain ("client error
+/// (Connect): tcp connect error: Connection refused (os error 111)") says what, not why.
+fn unreachable_detail(chain: &str, service: &str) -> String {
+    if chain.contains("invalid peer certificate") {
+        return format!("{chain}{UNTRUSTED_HINT}");
+    }
+    let lower = chain.to_lowercase();
+    let what = if lower.contains("connection refused") {
+        "the connection was refused (nothing listens there)"
+    } else if lower.contains("dns error") || lower.contains("failed to lookup address") {
+        "its name does not resolve (DNS)"
+    } else if lower.contains("network is unreachable") || lower.contains("no route to host") {
+        "no route to it"
+    } else {
+        chain
+    };
+    format!(
+        "{what}; check the network or VPN, and the endpoint (AWS_ENDPOINT_URL_{service}, the \
+         profile's endpoint_url or region)"
+    )
 }
 
 /// Said after a certificate the system's roots do not vouch for: the usual cause is a proxy that
@@ -660,7 +682,7 @@ pub enum StsError {
     },
     #[error("{endpoint} is throttling requests (rate exceeded) after 3 tries; wait a moment and try again")]
     Throttled { endpoint: String },
-    #[error("no answer from {endpoint} in time; check your network or AWS_ENDPOINT_URL_{service}, or raise MFA_ENV_TIMEOUT")]
+    #[error("no answer from {endpoint} in time; check the network or VPN and the endpoint (AWS_ENDPOINT_URL_{service}, the profile's endpoint_url or region), or raise MFA_ENV_TIMEOUT")]
     Timeout {
         endpoint: String,
         service: &'static str,
@@ -688,7 +710,7 @@ fn invalid_keys(code: &str, session: bool) -> String {
     } else {
         format!(
             "AWS rejected the long-term keys ({code}): they are invalid, deactivated or deleted; \
-             check the profile's keys (`mfa-env list` shows where they come from)"
+             check the keys of the profile (`mfa-env doctor` names where they come from)"
         )
     }
 }

@@ -15,6 +15,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use totp_rs::{Algorithm, TOTP};
 
+pub mod demo;
 mod signin;
 
 pub const ACCOUNT: &str = "123456789012";

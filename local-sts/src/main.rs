@@ -1,9 +1,9 @@
 //! A local STS to try mfa-env without an AWS account: `cargo run -p local-sts [PORT]`.
 //!
 //! It serves the STS Query protocol on 127.0.0.1, checks real TOTP codes, writes a demo AWS
-//! config into a private temporary directory (never ~/.aws), prints the commands to use it and
-//! keeps a live line with the current MFA code, the seconds until the next one and the number of
-//! requests served. Ctrl-C (or SIGTERM, SIGHUP) stops it and removes the directory.
+//! config into a private temporary directory (never ~/.aws), prints the commands to use it (the
+//! session cache in that directory too) and keeps a live line with the current MFA code, the
+//! seconds until the next one and the number of requests served. Ctrl-C (or SIGTERM, SIGHUP) stops it and removes the directory.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -88,32 +88,10 @@ fn main() {
         std::process::exit(1);
     }
 
-    let (url, config, credentials) = (sts.url(), config.display(), credentials.display());
+    let url = sts.url();
     println!("local STS listening on {url} (Ctrl-C stops it and removes its files)");
     println!();
-    println!("In another terminal, bash or zsh:");
-    println!(
-        "  export AWS_ENDPOINT_URL_STS={url} AWS_ENDPOINT_URL_IAM={url} AWS_ENDPOINT_URL_SIGNIN={url}"
-    );
-    println!("  export AWS_CONFIG_FILE={config}");
-    println!("  export AWS_SHARED_CREDENTIALS_FILE={credentials}");
-    println!("  eval \"$(mfa-env demo)\"                       # asks for the code below");
-    println!("  mfa-env status");
-    println!("  mfa-env exec demo-admin -- env | grep AWS_   # a role: no second code");
-    println!("  mfa-env shell demo                           # countdown in the prompt");
-    println!(
-        "  mfa-env exec demo-admin --server -- env | grep AWS_CONTAINER   # an endpoint, no keys"
-    );
-    println!("  mfa-env console demo-admin --service s3  # the console, signed in (local page)");
-    println!("  mfa-env doctor demo");
-    println!("  mfa-env device remove demo --yes && mfa-env setup demo   # enroll a new device (QR code)");
-    println!("fish:");
-    println!("  set -gx AWS_ENDPOINT_URL_STS {url}");
-    println!("  set -gx AWS_ENDPOINT_URL_IAM {url}");
-    println!("  set -gx AWS_ENDPOINT_URL_SIGNIN {url}");
-    println!("  set -gx AWS_CONFIG_FILE {config}");
-    println!("  set -gx AWS_SHARED_CREDENTIALS_FILE {credentials}");
-    println!("  mfa-env demo | source");
+    print!("{}", local_sts::demo::instructions(&url, &dir.0));
     println!();
     println!("authenticator URI: {}", alice.otpauth_uri("mfa-env-local"));
     println!();

@@ -90,6 +90,10 @@ pub fn run(args: &ConsoleArgs) -> anyhow::Result<i32> {
         line.push_str(&url);
         line.push('\n');
         super::print_stdout(&line)?;
+        // (Opening the browser says as whom, below, in the one line it says.)
+        if let Some(line) = auth.take_announcement() {
+            eprintln!("{line}");
+        }
         return Ok(0);
     }
     crate::browser::open(&url)?;

@@ -6,7 +6,14 @@ use crate::auth::authenticate;
 use crate::cli::CredentialProcessArgs;
 
 pub fn run(args: &CredentialProcessArgs) -> anyhow::Result<i32> {
-    let req = super::request(&args.auth);
+    let mut req = super::request(&args.auth);
+    // Run by an SDK from ~/.aws/config, where no one can pass --token-code.
+    req.no_terminal = Some(format!(
+        "a credential_process runs without one: set mfa_process in the profile (a command that \
+         prints the code, such as `ykman oath accounts code -s aws`), or start the session in a \
+         terminal first (`mfa-env {}` there; this then finds it cached)",
+        crate::shell::hint::arg(&req.profile)
+    ));
     let session = authenticate(&req)?;
     if std::io::stdout().is_terminal() && !args.reveal {
         super::withheld_on_terminal(&session, "the credentials were not printed");
@@ -27,5 +34,6 @@ pub fn run(args: &CredentialProcessArgs) -> anyhow::Result<i32> {
     });
     let text = zeroize::Zeroizing::new(format!("{json}\n"));
     super::print_stdout(&text)?;
+    session.announce();
     Ok(0)
 }

@@ -18,7 +18,7 @@ pub fn run(command: DeviceCommand) -> anyhow::Result<i32> {
 }
 
 fn list(args: &DeviceListArgs) -> anyhow::Result<i32> {
-    let ctx = UserContext::new(&default_profile(args.profile.as_deref()), "device list")?;
+    let ctx = UserContext::new(&default_profile(args.profile_arg()), "device list")?;
     let iam = ctx.iam(&ctx.long_term());
     let devices = ctx
         .rt
@@ -27,7 +27,8 @@ fn list(args: &DeviceListArgs) -> anyhow::Result<i32> {
     if devices.is_empty() {
         eprintln!(
             "mfa-env: IAM user '{}' has no MFA device: enroll one with `mfa-env setup {}`",
-            ctx.user, ctx.resolved.source_profile
+            ctx.user,
+            crate::shell::hint::arg(&ctx.resolved.source_profile)
         );
         return Ok(0);
     }
@@ -45,14 +46,18 @@ fn list(args: &DeviceListArgs) -> anyhow::Result<i32> {
 }
 
 fn remove(args: &DeviceRemoveArgs) -> anyhow::Result<i32> {
-    let ctx = UserContext::new(&default_profile(args.profile.as_deref()), "device remove")?;
+    let ctx = UserContext::new(&default_profile(args.profile_arg()), "device remove")?;
     let p = ctx.resolved.source_profile.clone();
     let serial = match (&args.serial, ctx.resolved.mfa_serial.as_str()) {
         (Some(s), _) => s.clone(),
         (None, "") => {
             return Err(fail(
                 Exit::Config,
-                format!("profile '{p}' has no mfa_serial: name the device with --serial ARN"),
+                format!(
+                    "profile '{p}' has no mfa_serial: name the device with --serial ARN \
+                     (`mfa-env device list {}` lists them)",
+                    crate::shell::hint::arg(&p)
+                ),
             ))
         }
         (None, configured) => configured.to_string(),
@@ -118,16 +123,26 @@ fn remove(args: &DeviceRemoveArgs) -> anyhow::Result<i32> {
         }
     }
     let forgot = crate::cmd::logout::forget_sessions_of_source(&p);
+    // The profile still names the device: a new one is enrolled (and the line rewritten) by
+    // setup; without one, the line is the user's to delete.
+    let next = if serial == ctx.resolved.mfa_serial {
+        format!(
+            "; enroll a new one with `mfa-env setup {}` (it rewrites mfa_serial if the serial \
+             changes), or delete `mfa_serial = {serial}` from [profile {p}] in {}",
+            crate::shell::hint::arg(&p),
+            crate::profile::config_file_display()
+        )
+    } else {
+        String::new()
+    };
     eprintln!(
-        "mfa-env: removed {serial} from IAM user '{}'{}; remove `mfa_serial = {serial}` from \
-         [profile {p}] in {} (mfa-env writes it only in setup)",
+        "mfa-env: removed {serial} from IAM user '{}'{}{next}",
         ctx.user,
         if forgot > 0 {
             " and forgot its cached sessions"
         } else {
             ""
         },
-        crate::profile::config_file_display()
     );
     Ok(0)
 }

@@ -44,7 +44,7 @@ impl Report {
 
 pub fn run(args: &DoctorArgs) -> anyhow::Result<i32> {
     let mut report = Report::default();
-    let name = crate::auth::default_profile(args.profile.as_deref());
+    let name = crate::auth::default_profile(args.profile_arg());
     check(&mut report, &name);
     let summary = match (report.problems, report.warnings) {
         (0, 0) => "no problem found".to_string(),
@@ -209,12 +209,14 @@ fn network(report: &mut Report, r: &Resolved, keys: &crate::profile::LongTermKey
             report.ok(format!("STS at {endpoint} answers; the keys are {arn}'s"));
             (Some(arn), "")
         }
+        // The message says what to check (the network or VPN, the endpoint).
         Err(e @ (StsError::Unreachable { .. } | StsError::Timeout { .. })) => {
-            report.fail(format!(
-                "{e}; check the network or VPN, and the endpoint (AWS_ENDPOINT_URL_STS, the \
-                 profile's endpoint_url or region)"
-            ));
+            report.fail(e.to_string());
             (None, "STS did not answer")
+        }
+        Err(StsError::InvalidKeys { code, .. }) => {
+            report.fail(one_line(&r.keys.rejected(&r.source_profile, &code)));
+            (None, "STS refused the keys")
         }
         Err(e) => {
             report.fail(e.to_string());
@@ -268,7 +270,7 @@ fn network(report: &mut Report, r: &Resolved, keys: &crate::profile::LongTermKey
         };
         report.skip(format!(
             "MFA device of IAM user '{user}': {has}; `mfa-env setup {}` enrolls one or writes it",
-            r.source_profile
+            crate::shell::hint::arg(&r.source_profile)
         ));
         return;
     }
@@ -288,7 +290,10 @@ fn network(report: &mut Report, r: &Resolved, keys: &crate::profile::LongTermKey
                 format!("it has {}", devices.join(", "))
             },
             if devices.is_empty() {
-                format!("enroll one with `mfa-env setup {}`", r.source_profile)
+                format!(
+                    "enroll one with `mfa-env setup {}`",
+                    crate::shell::hint::arg(&r.source_profile)
+                )
             } else {
                 "put one of those in mfa_serial".to_string()
             }
@@ -318,7 +323,7 @@ fn console(report: &mut Report, r: &Resolved) {
     let signin = r.signin_endpoint_url.as_deref().unwrap_or(hosts.signin);
     report.ok(format!(
         "console: `mfa-env console {}` signs in through the Sign-In service at {signin}/federation",
-        r.name
+        crate::shell::hint::arg(&r.name)
     ));
 }
 

@@ -10,12 +10,21 @@ use crate::error::{fail, Exit};
 use crate::server::Endpoint;
 
 pub fn run(args: ExecArgs) -> anyhow::Result<i32> {
-    if !args.stray.is_empty() {
-        let profile = args.auth.profile.as_deref().unwrap_or("PROFILE");
-        let words: Vec<String> = args
-            .stray
-            .iter()
-            .map(|w| w.to_string_lossy().into_owned())
+    // With --profile, a word in PROFILE's place is the command's first, written without `--`.
+    let (profile, first) = match (&args.auth.profile_option, &args.auth.profile) {
+        (Some(option), positional) => (format!("--profile {option}"), positional.clone()),
+        (None, positional) => (positional.as_deref().unwrap_or("PROFILE").to_string(), None),
+    };
+    if let (Some(twice), true) = (&first, args.stray.is_empty() && !args.command.is_empty()) {
+        return Err(fail(
+            Exit::Usage,
+            format!("the profile is given twice, '{twice}' and {profile}: give it once"),
+        ));
+    }
+    if first.is_some() || !args.stray.is_empty() {
+        let words: Vec<String> = first
+            .into_iter()
+            .chain(args.stray.iter().map(|w| w.to_string_lossy().into_owned()))
             .collect();
         return Err(fail(
             Exit::Usage,
@@ -40,12 +49,13 @@ pub fn run(args: ExecArgs) -> anyhow::Result<i32> {
             &req,
             &format!(
                 "run `mfa-env {} --refresh` in another terminal and this endpoint picks it up",
-                req.profile
+                crate::shell::hint::arg(&req.profile)
             ),
         )?;
         let changes = endpoint.changes(&session);
         crate::env::validate(&changes)?;
         apply_to_command(&mut cmd, &changes);
+        session.announce();
         let status = run_to_end(&mut cmd).map_err(|e| launch_error(&program, &e))?;
         return Ok(exit_code(&status));
     }
@@ -57,6 +67,8 @@ pub fn run(args: ExecArgs) -> anyhow::Result<i32> {
     });
     crate::env::validate(&changes)?;
     apply_to_command(&mut cmd, &changes);
+    // Before CMD replaces this process: its output follows.
+    session.announce();
     run_replacing(cmd, &program)
 }
 

@@ -38,11 +38,12 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<i32> {
         );
         eprintln!(
             "  or run one command:      mfa-env exec {} -- aws sts get-caller-identity",
-            shell.quote(&session.profile)
+            hint::arg_for(shell, &session.profile)
         );
         eprintln!("  (--reveal prints the code here; it contains the secret key)");
         return Ok(0);
     }
     super::print_stdout(&code)?;
+    session.announce();
     Ok(0)
 }

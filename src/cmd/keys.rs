@@ -171,11 +171,14 @@ fn ask(
 }
 
 fn add(args: &KeysStoreArgs) -> anyhow::Result<i32> {
-    let owner = owner(&args.profile, "add", false)?;
+    let owner = owner(args.profile_name(), "add", false)?;
     let p = &owner.profile;
+    // As commands in messages write it: quoted only when a shell needs it.
+    let qp = crate::shell::hint::arg(p);
     if !owner.known {
         eprintln!(
-            "mfa-env: note: there is no profile '{p}' in {} or {} yet",
+            "mfa-env: note: there is no profile '{p}' in {} or {} yet: once the keys are \
+             stored, `mfa-env setup {qp}` writes it (and enrolls an MFA device if there is none)",
             crate::profile::config_file_display(),
             credentials_file_display()
         );
@@ -305,8 +308,10 @@ fn check_keys(p: &str, keys: &LongTermKeys) -> anyhow::Result<String> {
 }
 
 fn import(args: &KeysStoreArgs) -> anyhow::Result<i32> {
-    let owner = owner(&args.profile, "import", true)?;
+    let owner = owner(args.profile_name(), "import", true)?;
     let p = &owner.profile;
+    // As commands in messages write it: quoted only when a shell needs it.
+    let qp = crate::shell::hint::arg(p);
     let keys = match &owner.in_files {
         Some(KeySource::File(keys)) => keys.clone(),
         Some(KeySource::Process { .. }) => {
@@ -324,7 +329,7 @@ fn import(args: &KeysStoreArgs) -> anyhow::Result<i32> {
                 format!(
                     "profile '{p}' holds temporary credentials in the files (aws_session_token, \
                      as aws-mfa writes them), not an IAM user's long-term keys: there is nothing \
-                     to import; to store the long-term keys, run `mfa-env keys add {p}`"
+                     to import; to store the long-term keys, run `mfa-env keys add {qp}`"
                 ),
             ))
         }
@@ -334,7 +339,7 @@ fn import(args: &KeysStoreArgs) -> anyhow::Result<i32> {
                 format!(
                     "profile '{p}' has no keys in {} to import (its section needs \
                      aws_access_key_id and aws_secret_access_key); to type them instead, run \
-                     `mfa-env keys add {p}`",
+                     `mfa-env keys add {qp}`",
                     credentials_file_display()
                 ),
             ))
@@ -421,7 +426,7 @@ fn list(args: &ListArgs) -> anyhow::Result<i32> {
 }
 
 fn remove(args: &KeysRemoveArgs) -> anyhow::Result<i32> {
-    let owner = owner(&args.profile, "remove", false)?;
+    let owner = owner(args.profile_name(), "remove", false)?;
     let p = &owner.profile;
     let none = || {
         fail(
@@ -475,19 +480,40 @@ fn remove(args: &KeysRemoveArgs) -> anyhow::Result<i32> {
 const ROTATION_TIME: i64 = 120;
 
 fn rotate(args: &KeysRotateArgs) -> anyhow::Result<i32> {
-    let owner = owner(&args.profile, "rotate", true)?;
+    let owner = owner(args.profile_name(), "rotate", true)?;
     let p = owner.profile.clone();
+    // As commands in messages write it: quoted only when a shell needs it.
+    let qp = crate::shell::hint::arg(&p);
     match &owner.in_files {
         Some(KeySource::File(keys)) => {
+            let id = mask_key(&keys.access_key_id);
+            // What the keyring holds decides the next step: an import already done leaves only
+            // the file's lines to delete.
+            let next = match keystore::get(&p).ok().flatten() {
+                Some(stored) if stored.access_key_id == keys.access_key_id => format!(
+                    "{} holds them too (imported): {}, then rotate",
+                    store_name(),
+                    lines_to_delete(&p)
+                ),
+                Some(stored) => format!(
+                    "{} holds other keys, {}, which the files' win over: to rotate those, {}; to \
+                     rotate {id}, replace them with `mfa-env keys import {qp}` first",
+                    store_name(),
+                    mask_key(&stored.access_key_id),
+                    lines_to_delete(&p)
+                ),
+                None => format!(
+                    "move them to {} with `mfa-env keys import {qp}`, delete the lines it names, \
+                     then rotate",
+                    store_name()
+                ),
+            };
             return Err(fail(
                 Exit::Config,
                 format!(
-                    "the keys {} of '{p}' are in the files, which mfa-env never writes: move them \
-                     to {} with `mfa-env keys import {p}`, delete the lines it names, then rotate",
-                    mask_key(&keys.access_key_id),
-                    store_name()
+                    "the keys {id} of '{p}' are in the files, which mfa-env never writes: {next}"
                 ),
-            ))
+            ));
         }
         Some(KeySource::Process { .. }) => {
             return Err(fail(
@@ -504,8 +530,8 @@ fn rotate(args: &KeysRotateArgs) -> anyhow::Result<i32> {
         fail(
             Exit::Config,
             format!(
-                "no keys of '{p}' in {}: store them with `mfa-env keys add {p}` or `mfa-env keys \
-                 import {p}` first",
+                "no keys of '{p}' in {}: store them with `mfa-env keys add {qp}` or `mfa-env keys \
+                 import {qp}` first",
                 store_name()
             ),
         )

@@ -8,13 +8,19 @@ use crate::profile::{KeySource, Profiles};
 use crate::shell::prompt::time_left;
 use crate::sts::rfc3339;
 
+/// The KEYS of a profile whose keys are in no file: the keyring's, if it holds them.
+const KEYRING: &str = "keyring";
+
 struct Row {
     name: String,
     kind: &'static str,
     mfa_serial: String,
     role_arn: Option<String>,
-    /// Where the keys that sign its STS call come from (without reading a keyring).
+    /// Where the keys that sign its STS call come from: a masked key ID from the files,
+    /// `process`, `keyring`, or `none` (the keyring holds none either).
     keys: String,
+    /// The profile whose keys those are.
+    source: String,
     /// Seconds left of the session this profile would use now, if cached.
     cached: Option<i64>,
     /// Roles: seconds left of the source's MFA session, which assumes the role without a code.
@@ -25,7 +31,7 @@ pub fn run(args: &ListArgs) -> anyhow::Result<i32> {
     let profiles = Profiles::load()?;
     let cache = Cache::existing()?;
     let margin = margin()?;
-    let rows: Vec<Row> = profiles
+    let mut rows: Vec<Row> = profiles
         .mfa_profiles()
         .into_iter()
         .map(|s| {
@@ -48,11 +54,14 @@ pub fn run(args: &ListArgs) -> anyhow::Result<i32> {
             let keys = match resolved.as_ref().map(|r| &r.keys) {
                 Some(KeySource::File(k)) => mask_key(&k.access_key_id),
                 Some(KeySource::Process { .. }) => "process".to_string(),
-                Some(KeySource::Store { .. }) => "keyring".to_string(),
+                Some(KeySource::Store { .. }) => KEYRING.to_string(),
                 None => "-".to_string(),
             };
             Row {
                 keys,
+                source: resolved
+                    .as_ref()
+                    .map_or_else(String::new, |r| r.source_profile.clone()),
                 name: s.name,
                 kind: s.kind,
                 mfa_serial: s.mfa_serial,
@@ -62,6 +71,31 @@ pub fn run(args: &ListArgs) -> anyhow::Result<i32> {
             }
         })
         .collect();
+    // Keys in no file may be in the keyring, or nowhere: ask it once, for those rows only.
+    let unfiled: Vec<usize> = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.keys == KEYRING)
+        .map(|(i, _)| i)
+        .collect();
+    if !unfiled.is_empty() {
+        let names: Vec<String> = unfiled.iter().map(|&i| rows[i].source.clone()).collect();
+        match crate::keystore::which_hold(&names) {
+            Ok(held) => {
+                for (&i, held) in unfiled.iter().zip(held) {
+                    if !held {
+                        rows[i].keys = "none".to_string();
+                    }
+                }
+            }
+            Err(e) => {
+                crate::debug!("the keyring was not asked: {}", crate::one_line(&e));
+                for &i in &unfiled {
+                    rows[i].keys = format!("{KEYRING}?");
+                }
+            }
+        }
+    }
     if args.json {
         let items: Vec<serde_json::Value> = rows
             .iter()
@@ -83,7 +117,9 @@ pub fn run(args: &ListArgs) -> anyhow::Result<i32> {
     }
     if rows.is_empty() {
         eprintln!(
-            "mfa-env: no profile uses MFA: add mfa_serial to a profile in {}",
+            "mfa-env: no profile uses MFA yet: `mfa-env setup PROFILE` enrolls an MFA device for \
+             the IAM user whose keys PROFILE holds (or finds its device) and writes mfa_serial to \
+             {}; no keys yet? `mfa-env keys add PROFILE` first",
             crate::profile::config_file_display()
         );
         return Ok(0);

@@ -3,23 +3,59 @@
 use crate::auth::{default_profile, session_keys};
 use crate::cache::Cache;
 use crate::cli::LogoutArgs;
+use crate::env::EnvSession;
 use crate::profile::{Profiles, Resolved};
 
 pub fn run(args: &LogoutArgs) -> anyhow::Result<i32> {
     let Some(cache) = Cache::existing()? else {
         eprintln!("mfa-env: no cached sessions");
+        if args.all {
+            still_live(None);
+        } else if let Ok(r) = crate::profile::resolve(&default_profile(args.profile_arg())) {
+            still_live(Some(&r));
+        }
         return Ok(0);
     };
     if args.all {
         eprintln!("mfa-env: {}", forgot(cache.clear(), ""));
+        still_live(None);
         return Ok(0);
     }
-    let name = default_profile(args.profile.as_deref());
+    let name = default_profile(args.profile_arg());
     let r = crate::profile::resolve(&name)?;
     // A role's MFA session is its source's: forgetting it means the next run asks for a code.
     let n = session_keys(&r).iter().filter(|k| cache.remove(k)).count();
     eprintln!("mfa-env: {}", forgot(n, &format!(" for '{name}'")));
+    still_live(Some(&r));
     Ok(0)
+}
+
+/// The cache is not the environment: a session applied to this shell (or served to it) lives
+/// on after logout until it expires. Say so when it is one of those forgotten (`forgotten`:
+/// the profile logged out, None for all), and how to be rid of it.
+fn still_live(forgotten: Option<&Resolved>) {
+    let live = EnvSession::read();
+    let (Some(profile), Some(left)) = (live.profile.as_deref(), live.seconds_left()) else {
+        return;
+    };
+    if left <= 0 {
+        return;
+    }
+    let same = match forgotten {
+        None => true,
+        Some(r) => {
+            r.name == profile
+                || crate::profile::resolve(profile)
+                    .is_ok_and(|l| l.source_profile == r.source_profile)
+        }
+    };
+    if same {
+        eprintln!(
+            "mfa-env: the session of '{profile}' in this environment still lives ({} left): {}",
+            crate::shell::prompt::time_left(left),
+            super::leave_session()
+        );
+    }
 }
 
 /// One wording whatever was there: `no cached sessions`, `forgot 1 cached session`, ….

@@ -28,7 +28,7 @@ use crate::shell::prompt;
 /// The authentication request for a command's flags.
 pub fn request(args: &AuthArgs) -> Request {
     Request {
-        profile: default_profile(args.profile.as_deref()),
+        profile: default_profile(args.profile_arg()),
         token_code: args.token_code.clone(),
         duration: args.duration,
         path: if args.direct {
@@ -41,6 +41,8 @@ pub fn request(args: &AuthArgs) -> Request {
         no_cache: args.no_cache,
         refresh: args.refresh || args.refresh_mfa,
         refresh_mfa: args.refresh_mfa,
+        no_terminal: None,
+        announce: true,
     }
 }
 
@@ -56,6 +58,20 @@ pub fn withheld_on_terminal(session: &Session, outcome: &str) {
         c.expiration_rfc3339(),
         prompt::time_left(c.seconds_left()),
     );
+}
+
+/// How to be rid of the session in this environment: leave the subshell `mfa-env shell`
+/// started (dropping its variables there would leave a countdown with nothing behind it), or
+/// drop the session applied to this shell.
+pub fn leave_session() -> String {
+    if std::env::var_os(shell::SUBSHELL_VAR).is_some() {
+        "type exit to leave it".to_string()
+    } else {
+        format!(
+            "drop it with: {}",
+            crate::shell::hint::drop_session(crate::shell::detect())
+        )
+    }
 }
 
 /// Writes all of `text` to stdout or fails: output is either complete or absent.

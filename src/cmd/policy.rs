@@ -14,13 +14,20 @@ pub fn run(args: &PolicyArgs) -> anyhow::Result<i32> {
     // Options that do not apply to this policy are refused, not ignored.
     let applies: &[&str] = match args.kind {
         PolicyKind::RequireMfa => &[],
-        PolicyKind::ManageOwnMfa => &["--account", "--profile"],
-        PolicyKind::RoleTrust => &["--account", "--profile", "--user"],
+        PolicyKind::ManageOwnMfa => &["--account", "PROFILE", "--profile"],
+        PolicyKind::RoleTrust => &["--account", "PROFILE", "--profile", "--user"],
         PolicyKind::Cloudformation => &["--role"],
     };
     for (flag, given) in [
         ("--account", args.account.is_some()),
-        ("--profile", args.profile.is_some()),
+        (
+            if args.profile.is_some() {
+                "PROFILE"
+            } else {
+                "--profile"
+            },
+            args.profile_arg().is_some(),
+        ),
         ("--user", args.user.is_some()),
         ("--role", args.role.is_some()),
     ] {
@@ -105,7 +112,7 @@ fn account(args: &PolicyArgs) -> anyhow::Result<String> {
             "--account must be a 12-digit AWS account ID",
         ));
     }
-    let profile = crate::auth::default_profile(args.profile.as_deref());
+    let profile = crate::auth::default_profile(args.profile_arg());
     let arn = crate::auth::caller_arn(&profile).map_err(|e| {
         let exit = crate::error::exit_kind(&e).unwrap_or(Exit::Other);
         fail(

@@ -22,6 +22,8 @@ pub struct UserContext {
     pub keys: LongTermKeys,
     pub user: String,
     pub account: String,
+    /// The user's partition (aws, aws-cn, aws-us-gov), from its ARN.
+    pub partition: String,
     pub rt: tokio::runtime::Runtime,
     pub limits: Limits,
     pub ca: Option<CaBundle>,
@@ -32,11 +34,29 @@ impl UserContext {
     pub fn new(profile: &str, verb: &str) -> anyhow::Result<UserContext> {
         let profiles = Profiles::load()?;
         let owner = profiles.key_owner(profile, verb)?;
-        if !owner.known {
-            return Err(profiles.not_found(profile));
-        }
-        let resolved = profiles.resolve_without_device(&owner.profile)?;
-        let keys = resolved.keys.load()?;
+        let (resolved, keys) = if owner.known {
+            let resolved = profiles.resolve_without_device(&owner.profile)?;
+            let keys = resolved.keys.load()?;
+            (resolved, keys)
+        } else {
+            // Keys stored before any file names the profile (`keys add work`, then `setup
+            // work`): setup writes the section it needs.
+            match crate::keystore::lookup(&owner.profile) {
+                Ok(crate::keystore::Lookup::Found(keys)) => {
+                    (profiles.resolve_new(&owner.profile)?, keys)
+                }
+                Ok(_) => return Err(profiles.not_found(profile)),
+                Err(e) => {
+                    return Err(fail(
+                        Exit::Config,
+                        format!(
+                            "{:#}; the keyring could not be checked for keys stored first ({e:#})",
+                            profiles.not_found(profile)
+                        ),
+                    ))
+                }
+            }
+        };
         let limits = Limits::from_env()?;
         let ca = resolved
             .ca_bundle
@@ -56,9 +76,12 @@ impl UserContext {
             &crate::sts::http_client(&endpoint, ca.as_ref()),
             limits,
         );
-        let arn = rt
-            .block_on(sts.caller_arn())
-            .map_err(StsError::into_failure)?;
+        let arn = rt.block_on(sts.caller_arn()).map_err(|e| match e {
+            StsError::InvalidKeys { code, .. } => {
+                resolved.keys.rejected(&resolved.source_profile, &code)
+            }
+            e => e.into_failure(),
+        })?;
         let user = crate::iam::user_name(&arn).ok_or_else(|| {
             fail(
                 Exit::Config,
@@ -70,11 +93,13 @@ impl UserContext {
             )
         })?;
         let account = arn.split(':').nth(4).unwrap_or_default().to_string();
+        let partition = arn.split(':').nth(1).unwrap_or("aws").to_string();
         Ok(UserContext {
             resolved,
             keys,
             user,
             account,
+            partition,
             rt,
             limits,
             ca,
@@ -110,14 +135,23 @@ const NO_TERMINAL: &str = "enrolling a device needs a terminal to show the QR co
 
 pub fn run(args: &SetupArgs) -> anyhow::Result<i32> {
     if let Some(role) = &args.role {
-        check_role_arn(role)?;
+        check_role(role)?;
     }
     if let Some(name) = &args.name {
         check_profile_name(name)?;
     }
-    let ctx = UserContext::new(&args.profile, "setup")?;
+    let ctx = UserContext::new(args.profile_name(), "setup")?;
     let p = ctx.resolved.source_profile.clone();
-    if role_profile_name(args, &p).is_some_and(|name| name == p) {
+    // A role named without its ARN is one of the user's account, known now.
+    let role = args
+        .role
+        .as_deref()
+        .map(|role| match role.starts_with("arn:") {
+            true => role.to_string(),
+            false => format!("arn:{}:iam::{}:role/{role}", ctx.partition, ctx.account),
+        });
+    let role = role.map(|arn| (role_profile_name(&arn, args.name.as_deref(), &p), arn));
+    if role.as_ref().is_some_and(|(name, _)| *name == p) {
         return Err(fail(
             Exit::Usage,
             format!(
@@ -131,8 +165,8 @@ pub fn run(args: &SetupArgs) -> anyhow::Result<i32> {
         .rt
         .block_on(iam.list_mfa_devices(&ctx.user))
         .map_err(StsError::into_failure)?;
-    let serial = match devices.as_slice() {
-        [] => enroll(&ctx, &iam, args.show_secret)?,
+    let (serial, enrolled) = match devices.as_slice() {
+        [] => (enroll(&ctx, &iam, args.show_secret)?, true),
         found => {
             // The one configured, if it is the user's; else the first.
             let serial = found
@@ -155,10 +189,10 @@ pub fn run(args: &SetupArgs) -> anyhow::Result<i32> {
                     .join(", ")
             );
             check_serial(&serial, "nothing written", iam.endpoint())?;
-            serial
+            (serial, false)
         }
     };
-    write_config(args, &p, &serial)
+    write_config(args, &p, &serial, role, enrolled)
 }
 
 /// A serial IAM gave, for the terminal: as it is when it is one, else quoted with its control
@@ -189,15 +223,14 @@ fn check_serial(serial: &str, outcome: &str, endpoint: &str) -> anyhow::Result<(
 }
 
 /// The name of the role profile `--role` adds: `--name`, else PROFILE-ROLENAME.
-fn role_profile_name(args: &SetupArgs, profile: &str) -> Option<String> {
-    let role = args.role.as_ref()?;
-    Some(match &args.name {
-        Some(n) => n.clone(),
+fn role_profile_name(role_arn: &str, name: Option<&str>, profile: &str) -> String {
+    match name {
+        Some(n) => n.to_string(),
         None => format!(
             "{profile}-{}",
-            role.rsplit('/').next().unwrap_or("role").to_lowercase()
+            role_arn.rsplit('/').next().unwrap_or("role").to_lowercase()
         ),
-    })
+    }
 }
 
 /// A profile name the config file can hold in a header as it is: no spaces, brackets or
@@ -214,6 +247,29 @@ fn check_profile_name(name: &str) -> anyhow::Result<()> {
         Err(fail(
             Exit::Usage,
             "--name must be a profile name: letters, digits and - _ . @ + = , / :",
+        ))
+    }
+}
+
+/// `--role`: a role ARN, or the name of a role of the user's account (NAME or PATH/NAME).
+fn check_role(role: &str) -> anyhow::Result<()> {
+    if role.starts_with("arn:") {
+        return check_role_arn(role);
+    }
+    let ok = !role.is_empty()
+        && role.len() <= 512
+        && !role.starts_with('/')
+        && !role.ends_with('/')
+        && role
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-/".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(fail(
+            Exit::Usage,
+            "--role must be a role ARN (arn:aws:iam::123456789012:role/NAME) or the name of a \
+             role of the user's account (NAME, or PATH/NAME)",
         ))
     }
 }
@@ -386,11 +442,16 @@ fn show_and_enable(
         screen.push('\n');
     }
     screen.push('\n');
+    let typed_key = Zeroizing::new(format!("Or type this secret key in the app: {seed}\n\n"));
     if show_secret {
-        screen.push_str(&format!("Or type this secret key in the app: {seed}\n\n"));
+        screen.push_str(&typed_key);
     } else {
-        screen.push_str("(Cannot scan? Run again with --show-secret to type the key instead.)\n\n");
+        screen
+            .push_str("(Cannot scan? Type k at the prompt to see the key to type in instead.)\n\n");
     }
+    // The QR code and the key are the device's secret: drawn on the alternate screen, they
+    // leave the screen (and the scrollback) with it, whatever the outcome.
+    let _screen = SecretScreen::enter()?;
     show(&screen, NO_TERMINAL)?;
     drop(Zeroizing::new(lines));
     let ask = Ask {
@@ -402,6 +463,10 @@ fn show_and_enable(
     let mut tries = 3;
     loop {
         let first = read_line("Enter the code the app shows: ", &ask)?;
+        if first.trim().eq_ignore_ascii_case("k") {
+            show(&format!("\n{}", typed_key.as_str()), NO_TERMINAL)?;
+            continue;
+        }
         let first = crate::mfa::normalize(&first, "the first code")?;
         let second = read_line("Wait for the next code, then enter it: ", &ask)?;
         let second = crate::mfa::normalize(&second, "the second code")?;
@@ -439,6 +504,24 @@ fn show_and_enable(
     }
 }
 
+/// The terminal's alternate screen while alive (as `less` and editors use it): what is drawn
+/// there is gone from the screen and the scrollback once it is left, on every path out.
+struct SecretScreen;
+
+impl SecretScreen {
+    fn enter() -> anyhow::Result<SecretScreen> {
+        // Enter, then start at the top of a clear screen.
+        show("\x1b[?1049h\x1b[H\x1b[2J", NO_TERMINAL)?;
+        Ok(SecretScreen)
+    }
+}
+
+impl Drop for SecretScreen {
+    fn drop(&mut self) {
+        let _ = show("\x1b[?1049l", NO_TERMINAL);
+    }
+}
+
 /// RFC 3986 percent-encoding of everything but unreserved characters and `@` and `:`.
 fn percent_encode(text: &str) -> String {
     text.bytes()
@@ -452,8 +535,15 @@ fn percent_encode(text: &str) -> String {
         .collect()
 }
 
-/// Shows the change to the config file and writes it once the user agrees.
-fn write_config(args: &SetupArgs, profile: &str, serial: &str) -> anyhow::Result<i32> {
+/// Shows the change to the config file and writes it once the user agrees. `role`: the role
+/// profile to add, its name and role ARN. `enrolled`: the device was enrolled just now.
+fn write_config(
+    args: &SetupArgs,
+    profile: &str,
+    serial: &str,
+    role: Option<(String, String)>,
+    enrolled: bool,
+) -> anyhow::Result<i32> {
     let path = crate::profile::config_file_path();
     let read = read_config(&path)?;
     let original = match &read {
@@ -471,14 +561,11 @@ fn write_config(args: &SetupArgs, profile: &str, serial: &str) -> anyhow::Result
         vec![("mfa_serial", serial.to_string())],
     )];
     let mut try_profile = profile.to_string();
-    if let (Some(role), Some(name)) = (&args.role, role_profile_name(args, profile)) {
+    if let Some((name, arn)) = role {
         try_profile = name.clone();
         wanted.push((
             name,
-            vec![
-                ("role_arn", role.clone()),
-                ("source_profile", profile.to_string()),
-            ],
+            vec![("role_arn", arn), ("source_profile", profile.to_string())],
         ));
     }
     let mut text = original.to_string();
@@ -491,6 +578,16 @@ fn write_config(args: &SetupArgs, profile: &str, serial: &str) -> anyhow::Result
     }
     check_result(&text, &wanted, &path)?;
     let try_it = crate::shell::hint::apply(crate::shell::detect(), Some(&try_profile));
+    if changes.is_empty() && enrolled {
+        // A device enrolled again after `device remove` is named after the user as the old
+        // one was: the same serial, so the file is right as it is.
+        eprintln!(
+            "mfa-env: re-enrolled: the new device has the serial of the old one, {serial}, which \
+             {} already names: nothing to change there; try it: {try_it}",
+            path.display()
+        );
+        return Ok(0);
+    }
     if changes.is_empty() {
         eprintln!(
             "mfa-env: {} already says all of it; try it: {try_it}",
@@ -518,9 +615,10 @@ fn write_config(args: &SetupArgs, profile: &str, serial: &str) -> anyhow::Result
         return Err(fail(
             Exit::Config,
             format!(
-                "{} changed since mfa-env read it: nothing written; run `mfa-env setup {profile}` \
+                "{} changed since mfa-env read it: nothing written; run `mfa-env setup {}` \
                  again to see the change against what it holds now",
-                path.display()
+                path.display(),
+                crate::shell::hint::arg(profile)
             ),
         ));
     }
@@ -579,7 +677,9 @@ fn describe(changes: &[Line]) -> String {
     for c in changes {
         // Each section once, a profile's duplicate sections each with its own lines.
         if section != Some((&c.section, c.at)) {
-            out.push_str(&format!("  {}\n", c.section));
+            // A section the change adds is marked as its lines are.
+            let added = if c.at.is_none() { "+ " } else { "" };
+            out.push_str(&format!("  {added}{}\n", c.section));
             section = Some((&c.section, c.at));
         }
         if let Some(old) = &c.old {

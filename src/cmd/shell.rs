@@ -63,7 +63,7 @@ pub fn run(args: ShellArgs) -> anyhow::Result<i32> {
             &format!(
                 "type mfa-env-refresh in the shell, or run `mfa-env {} --refresh` in another \
                  terminal, and the endpoint picks it up",
-                req.profile
+                crate::shell::hint::arg(&req.profile)
             ),
         )?;
         let changes = endpoint.changes(&session);
@@ -100,6 +100,7 @@ pub fn run(args: ShellArgs) -> anyhow::Result<i32> {
     // This process waits for the shell for hours: it keeps the profile's name, not the
     // credentials (dropping them wipes them; the endpoint keeps its own).
     let profile = session.profile.clone();
+    session.announce();
     drop(changes);
     drop(session);
 

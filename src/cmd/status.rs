@@ -70,11 +70,18 @@ pub fn run(args: &StatusArgs) -> anyhow::Result<i32> {
         text.push_str(&format!("expires:    {local} ({})\n", rfc3339(expiration)));
         text.push_str(&format!("time left:  {}\n", time_left(left)));
         super::print_stdout(&text)?;
+        if expired {
+            eprintln!(
+                "mfa-env: the session of '{profile}' has expired: {}",
+                renew(profile, s.endpoint.is_some())
+            );
+        }
     }
     Ok(if expired { Exit::Expired.code() } else { 0 })
 }
 
-fn local_time(unix: i64) -> String {
+/// A moment in the local time zone (UTC when it is unknown), to the second.
+pub fn local_time(unix: i64) -> String {
     let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] [offset_hour sign:mandatory]:[offset_minute]");
     time::OffsetDateTime::from_unix_timestamp(unix)
         .ok()
@@ -84,4 +91,22 @@ fn local_time(unix: i64) -> String {
         })
         .and_then(|t| t.format(&format).ok())
         .unwrap_or_else(|| rfc3339(unix))
+}
+
+/// The ways out of an expired session here: a new one in its place, or none.
+fn renew(profile: &str, served: bool) -> String {
+    let subshell = std::env::var_os(super::shell::SUBSHELL_VAR).is_some();
+    if served || subshell {
+        // The subshell's own command renews the keys, or the endpoint's MFA session, in place.
+        format!(
+            "renew it in place with mfa-env-refresh, or {}",
+            super::leave_session()
+        )
+    } else {
+        format!(
+            "start a new one with: {}; or {}",
+            hint::apply(detect(), Some(profile)),
+            super::leave_session()
+        )
+    }
 }

@@ -18,9 +18,39 @@ pub fn wrapper() -> Option<String> {
     plain.then_some(name)
 }
 
+/// Whether every shell reads `word` as itself, unquoted: letters, digits and `_ . / : -` (not
+/// `,` or `@`, which PowerShell reads as operators), not starting with `-`.
+fn plain(word: &str) -> bool {
+    !word.is_empty()
+        && !word.starts_with('-')
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_./:-".contains(&b))
+}
+
+/// A word of a command shown in a message, for any shell: as it is when it is plain, else in
+/// single quotes (POSIX, which most readers type into).
+pub fn arg(word: &str) -> String {
+    if plain(word) {
+        word.to_string()
+    } else {
+        super::posix::quote(word)
+    }
+}
+
+/// A word of a command written for `shell`: as it is when plain, else quoted its way.
+pub fn arg_for(shell: Shell, word: &str) -> String {
+    if plain(word) {
+        word.to_string()
+    } else {
+        shell.quote(word)
+    }
+}
+
 /// How to apply a session of `profile` in this shell (`None`: the word PROFILE).
 pub fn apply(shell: Shell, profile: Option<&str>) -> String {
-    let p = profile.map_or_else(|| "PROFILE".to_string(), |p| shell.quote(p));
+    // Quoted only when this shell needs it: `eval "$(mfa-env work)"`, not `'work'`.
+    let p = profile.map_or_else(|| "PROFILE".to_string(), |p| arg_for(shell, p));
     match wrapper() {
         Some(wrapper) => format!("{wrapper} {p}"),
         None => shell.apply_hint(&p),
@@ -47,6 +77,7 @@ mod tests {
             apply(Shell::Bash, Some("it's")),
             "eval \"$(mfa-env 'it'\\''s')\""
         );
+        assert_eq!(apply(Shell::Bash, Some("demo")), "eval \"$(mfa-env demo)\"");
         assert_eq!(apply(Shell::Fish, None), "mfa-env PROFILE | source");
         assert_eq!(
             drop_session(Shell::Powershell),
@@ -55,11 +86,11 @@ mod tests {
         assert_eq!(drop_session(Shell::Zsh), "eval \"$(mfa-env unset)\"");
         assert_eq!(
             apply(Shell::Elvish, Some("work")),
-            "eval (mfa-env 'work' --shell elvish | slurp)"
+            "eval (mfa-env work --shell elvish | slurp)"
         );
         assert_eq!(
             apply(Shell::Tcsh, Some("work")),
-            "eval \"`mfa-env 'work' --shell tcsh`\""
+            "eval \"`mfa-env work --shell tcsh`\""
         );
         assert_eq!(
             drop_session(Shell::Xonsh),

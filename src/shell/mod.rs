@@ -39,9 +39,10 @@ use crate::error::{fail, Exit};
 pub enum Shell {
     Bash,
     Zsh,
-    /// POSIX sh, dash, ash, ksh.
+    /// POSIX sh: dash, ash, ksh
     Sh,
     Fish,
+    /// PowerShell (pwsh)
     #[value(alias = "pwsh")]
     Powershell,
     Elvish,
@@ -260,12 +261,14 @@ impl Shell {
     }
 
     fn no_subshell(s: Shell) -> anyhow::Error {
-        fail(
-            Exit::Usage,
-            format!(
-                "{} is an output format, not a shell: pick a shell for mfa-env shell",
-                s.name()
-            ),
+        fail(Exit::Usage, Shell::no_subshell_text(s))
+    }
+
+    /// Why `mfa-env shell` does not start `s`.
+    pub fn no_subshell_text(s: Shell) -> String {
+        format!(
+            "{} is an output format, not a shell: pick a shell for mfa-env shell",
+            s.name()
         )
     }
 

@@ -833,3 +833,58 @@ fn logout_all_and_the_sweep_remove_only_mfa_envs_own_files() {
     let out = f.run(&["dev", "--shell", "bash", "-t", &code]);
     f.assert_failure(&out, 4, "this code was already used");
 }
+
+/// The demo's commands (`cargo run -p local-sts`) put mfa-env's sessions in the demo's own
+/// directory, which the demo removes when it stops: run as printed, in bash, they leave nothing
+/// in the user's session cache.
+#[test]
+fn the_demo_keeps_its_sessions_in_its_own_directory() {
+    let f = Fixture::new();
+    let demo = f.root.path().join("demo");
+    let run = f.root.path().join("run");
+    for dir in [&demo, &run] {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    }
+    let alice = f.sts.alice();
+    std::fs::write(demo.join("credentials"), alice.credentials_section("demo")).unwrap();
+    std::fs::write(
+        demo.join("config"),
+        format!(
+            "[profile demo]\nmfa_serial = {SERIAL}\nregion = eu-west-1\n\n\
+             [profile demo-admin]\nrole_arn = {ADMIN_ARN}\nsource_profile = demo\n"
+        ),
+    )
+    .unwrap();
+    let text = fake_sts::demo::instructions(&f.sts.url(), &demo);
+    let bash: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.contains("bash or zsh"))
+        .take_while(|l| !l.starts_with("fish"))
+        .filter(|l| l.trim_start().starts_with("export "))
+        .collect();
+    assert_eq!(bash.len(), 4, "{text}");
+    let script = format!(
+        "{}\neval \"$(mfa-env demo -t {})\" || exit 9\nmfa-env exec demo-admin -- true",
+        bash.join("\n"),
+        f.code()
+    );
+    let mut c = f.command("bash");
+    c.args(["--norc", "-c", &script])
+        .env_remove("MFA_ENV_CACHE_DIR")
+        .env("XDG_RUNTIME_DIR", &run)
+        .env("PATH", path_with_bin());
+    let out = Out::from(c.output().unwrap());
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let kept = std::fs::read_dir(fake_sts::demo::cache_dir(&demo))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert!(kept >= 2, "the demo's sessions are not in its directory");
+    for elsewhere in [run.join("mfa-env"), f.home.join(".cache/mfa-env")] {
+        assert!(
+            !elsewhere.exists(),
+            "a session went to {}",
+            elsewhere.display()
+        );
+    }
+}

@@ -37,6 +37,55 @@ fn session_token_profile_exports_credentials() {
     f.assert_no_secret(&out.stderr);
 }
 
+/// A code used says one line on stderr: the profile, who it is now, until when. A cache hit,
+/// or a role renewed from the cached MFA session, says nothing.
+#[test]
+fn a_code_used_says_one_line_and_a_cache_hit_none() {
+    let f = Fixture::new();
+    let out = f.run_with(
+        &["dev", "--shell", "bash", "-t", &f.code()],
+        &[("MFA_ENV_VERBOSE", "0")],
+    );
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{}", out.stderr);
+    assert!(
+        lines[0].starts_with(&format!(
+            "mfa-env: 'dev' authenticated with MFA device {SERIAL} until 20"
+        )) && lines[0].ends_with(" (12h00m)"),
+        "{}",
+        out.stderr
+    );
+    let quiet = |args: &[&str]| {
+        let out = f.run_with(args, &[("MFA_ENV_VERBOSE", "0")]);
+        assert_eq!(out.status, 0, "{}", out.stderr);
+        assert_eq!(out.stderr, "", "{args:?}");
+    };
+    quiet(&["dev", "--shell", "bash"]);
+    quiet(&["admin", "--shell", "bash"]);
+    quiet(&["admin", "--shell", "bash", "--refresh"]);
+    let out = f.run_with(
+        &[
+            "admin",
+            "--shell",
+            "bash",
+            "--refresh-mfa",
+            "-t",
+            &f.sts.alice().next_code(),
+        ],
+        &[("MFA_ENV_VERBOSE", "0")],
+    );
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.starts_with(
+            "mfa-env: 'admin' authenticated as arn:aws:sts::123456789012:assumed-role/Admin/mfa-env-alice until "
+        ) && out.stderr.ends_with(" (1h00m)\n")
+            && out.stderr.lines().count() == 1,
+        "{}",
+        out.stderr
+    );
+}
+
 fn no_tty(cmd: &mut std::process::Command) -> &mut std::process::Command {
     use std::os::unix::process::CommandExt;
     // SAFETY: setsid is async-signal-safe; it detaches from any controlling terminal.
@@ -257,6 +306,80 @@ fn profile_defaults_to_aws_profile_then_default() {
     );
 }
 
+/// `--profile NAME`, the AWS CLI's habit, wherever a profile is taken; with the positional too
+/// it is refused (exit 2), and `exec --profile P CMD` says the command goes after `--`.
+#[test]
+fn profile_option_is_taken_wherever_a_profile_is() {
+    let f = Fixture::new();
+    let out = f.run(&["--profile", "dev", "--shell", "bash", "-t", &f.code()]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("export MFA_ENV_PROFILE='dev'"));
+    let out = f.run(&["export", "--profile", "admin", "--shell", "bash"]);
+    assert!(
+        out.stdout.contains("export MFA_ENV_PROFILE='admin'"),
+        "{}",
+        out.stderr
+    );
+    let out = f.run(&[
+        "exec",
+        "--profile",
+        "dev",
+        "--",
+        "sh",
+        "-c",
+        "echo $MFA_ENV_PROFILE",
+    ]);
+    assert_eq!(out.stdout, "dev\n", "{}", out.stderr);
+    let out = f.run(&["exec", "--profile", "dev", "terraform", "plan"]);
+    f.assert_failure(
+        &out,
+        2,
+        "the command goes after --: mfa-env exec --profile dev -- terraform plan",
+    );
+    let out = f.run(&["dev", "--profile", "admin"]);
+    assert_eq!(out.status, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("cannot be used with"), "{}", out.stderr);
+
+    let iam = [("AWS_ENDPOINT_URL_IAM", f.sts.url())];
+    let iam: Vec<(&str, &str)> = iam.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let out = f.run_with(&["device", "list", "--profile", "dev"], &iam);
+    assert_eq!(
+        out.stdout,
+        format!("{SERIAL}  (mfa_serial of 'dev')\n"),
+        "{}",
+        out.stderr
+    );
+    let out = f.run_with(&["setup", "--profile", "dev", "--yes"], &iam);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let out = f.run(&["keys", "remove", "--profile", "admin", "--yes"]);
+    f.assert_failure(&out, 3, "run `mfa-env keys remove dev`");
+    let out = f.run(&["keys", "add"]);
+    assert_eq!(out.status, 2, "{}", out.stderr);
+
+    // policy takes PROFILE as the others do, and --profile.
+    let by_option = f.run(&["policy", "manage-own-mfa", "--profile", "dev"]);
+    assert_eq!(by_option.status, 0, "{}", by_option.stderr);
+    assert!(by_option.stdout.contains("arn:aws:iam::123456789012:"));
+    let by_position = f.run(&["policy", "manage-own-mfa", "dev"]);
+    assert_eq!(
+        by_position.stdout, by_option.stdout,
+        "{}",
+        by_position.stderr
+    );
+    let out = f.run(&["policy", "require-mfa", "dev"]);
+    f.assert_failure(&out, 2, "PROFILE does not apply to require-mfa");
+
+    let out = f.run(&["logout", "--profile", "dev"]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    out.assert_says("for 'dev'");
+    let out = f.run(&["doctor", "--profile", "nosuch"]);
+    assert!(
+        out.stdout.contains("profile 'nosuch' not found"),
+        "{}",
+        out.stdout
+    );
+}
+
 #[test]
 fn duration_flag_is_parsed_and_checked() {
     let f = Fixture::new();
@@ -298,7 +421,56 @@ fn profile_without_mfa_device_says_which_key_to_add() {
     f.write_credentials(&alice.credentials_section("plain"));
     f.write_config("[profile plain]\nregion = eu-west-1\n");
     let out = f.run(&["plain", "--token-code", &f.code()]);
-    f.assert_failure(&out, 3, "profile 'plain' has no MFA device: add 'mfa_serial = arn:aws:iam::ACCOUNT_ID:mfa/DEVICE_NAME' to [profile plain]");
+    f.assert_failure(&out, 3, "profile 'plain' has no MFA device: run `mfa-env setup plain` to enroll one (or find the user's) and write it, or add 'mfa_serial = arn:aws:iam::ACCOUNT_ID:mfa/DEVICE_NAME' to [profile plain]");
+    // doctor says the same.
+    let out = f.run(&["doctor", "plain"]);
+    assert!(
+        out.stdout
+            .contains("✗ profile 'plain' has no MFA device: run `mfa-env setup plain`"),
+        "{}",
+        out.stdout
+    );
+    // A role without one: setup of the source, which holds the keys.
+    f.write_config(&format!(
+        "[profile plain]\nregion = eu-west-1\n[profile r]\nrole_arn = {ADMIN_ARN}\nsource_profile = plain\n"
+    ));
+    let out = f.run(&["r"]);
+    f.assert_failure(
+        &out,
+        3,
+        "profile 'r' has no MFA device: run `mfa-env setup plain`",
+    );
+    // No profile uses MFA: list names setup, then keys add.
+    let out = f.run(&["list"]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    out.assert_says("no profile uses MFA yet: `mfa-env setup PROFILE` enrolls an MFA device");
+    out.assert_says("no keys yet? `mfa-env keys add PROFILE` first");
+}
+
+/// An empty HOME, as a new user has it: the first run names the two commands that make a
+/// profile, keys add and setup.
+#[test]
+fn an_empty_home_names_keys_add_and_setup() {
+    let mut f = Fixture::new();
+    f.write_config("");
+    f.write_credentials("");
+    let out = f.run(&[]);
+    f.assert_failure(
+        &out,
+        3,
+        "profile 'default' not found: no profiles found in ~/.aws/config or ~/.aws/credentials; \
+         to start one, store its IAM user's access key with `mfa-env keys add default` (or in \
+         ~/.aws/credentials), then run `mfa-env setup default`",
+    );
+    // A name that is none of those there, and close to none: the same two commands.
+    f.write_config("[profile dev]\nregion = eu-west-1\n");
+    let out = f.run(&["production"]);
+    f.assert_failure(
+        &out,
+        3,
+        "`mfa-env list` shows the profiles that use MFA; to start one, store its IAM user's \
+         access key with `mfa-env keys add production`",
+    );
 }
 
 #[test]
@@ -391,7 +563,12 @@ fn invalid_long_term_keys_are_explained() {
     f.assert_failure(
         &out,
         5,
-        "AWS rejected the long-term keys (InvalidClientTokenId)",
+        &format!(
+            "AWS rejected the long-term keys (InvalidClientTokenId) AKIA…WN01 of 'dev' in {} line \
+             2: the key is wrong, deactivated or deleted; put a working key there, or store one \
+             with `mfa-env keys add dev` and delete the file's lines",
+            f.aws_dir().join("credentials").display()
+        ),
     );
     assert!(!out.stderr.contains("nope"));
 }
@@ -495,7 +672,15 @@ fn unreachable_endpoint_fails_fast_naming_it() {
         &["dev", "--token-code", &f.code()],
         &[("AWS_ENDPOINT_URL_STS", &url)],
     );
-    f.assert_failure(&out, 6, &format!("cannot reach {url}"));
+    f.assert_failure(
+        &out,
+        6,
+        &format!(
+            "cannot reach {url}: the connection was refused (nothing listens there); check the \
+             network or VPN, and the endpoint (AWS_ENDPOINT_URL_STS, the profile's endpoint_url \
+             or region)"
+        ),
+    );
 }
 
 #[test]
@@ -677,6 +862,19 @@ fn no_terminal_and_no_code_is_a_clear_error_not_a_hang() {
         "no terminal to ask for the MFA code on: pass --token-code CODE",
     );
     assert!(f.sts.requests().is_empty());
+    // credential-process runs from ~/.aws/config, where no flag can be passed: mfa_process,
+    // or a session started in a terminal.
+    let mut cmd = f.cmd();
+    cmd.args(["credential-process", "admin"]);
+    let out = Out::from(no_tty(&mut cmd).output().unwrap());
+    f.assert_failure(
+        &out,
+        4,
+        "no terminal to ask for the MFA code on: a credential_process runs without one: set \
+         mfa_process in the profile",
+    );
+    out.assert_says("or start the session in a terminal first (`mfa-env admin` there");
+    assert!(!out.stderr.contains("--token-code"), "{}", out.stderr);
 }
 
 #[test]
@@ -826,6 +1024,7 @@ fn aws_config_file_and_shared_credentials_file_are_honoured() {
 #[test]
 fn help_states_the_one_code_many_roles_rule() {
     let f = Fixture::new();
+    // Said once, in the top-level help; export and exec point there.
     for args in [
         &["--help"][..],
         &["export", "--help"][..],
@@ -834,6 +1033,10 @@ fn help_states_the_one_code_many_roles_rule() {
         let out = f.run(args);
         assert_eq!(out.status, 0);
         assert!(out.stdout.contains("ONE CODE, MANY ROLES"), "{args:?}");
+        assert!(out.stdout.contains("--via-session") && out.stdout.contains("--direct"));
+    }
+    {
+        let out = f.run(&["--help"]);
         assert!(
             out.stdout.contains("AWS caps roles assumed this way at"),
             "{}",

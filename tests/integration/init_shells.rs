@@ -138,14 +138,15 @@ fn init_wrapper_sets_drops_and_passes_subcommands_in_elvish_tcsh_xonsh_and_nu() 
             out.stderr.contains("profile 'nosuchprofile' not found"),
             "{said}"
         );
+        // The wrapper's own help, naming it.
         assert!(
-            out.stderr.contains("Usage: mfa-env export"),
+            out.stderr.contains("Usage: mfa [OPTIONS] [PROFILE]"),
             "help of export on stderr: {said}"
         );
-        assert!(!out.stdout.contains("Usage: mfa-env export"), "{said}");
+        assert!(!out.stdout.contains("Usage: mfa [OPTIONS]"), "{said}");
         for n in &names {
             assert!(
-                out.stdout.contains(&format!("Usage: mfa-env {n}")),
+                out.stdout.contains(&format!("Usage: mfa {n}")),
                 "{shell}: mfa {n} was not passed to mfa-env {n}: {said}"
             );
         }
@@ -175,7 +176,7 @@ fn help_through_the_bash_wrapper_is_not_evaluated() {
         out.stderr
     );
     assert!(
-        out.stderr.contains("Usage: mfa-env export"),
+        out.stderr.contains("Usage: mfa [OPTIONS] [PROFILE]"),
         "{}",
         out.stderr
     );

@@ -277,15 +277,11 @@ fn init_wrapper_passes_every_subcommand_to_mfa_env() {
     assert!(names.len() >= 8, "{names:?}");
     let calls: String = names
         .iter()
-        .map(|n| {
-            format!("mfa {n} --help | grep -m1 -o 'Usage: mfa-env {n}' || echo 'MISSING {n}'; ")
-        })
+        .map(|n| format!("mfa {n} --help | grep -m1 -o 'Usage: mfa {n}' || echo 'MISSING {n}'; "))
         .collect();
     let fish_calls: String = names
         .iter()
-        .map(|n| {
-            format!("mfa {n} --help | grep -m1 -o 'Usage: mfa-env {n}'; or echo 'MISSING {n}'; ")
-        })
+        .map(|n| format!("mfa {n} --help | grep -m1 -o 'Usage: mfa {n}'; or echo 'MISSING {n}'; "))
         .collect();
     let mut runs = vec![(
         "bash",
@@ -318,7 +314,8 @@ fn init_wrapper_passes_every_subcommand_to_mfa_env() {
     for (shell, out) in runs {
         for n in &names {
             assert!(
-                out.stdout.contains(&format!("Usage: mfa-env {n}\n")),
+                // The wrapper's name in the usage line: the help of the subcommand itself.
+                out.stdout.contains(&format!("Usage: mfa {n}\n")),
                 "{shell}: mfa {n} was not passed to mfa-env {n}: {}{}",
                 out.stdout,
                 out.stderr
@@ -582,4 +579,233 @@ fn bash_completes_subcommands_and_commands_after_the_double_dash() {
         ["zzdata.txt"]
     );
     assert!(complete(&["mfa-env", "exec", "dev", "zzmfa"]).is_empty());
+    // --profile completes profile names wherever it is taken.
+    for words in [
+        &["mfa-env", "--profile", ""][..],
+        &["mfa-env", "exec", "--profile", ""],
+        &["mfa-env", "keys", "add", "--profile", ""],
+        &["mfa-env", "setup", "--profile", ""],
+        &["mfa-env", "policy", "role-trust", "--profile", ""],
+    ] {
+        let offered = complete(words);
+        assert!(
+            offered.contains(&"dev".to_string()) && offered.contains(&"admin".to_string()),
+            "{words:?}: {offered:?}"
+        );
+    }
+}
+
+/// The values listed under "Possible values:" in a help text.
+fn possible_values(help: &str, option: &str) -> Vec<String> {
+    let at = help
+        .find(option)
+        .unwrap_or_else(|| panic!("{option} in {help}"));
+    let rest = &help[at..];
+    let list = &rest[rest.find("Possible values:").expect("possible values")..];
+    list.lines()
+        .skip(1)
+        .take_while(|l| l.trim_start().starts_with("- ") || l.starts_with("            "))
+        .filter_map(|l| l.trim_start().strip_prefix("- "))
+        .map(|l| l.split(':').next().unwrap().trim().to_string())
+        .collect()
+}
+
+/// Each command's help lists exactly the shells it takes: every value listed gets past the
+/// command line, every other is refused there with exit 2 (shell: the formats; init: sh, cmd
+/// and the formats, each with what to use instead).
+#[test]
+fn each_command_lists_exactly_the_shells_it_accepts() {
+    let f = Fixture::new();
+    let all = [
+        "bash",
+        "zsh",
+        "sh",
+        "fish",
+        "powershell",
+        "elvish",
+        "tcsh",
+        "xonsh",
+        "nu",
+        "cmd",
+        "json",
+        "dotenv",
+    ];
+    // A 5-digit code: refused after the command line is parsed, before anything is sent.
+    let cases: [(&str, &[&str], &str); 4] = [
+        (
+            "export",
+            &["export", "dev", "-t", "12345", "--shell"],
+            "--shell",
+        ),
+        ("unset", &["unset", "--shell"], "--shell"),
+        (
+            "shell",
+            &["shell", "dev", "-t", "12345", "--shell"],
+            "--shell",
+        ),
+        ("init", &["init"], "<SHELL>"),
+    ];
+    for (command, args, option) in cases {
+        let help = f.run(&[command, "--help"]).stdout;
+        let listed = possible_values(&help, option);
+        for name in all {
+            let mut argv = args.to_vec();
+            argv.push(name);
+            let out = f.run(&argv);
+            if listed.iter().any(|l| l == name) {
+                assert_ne!(out.status, 2, "{command} {name} is listed: {}", out.stderr);
+            } else {
+                assert_eq!(
+                    out.status, 2,
+                    "{command} {name} is not listed: {}",
+                    out.stderr
+                );
+                assert_eq!(out.stdout, "");
+            }
+        }
+        let expected: &[&str] = match command {
+            "shell" => &all[..10],
+            "init" => &[
+                "bash",
+                "zsh",
+                "fish",
+                "powershell",
+                "elvish",
+                "tcsh",
+                "xonsh",
+                "nu",
+            ],
+            _ => &all,
+        };
+        assert_eq!(listed, expected, "{command}");
+    }
+    let out = f.run(&["init", "sh"]);
+    assert!(
+        out.stderr
+            .contains("with sh use eval \"$(mfa-env PROFILE)\" and eval \"$(mfa-env unset)\""),
+        "{}",
+        out.stderr
+    );
+    let out = f.run(&["shell", "dev", "--shell", "json"]);
+    assert!(
+        out.stderr
+            .contains("json is an output format, not a shell: pick a shell for mfa-env shell"),
+        "{}",
+        out.stderr
+    );
+    assert!(f.sts.requests().is_empty(), "nothing was sent");
+}
+
+/// `mfa --help` through the init wrapper names `mfa` (the top-level help: the wrapper's profile,
+/// its options, the subcommands it passes on), as do the subcommands' helps; the one-code rule
+/// is said once, in the top-level help.
+#[test]
+fn help_through_the_wrapper_names_it_and_says_the_role_rule_once() {
+    let f = Fixture::new();
+    let out = run_shell(
+        &f,
+        "bash",
+        &[
+            "-c",
+            "eval \"$(mfa-env init bash)\"; mfa --help 2>&1; echo ===; mfa exec --help; echo ===; \
+             mfa -h 2>&1",
+        ],
+    );
+    let parts: Vec<&str> = out.stdout.split("===\n").collect();
+    assert_eq!(parts.len(), 3, "{}{}", out.stdout, out.stderr);
+    assert!(
+        parts[0].contains("Usage: mfa [OPTIONS] [PROFILE]\n       mfa <COMMAND>"),
+        "{}",
+        parts[0]
+    );
+    assert!(!parts[0].contains("Usage: mfa-env"), "{}", parts[0]);
+    assert!(
+        parts[1].contains("Usage: mfa exec [OPTIONS]"),
+        "{}",
+        parts[1]
+    );
+    assert!(
+        parts[2].contains("Run 'mfa --help' for the one-code-many-roles rule"),
+        "{}",
+        parts[2]
+    );
+    let rule = "A role profile whose MFA device belongs to its source profile";
+    assert_eq!(f.run(&["--help"]).stdout.matches(rule).count(), 1);
+    for command in ["export", "exec", "shell"] {
+        let help = f.run(&[command, "--help"]).stdout;
+        assert!(!help.contains(rule), "{command}");
+        assert!(
+            help.contains("ONE CODE, MANY ROLES: how a role is reached (--via-session, --direct) is in 'mfa-env --help'"),
+            "{command}: {help}"
+        );
+    }
+}
+
+/// Every optional PROFILE and --profile says its default the same way, and no help says "as for
+/// export" or ends a default with a period.
+#[test]
+fn defaults_are_worded_one_way() {
+    use clap::CommandFactory;
+    fn walk(cmd: &clap::Command, path: String, out: &mut Vec<(String, String, String)>) {
+        for arg in cmd.get_arguments() {
+            let help = arg
+                .get_long_help()
+                .or(arg.get_help())
+                .map(|h| h.to_string())
+                .unwrap_or_default();
+            out.push((path.clone(), arg.get_id().to_string(), help));
+        }
+        for sub in cmd.get_subcommands() {
+            walk(sub, format!("{path} {}", sub.get_name()), out);
+        }
+    }
+    let mut args = Vec::new();
+    walk(&mfa_env::cli::Cli::command(), "mfa-env".into(), &mut args);
+    let chain = "[default: $AWS_PROFILE, then the live session's, then \"default\"]";
+    for (path, id, help) in &args {
+        assert!(!help.contains("as for export"), "{path} {id}: {help}");
+        assert!(!help.contains("]."), "{path} {id}: {help}");
+        if id == "profile" && help.contains("[default") {
+            assert!(help.ends_with(chain), "{path} {id}: {help}");
+        }
+    }
+    assert!(args
+        .iter()
+        .any(|(p, id, h)| p == "mfa-env logout" && id == "profile" && h.ends_with(chain)));
+}
+
+/// The yellow warning starts when the segment first shows `9m`: with 9 m 50 s left it reads
+/// `10m` (minutes rounded up) and is not yellow yet; with 9 m it reads `9m`, yellow.
+#[test]
+fn the_warning_colour_changes_with_the_text() {
+    let f = Fixture::new();
+    for shell in ["bash", "zsh"] {
+        if !require(shell) {
+            continue;
+        }
+        let script = format!(
+            "eval \"$(mfa-env init {shell})\"; zmodload zsh/datetime 2>/dev/null; \
+             export MFA_ENV_PROFILE=work; for d in 590 540 60; do \
+             MFA_ENV_EXPIRATION=$((EPOCHSECONDS + d)); __mfa_env_update; \
+             printf '<%s|%s>' \"$__mfa_env_seg\" \"$__mfa_env_warn\"; done"
+        );
+        let out = run_shell(&f, shell, &["-c", &script]);
+        assert_eq!(
+            out.stdout, "<[work 10m] |0><[work 9m] |1><[work 1m] |1>",
+            "{shell}: {}",
+            out.stderr
+        );
+    }
+    if require("fish") {
+        let script = "mfa-env init fish | source; set -gx MFA_ENV_PROFILE work; \
+                      for d in 590 540 60; \
+                      set -gx MFA_ENV_EXPIRATION (math (date +%s) + $d); \
+                      printf '<%s|%s>' (mfa_env_prompt) (__mfa_env_warn); end";
+        let out = run_shell(&f, "fish", &["-c", script]);
+        assert_eq!(
+            out.stdout, "<[work 10m] |0><[work 9m] |1><[work 1m] |1>",
+            "fish: {}",
+            out.stderr
+        );
+    }
 }

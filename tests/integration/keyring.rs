@@ -56,6 +56,21 @@ fn imported_keys_sign_sts_and_a_cache_hit_never_reads_the_keyring() {
     ));
     f.assert_no_secret(&out.stderr);
 
+    // Rotating them now would rotate the file's keys, which mfa-env never writes: the import
+    // is done, so what is left is the lines to delete.
+    let out = f.run_with(&["keys", "rotate", "dev"], &env);
+    f.assert_failure(
+        &out,
+        3,
+        &format!(
+            "the keys AKIA…0001 of 'dev' are in the files, which mfa-env never writes: the Secret \
+             Service keyring holds them too (imported): delete from {} (mfa-env never writes it) \
+             line 2 (aws_access_key_id), line 3 (aws_secret_access_key), then rotate",
+            file.display()
+        ),
+    );
+    assert!(!out.stderr.contains("keys import"), "{}", out.stderr);
+
     // While the file holds keys they win, and list says so.
     let out = f.run_with(&["keys", "list"], &env);
     assert_eq!(out.status, 0, "{}", out.stderr);
@@ -66,8 +81,9 @@ fn imported_keys_sign_sts_and_a_cache_hit_never_reads_the_keyring() {
     );
 
     without_file_keys(&mut f);
-    // `list` says where the keys come from without reaching the keyring.
-    let out = f.run(&["list"]);
+    // `list` says where the keys come from: the keyring holds dev's (it is asked which
+    // profiles it has items for, no secret read).
+    let out = f.run_with(&["list"], &env);
     assert!(
         out.stdout
             .lines()
@@ -846,4 +862,119 @@ fn a_keyring_write_that_never_answers_keeps_both_keys() {
     keys.sort();
     assert_eq!(keys, [old, new]);
     r.assert_stored_key_exists();
+}
+
+/// Keys first, then setup, with empty files: `keys add work` stores the keys of a profile no
+/// file names yet, `setup work` finds the IAM user with them (the fake IAM, where alice has her
+/// device) and writes the section it needs, and the profile then works, its keys from the
+/// keyring.
+#[test]
+fn keys_added_first_then_setup_writes_the_profile() {
+    let mut f = Fixture::new();
+    let Some(keyring) = Keyring::start(&f) else {
+        return;
+    };
+    let alice = f.sts.alice();
+    f.write_credentials("");
+    f.write_config("");
+    let said = answer_keys_add(&f, &keyring, "work", &alice);
+    assert!(
+        said.contains("there is no profile 'work'") && said.contains("`mfa-env setup work`"),
+        "{said}"
+    );
+    assert!(said.contains("DONE:0"), "{said}");
+
+    let iam = f.sts.url();
+    let env = [
+        ("DBUS_SESSION_BUS_ADDRESS", keyring.address.as_str()),
+        ("AWS_ENDPOINT_URL_IAM", iam.as_str()),
+    ];
+    let out = f.run_with(&["setup", "work", "--yes"], &env);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    out.assert_says("IAM user 'alice' already has an MFA device");
+    let config = std::fs::read_to_string(f.aws_dir().join("config")).unwrap();
+    assert_eq!(config, format!("[profile work]\nmfa_serial = {SERIAL}\n"));
+    f.write_config(&config);
+
+    let out = f.run_with(&["work", "--shell", "bash", "-t", &f.code()], &env);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("export MFA_ENV_PROFILE='work'"));
+    let signed = f
+        .sts
+        .requests()
+        .last()
+        .and_then(|r| r.access_key_id.clone());
+    assert_eq!(signed.as_deref(), Some(alice.access_key_id.as_str()));
+
+    // A name with no keys anywhere is still not found.
+    let out = f.run_with(&["setup", "nosuch", "--yes"], &env);
+    f.assert_failure(&out, 3, "profile 'nosuch' not found");
+}
+
+/// `keys add PROFILE` in a pty, typing `user`'s keys; what it said, ending `DONE:STATUS`.
+fn answer_keys_add(f: &Fixture, keyring: &Keyring, profile: &str, user: &fake_sts::User) -> String {
+    let script = format!("{BIN} keys add {profile}; echo \"DONE:$?\"");
+    let mut cmd = f.command("bash");
+    cmd.args(["--norc", "--noprofile", "-c", &script])
+        .env("TERM", "dumb")
+        .env("DBUS_SESSION_BUS_ADDRESS", &keyring.address);
+    let mut p = spawn_command(cmd, Some(15_000)).expect("spawn in pty");
+    let mut said = p
+        .exp_string(&format!("AWS access key ID for '{profile}': "))
+        .unwrap();
+    p.send_line(&user.access_key_id).unwrap();
+    p.exp_string("AWS secret access key (not shown): ").unwrap();
+    p.send_line(&user.secret_access_key).unwrap();
+    said.push_str(&p.exp_string("DONE:").unwrap());
+    said.push_str("DONE:");
+    said.push_str(&p.exp_regex("[0-9]+").unwrap().1);
+    said
+}
+
+/// `list`'s KEYS column says `none` for a profile with keys in no file and none in the keyring
+/// (or no keyring at all), `keyring` where the keyring holds them.
+#[test]
+fn list_says_none_for_a_profile_with_no_keys_anywhere() {
+    let mut f = Fixture::new();
+    let Some(keyring) = Keyring::start(&f) else {
+        return;
+    };
+    let alice = f.sts.alice();
+    f.write_credentials(&alice.credentials_section("dev"));
+    f.write_config(&format!(
+        "[profile dev]\nmfa_serial = {SERIAL}\n[profile bare]\nmfa_serial = {SERIAL}\n\
+         [profile stored]\nmfa_serial = {SERIAL}\n[profile bare-admin]\nrole_arn = {ADMIN_ARN}\n\
+         source_profile = bare\n"
+    ));
+    let out = f.run_with(&["keys", "import", "dev"], &keyring.env());
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    // `stored` gets dev's keys in the keyring under its own name.
+    let said = answer_keys_add(&f, &keyring, "stored", &alice);
+    assert!(said.contains("DONE:0"), "{said}");
+    let keys_of = |out: &Out, profile: &str| -> String {
+        let line = out
+            .stdout
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(profile))
+            .unwrap_or_else(|| panic!("{profile}: {}", out.stdout));
+        line.split_whitespace().nth(2).unwrap().to_string()
+    };
+    let out = f.run_with(&["list"], &keyring.env());
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert_eq!(keys_of(&out, "dev"), "AKIA…0001");
+    assert_eq!(keys_of(&out, "stored"), "keyring");
+    assert_eq!(keys_of(&out, "bare"), "none");
+    assert_eq!(keys_of(&out, "bare-admin"), "none");
+    let out = f.run_with(&["list", "--json"], &keyring.env());
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let bare = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["profile"] == "bare")
+        .unwrap();
+    assert_eq!(bare["keys"], "none");
+    // No keyring to ask: no keys there either.
+    let out = f.run(&["list"]);
+    assert_eq!(keys_of(&out, "stored"), "none");
 }

@@ -268,12 +268,18 @@ fn exec_returns_the_commands_exit_status_and_passes_streams() {
             "-c",
             "echo out; echo err >&2; exit 7",
         ],
-        // Not verbose here: stderr must be the command's alone.
+        // Not verbose here: stderr must be the command's, after the one line a code used says.
         &[("MFA_ENV_VERBOSE", "0")],
     );
     assert_eq!(out.status, 7);
     assert_eq!(out.stdout, "out\n");
-    assert_eq!(out.stderr, "err\n");
+    let (said, rest) = out.stderr.split_once('\n').unwrap();
+    assert!(
+        said.starts_with("mfa-env: 'dev' authenticated"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(rest, "err\n");
     for (script, status) in [("exit 0", 0), ("exit 1", 1), ("kill -TERM $$", 128 + 15)] {
         let out = exec(&f, &["exec", "dev", "--", "sh", "-c", script], &[]);
         assert_eq!(out.status, status, "{script}: {}", out.stderr);
@@ -406,6 +412,68 @@ fn status_and_unset_in_real_shells() {
     }
 }
 
+/// export unsets AWS_PROFILE and AWS_DEFAULT_PROFILE (they would make boto3 and the CLI skip
+/// the keys); `unset` gives back what they held before the session, also after a second session
+/// applied over the first, and leaves a selection made during the session as it is.
+#[test]
+fn unset_gives_back_the_profile_selected_before_the_session() {
+    let f = Fixture::new();
+    let code = f.code();
+    let posix = |shell: &str, code: &str| {
+        let script = format!(
+            "export AWS_PROFILE=dev AWS_DEFAULT_PROFILE=other\n\
+             eval \"$({BIN} --shell {shell} {code})\" || exit 99\n\
+             echo \"during=${{AWS_PROFILE-none}}/${{AWS_DEFAULT_PROFILE-none}}\"\n\
+             eval \"$({BIN} admin --shell {shell})\" || exit 98\n\
+             eval \"$({BIN} unset --shell {shell})\"\n\
+             echo \"after=${{AWS_PROFILE-none}}/${{AWS_DEFAULT_PROFILE-none}} \
+             saved=${{MFA_ENV_SAVED_AWS_PROFILE-none}}\"\n\
+             eval \"$({BIN} dev --shell {shell})\"; export AWS_PROFILE=mine\n\
+             eval \"$({BIN} unset --shell {shell})\"; echo \"mine=$AWS_PROFILE\"\n\
+             unset AWS_PROFILE AWS_DEFAULT_PROFILE\n\
+             eval \"$({BIN} dev --shell {shell})\"; eval \"$({BIN} unset --shell {shell})\"\n\
+             echo \"none=${{AWS_PROFILE-none}}/${{AWS_DEFAULT_PROFILE-none}}\""
+        );
+        f.sh(shell, &["-c", &script], &[])
+    };
+    let expect = |out: &Out, shell: &str| {
+        for line in [
+            "during=none/none",
+            "after=dev/other saved=none",
+            "mine=mine",
+            "none=none/none",
+        ] {
+            assert!(
+                out.stdout.lines().any(|l| l == line),
+                "{shell}: {line}: {}{}",
+                out.stdout,
+                out.stderr
+            );
+        }
+    };
+    // The first run needs the code; the others find dev's session (and admin's) in the cache.
+    expect(&posix("bash", &format!("-t {code}")), "bash");
+    if require("zsh") {
+        expect(&posix("zsh", ""), "zsh");
+    }
+    if require("fish") {
+        let script = format!(
+            "set -gx AWS_PROFILE dev; set -gx AWS_DEFAULT_PROFILE other\n\
+             {BIN} --shell fish | source; or exit 99\n\
+             set -q AWS_PROFILE AWS_DEFAULT_PROFILE; or echo during=none/none\n\
+             {BIN} admin --shell fish | source; or exit 98\n\
+             {BIN} unset --shell fish | source\n\
+             set -q MFA_ENV_SAVED_AWS_PROFILE; or echo after=$AWS_PROFILE/$AWS_DEFAULT_PROFILE saved=none\n\
+             {BIN} dev --shell fish | source; set -gx AWS_PROFILE mine\n\
+             {BIN} unset --shell fish | source; echo mine=$AWS_PROFILE\n\
+             set -e AWS_PROFILE; set -e AWS_DEFAULT_PROFILE\n\
+             {BIN} dev --shell fish | source; {BIN} unset --shell fish | source\n\
+             set -q AWS_PROFILE; or set -q AWS_DEFAULT_PROFILE; or echo none=none/none"
+        );
+        expect(&f.sh("fish", &["-c", &script], &[]), "fish");
+    }
+}
+
 #[test]
 fn status_says_expired_with_its_own_exit_code() {
     let f = Fixture::new();
@@ -415,9 +483,75 @@ fn status_says_expired_with_its_own_exit_code() {
     );
     assert_eq!(out.status, 8);
     assert!(out.stdout.contains("time left:  expired"));
+    // The way out: a new session, or none.
+    out.assert_says(
+        "the session of 'dev' has expired: start a new one with: eval \"$(mfa-env dev)\"",
+    );
+    out.assert_says("or drop it with: eval \"$(mfa-env unset)\"");
+    // In the subshell of `mfa-env shell`: its own refresh, or exit.
+    let out = f.run_with(
+        &["status"],
+        &[
+            ("MFA_ENV_PROFILE", "dev"),
+            ("MFA_ENV_EXPIRATION", "1000"),
+            ("MFA_ENV_SUBSHELL", "1"),
+        ],
+    );
+    out.assert_says("renew it in place with mfa-env-refresh, or type exit to leave it");
     let out = f.run(&["status", "--json"]);
     assert_eq!(out.status, 7);
     assert_eq!(out.stdout, "{\"active\":false}\n");
+}
+
+/// logout forgets the cache, not the environment: in a shell holding a live session of the
+/// profile logged out, it says the session lives on and how to drop it; not for another's.
+#[test]
+fn logout_says_a_live_session_in_the_shell_lives_on() {
+    let f = Fixture::new();
+    let setup = format!(
+        "eval \"$({BIN} admin --shell bash -t {})\" || exit 99",
+        f.code()
+    );
+    let out = in_shell(
+        &f,
+        "bash",
+        &setup,
+        &format!("{BIN} logout dev; {BIN} status >/dev/null; echo st=$?"),
+    );
+    assert!(out.stdout.contains("st=0"), "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("forgot 1 cached session for 'dev'")
+            && out.stderr.contains(
+                "the session of 'admin' in this environment still lives (1h00m left): drop it \
+                 with: eval \"$(mfa-env unset)\""
+            ),
+        "{}",
+        out.stderr
+    );
+    let out = in_shell(
+        &f,
+        "bash",
+        &setup.replace(&f.code(), &f.sts.alice().next_code()),
+        &format!("{BIN} logout --all"),
+    );
+    out.assert_says("the session of 'admin' in this environment still lives");
+    let mut g = Fixture::new();
+    g.write_config(&format!(
+        "[profile dev]\nmfa_serial = {SERIAL}\n[profile solo]\nmfa_serial = {SERIAL}\n"
+    ));
+    g.write_credentials(&format!(
+        "{}{}",
+        g.sts.alice().credentials_section("dev"),
+        g.sts.alice().credentials_section("solo")
+    ));
+    let out = g.run_with(
+        &["logout", "solo"],
+        &[
+            ("MFA_ENV_PROFILE", "dev"),
+            ("MFA_ENV_EXPIRATION", "9999999999"),
+        ],
+    );
+    assert!(!out.stderr.contains("still lives"), "{}", out.stderr);
 }
 
 #[test]

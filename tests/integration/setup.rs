@@ -152,7 +152,7 @@ fn setup_enrolls_a_device_from_a_qr_code_and_writes_the_profile_with_consent() {
     )));
     assert!(
         shown.contains(&format!(
-            "  [profile work]\r\n  + mfa_serial = {serial}\r\n  [profile work-deploy]\r\n  + \
+            "  + [profile work]\r\n  + mfa_serial = {serial}\r\n  + [profile work-deploy]\r\n  + \
              role_arn = arn:aws:iam::123456789012:role/Deploy\r\n  + source_profile = work"
         )),
         "{shown}"
@@ -201,7 +201,8 @@ fn setup_enrolls_a_device_from_a_qr_code_and_writes_the_profile_with_consent() {
         "removed {serial} from IAM user 'alice' and forgot its cached sessions"
     ));
     out.assert_says(&format!(
-        "remove `mfa_serial = {serial}` from [profile work]"
+        "enroll a new one with `mfa-env setup work` (it rewrites mfa_serial if the serial \
+         changes), or delete `mfa_serial = {serial}` from [profile work]"
     ));
     assert_eq!(boto(&moto.url, LIST_DEVICES), "|0");
     f.assert_aws_untouched();
@@ -378,6 +379,10 @@ fn a_device_removed_and_enrolled_again_is_the_one_sts_asks_for() {
     assert_eq!(out.status, 0, "{}", out.stderr);
     let out = f.run_with(&["device", "remove", "dev", "--yes"], &iam);
     assert_eq!(out.status, 0, "{}", out.stderr);
+    out.assert_says(&format!(
+        "removed {SERIAL} from IAM user 'alice' and forgot its cached sessions; enroll a new one \
+         with `mfa-env setup dev`"
+    ));
     assert!(f.sts.state().devices.is_empty());
 
     let mut cmd = f.command(BIN);
@@ -402,8 +407,11 @@ fn a_device_removed_and_enrolled_again_is_the_one_sts_asks_for() {
         .unwrap();
     p.send_line(&fake_sts::code_for_base32(&seed, t + 30).unwrap())
         .unwrap();
-    // The new device has the old one's name: the config already says it.
-    p.exp_string("already says all of it").unwrap();
+    // The new device has the old one's name: the config already says it, and setup says why.
+    p.exp_string(&format!(
+        "re-enrolled: the new device has the serial of the old one, {SERIAL}"
+    ))
+    .unwrap();
     assert!(wait_exit(&p, std::time::Duration::from_secs(10)).contains(", 0)"));
 
     let old = f.sts.alice().next_code();
@@ -639,10 +647,184 @@ fn setup_shows_each_profile_once() {
     );
     assert_eq!(out.status, 0, "{}", out.stderr);
     out.assert_says(&format!(
-        "the change to {}:\n  [profile ci]\n  + role_arn = {role}\n  + source_profile = dev\n\
+        "the change to {}:\n  + [profile ci]\n  + role_arn = {role}\n  + source_profile = dev\n\
          mfa-env: wrote",
         f.aws_dir().join("config").display()
     ));
     let text = config_text(&f);
+    f.write_config(&text);
+}
+
+/// `--role` takes a role's name as well as its ARN: setup knows the user's account.
+#[test]
+fn setup_takes_a_role_by_name() {
+    let mut f = Fixture::new();
+    f.write_config("[profile dev]\nregion = eu-west-1\n");
+    let out = run_setup(&f, &["setup", "dev", "--role", "team/Deploy", "--yes"]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let text = config_text(&f);
+    assert_eq!(
+        text,
+        format!(
+            "[profile dev]\nregion = eu-west-1\nmfa_serial = {SERIAL}\n\n[profile dev-deploy]\n\
+             role_arn = arn:aws:iam::123456789012:role/team/Deploy\nsource_profile = dev\n"
+        )
+    );
+    f.write_config(&text);
+    for bad in ["a b", "/Admin", "arn:aws:iam::1:role/X"] {
+        let out = run_setup(&f, &["setup", "dev", "--role", bad, "--yes"]);
+        f.assert_failure(&out, 2, "--role must be a role ARN");
+    }
+}
+
+/// A terminal the tests can look at as a user does: tmux, on a socket of the fixture's own.
+struct Tmux {
+    socket: String,
+    env: Vec<(String, String)>,
+}
+
+impl Tmux {
+    /// Starts `command` (a shell line) in a 120x60 window.
+    fn start(f: &Fixture, command: &str, extra: &[(&str, &str)]) -> Tmux {
+        let mut env: Vec<(String, String)> = f
+            .cmd()
+            .get_envs()
+            .filter_map(|(k, v)| {
+                Some((
+                    k.to_string_lossy().into_owned(),
+                    v?.to_string_lossy().into_owned(),
+                ))
+            })
+            .collect();
+        env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        env.push(("TERM".into(), "xterm-256color".into()));
+        env.push(("TMUX_TMPDIR".into(), f.tmp_dir().display().to_string()));
+        let t = Tmux {
+            socket: format!("mfa-env-{}", std::process::id()),
+            env,
+        };
+        let out = t.tmux(&[
+            "new-session",
+            "-d",
+            "-s",
+            "s",
+            "-x",
+            "120",
+            "-y",
+            "60",
+            command,
+        ]);
+        assert_eq!(out.status, 0, "tmux: {}", out.stderr);
+        t
+    }
+
+    fn tmux(&self, args: &[&str]) -> Out {
+        let mut c = std::process::Command::new("tmux");
+        c.env_clear()
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .args(["-L", &self.socket, "-f", "/dev/null"])
+            .args(args);
+        Out::from(c.output().expect("run tmux"))
+    }
+
+    /// The screen as it is now, and with the scrollback (`history`).
+    fn screen(&self, history: bool) -> String {
+        let mut args = vec!["capture-pane", "-p", "-J", "-t", "s"];
+        if history {
+            args.extend(["-S", "-"]);
+        }
+        self.tmux(&args).stdout
+    }
+
+    fn wait_for(&self, text: &str) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let screen = self.screen(false);
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{text:?} never showed:\n{screen}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
+    fn type_line(&self, line: &str) {
+        let out = self.tmux(&["send-keys", "-t", "s", "-l", line]);
+        assert_eq!(out.status, 0, "{}", out.stderr);
+        self.tmux(&["send-keys", "-t", "s", "Enter"]);
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        self.tmux(&["kill-server"]);
+    }
+}
+
+/// Enrolling as a user sees it: `k` at the code prompt shows the key to type in (no start over),
+/// and once the device is enabled the QR code and the key are gone from the screen and from the
+/// scrollback, the outcome left on it.
+#[test]
+fn the_key_is_shown_on_request_and_the_secret_leaves_the_screen() {
+    if !require("tmux") {
+        return;
+    }
+    let mut f = Fixture::new();
+    f.write_config("[profile dev]\nregion = eu-west-1\n");
+    f.sts.state().devices.clear();
+    let url = f.sts.url();
+    let t = Tmux::start(
+        &f,
+        &format!("printf 'before setup\\n'; {BIN} setup dev --yes; echo DONE:$?; sleep 60"),
+        &[("AWS_ENDPOINT_URL_IAM", &url)],
+    );
+    let screen = t.wait_for("Enter the code the app shows: ");
+    assert!(
+        screen.contains('▀') || screen.contains('▄'),
+        "no QR code:\n{screen}"
+    );
+    assert!(screen.contains("Type k at the prompt"), "{screen}");
+    t.type_line("k");
+    let screen = t.wait_for("Or type this secret key in the app: ");
+    let seed = screen
+        .split("Or type this secret key in the app: ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(seed.len() >= 16, "{screen}");
+    let now = now();
+    t.type_line(&fake_sts::code_for_base32(&seed, now).unwrap());
+    t.wait_for("Wait for the next code, then enter it: ");
+    t.type_line(&fake_sts::code_for_base32(&seed, now + 30).unwrap());
+    let screen = t.wait_for("DONE:");
+    assert!(screen.contains("DONE:0"), "{screen}");
+    assert!(
+        screen.contains(&format!(
+            "MFA device {SERIAL} is enabled for IAM user 'alice'"
+        )),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("before setup"),
+        "the screen before is back:\n{screen}"
+    );
+    for view in [screen, t.screen(true)] {
+        assert!(!view.contains(&seed), "the key is still there:\n{view}");
+        assert!(
+            !view.contains(['▀', '▄', '█']),
+            "the QR code is still there:\n{view}"
+        );
+    }
+    let text = config_text(&f);
+    assert_eq!(
+        text,
+        format!("[profile dev]\nregion = eu-west-1\nmfa_serial = {SERIAL}\n")
+    );
     f.write_config(&text);
 }

@@ -180,7 +180,13 @@ fn forgetting_eval_prints_how_to_apply_and_no_secret() {
         text.contains("stdout is a terminal, so nothing was applied"),
         "{text}"
     );
-    assert!(text.contains("eval \"$(mfa-env 'dev')\""), "{text}");
+    // The profile as typed: quoted only when a shell needs it, the same in every hint.
+    assert!(text.contains("eval \"$(mfa-env dev)\""), "{text}");
+    assert!(
+        text.contains("mfa-env exec dev -- aws sts get-caller-identity"),
+        "{text}"
+    );
+    assert!(!text.contains("'dev'\""), "{text}");
     f.assert_no_secret(&text);
     assert!(!text.contains("export "), "{text}");
 }
