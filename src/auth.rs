@@ -4,7 +4,8 @@
 use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 
-use crate::cache::{digest, Cache};
+use crate::cache::Cache;
+use crate::digest::digest;
 use crate::debug;
 use crate::duration::human;
 use crate::env::EnvSession;

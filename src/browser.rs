@@ -35,7 +35,7 @@ pub fn open(url: &str) -> anyhow::Result<()> {
     let mut secret = Zeroizing::new([0u8; 16]);
     getrandom::fill(&mut secret[..])
         .map_err(|e| fail(Exit::Other, format!("cannot get random bytes: {e}")))?;
-    let path = format!("/{}", crate::mfa::hex(&secret[..]));
+    let path = format!("/{}", crate::digest::hex(&secret[..]));
     let local = Zeroizing::new(format!("http://127.0.0.1:{port}{path}"));
     listener
         .set_nonblocking(true)

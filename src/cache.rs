@@ -12,21 +12,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::error::{fail, Exit};
 use crate::sts::Credentials;
 
-/// Stable short name for a list of parts (none of them a secret).
-pub fn digest(parts: &[&str]) -> String {
-    let mut h = Sha256::new();
-    for p in parts {
-        h.update(p.as_bytes());
-        h.update([0u8]);
-    }
-    crate::mfa::hex(&h.finalize()[..16])
-}
 
 #[derive(Serialize, Deserialize)]
 struct Entry {
@@ -248,7 +238,9 @@ impl Cache {
     /// leftover temp file, each device's lock that no run holds now, and the spent-code records
     /// whose window has passed. A record still in its window stays: forgetting sessions does
     /// not make a used code new again. Returns how many sessions.
-    pub fn clear(&self) -> usize {
+    /// `refuses_still` says whether a spent-code record can still refuse a code (the record is
+    /// `mfa::Guard`'s to read).
+    pub fn clear(&self, refuses_still: impl Fn(&str) -> bool) -> usize {
         let mut sessions = 0;
         for name in self.dir.names() {
             match own(&name) {
@@ -263,7 +255,7 @@ impl Cache {
                         .read(&name)
                         .ok()
                         .and_then(|bytes| String::from_utf8(bytes.to_vec()).ok())
-                        .is_some_and(|text| crate::mfa::Guard::refuses_still(&text));
+                        .is_some_and(|text| refuses_still(&text));
                     if !refuses {
                         let _ = self.dir.remove(&name);
                     }
@@ -555,15 +547,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn digest_is_stable_and_separates_parts() {
-        assert_eq!(digest(&["a", "b"]), digest(&["a", "b"]));
-        assert_ne!(digest(&["ab", ""]), digest(&["a", "b"]));
-        assert_eq!(digest(&["x"]).len(), 32);
-    }
-
-    #[test]
     fn only_mfa_envs_own_names_are_its_files() {
-        let key = digest(&["x"]);
+        let key = crate::digest::digest(&["x"]);
         assert_eq!(own(&format!("session-{key}.json")), Some(Own::Session));
         assert_eq!(own(&format!("lock-{key}")), Some(Own::Lock));
         assert_eq!(own(&format!("used-{key}")), Some(Own::Used));

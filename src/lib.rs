@@ -8,6 +8,7 @@ pub mod cache;
 pub mod cli;
 pub mod cmd;
 pub mod config_edit;
+pub mod digest;
 #[cfg(windows)]
 pub mod console;
 pub mod duration;

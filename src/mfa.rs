@@ -142,11 +142,11 @@ impl Guard {
     }
 
     fn key(serial: &str) -> String {
-        crate::cache::digest(&["mfa-device", serial])
+        crate::digest::digest(&["mfa-device", serial])
     }
 
     fn fingerprint(serial: &str, code: &str) -> String {
-        hex(&Sha256::digest(format!("{serial}\0{code}").as_bytes()))
+        crate::digest::hex(&Sha256::digest(format!("{serial}\0{code}").as_bytes()))
     }
 
     /// Fails when `code` is the one last accepted for this device within AWS's window.
@@ -202,17 +202,6 @@ impl Guard {
     }
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-    // By table: `list` makes a few digests per profile, thousands of profiles in some configs,
-    // and a `format!` per byte was a fifth of its time.
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
-    }
-    out
-}
 
 /// Reads a code typed at the terminal (no echo).
 fn prompt_tty(prompt: &str, no_terminal: &str) -> anyhow::Result<Zeroizing<String>> {
@@ -229,13 +218,6 @@ fn prompt_tty(prompt: &str, no_terminal: &str) -> anyhow::Result<Zeroizing<Strin
 
 #[cfg(test)]
 mod tests {
-
-    #[test]
-    fn hex_is_two_lower_case_digits_a_byte() {
-        assert_eq!(hex(&[]), "");
-        assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff, 0x10]), "000fa5ff10");
-    }
-
     use super::*;
 
     #[test]

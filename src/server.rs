@@ -199,7 +199,7 @@ fn new_token() -> anyhow::Result<Zeroizing<String>> {
             format!("cannot get random bytes for the endpoint's token: {e}"),
         )
     })?;
-    Ok(Zeroizing::new(crate::mfa::hex(&bytes[..])))
+    Ok(Zeroizing::new(crate::digest::hex(&bytes[..])))
 }
 
 /// What the endpoint serves, shared by the connections and the renewer. The lock is held for

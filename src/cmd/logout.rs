@@ -17,7 +17,7 @@ pub fn run(args: &LogoutArgs) -> anyhow::Result<i32> {
         return Ok(0);
     };
     if args.all {
-        eprintln!("mfa-env: {}", forgot(cache.clear(), ""));
+        eprintln!("mfa-env: {}", forgot(cache.clear(crate::mfa::Guard::refuses_still), ""));
         still_live(None);
         return Ok(0);
     }
