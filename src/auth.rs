@@ -5,8 +5,8 @@ use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 
 use crate::cache::Cache;
-use crate::digest::digest;
 use crate::debug;
+use crate::digest::digest;
 use crate::duration::human;
 use crate::env::EnvSession;
 use crate::error::{fail, mask_key, Exit};

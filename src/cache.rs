@@ -17,7 +17,6 @@ use zeroize::Zeroizing;
 use crate::error::{fail, Exit};
 use crate::sts::Credentials;
 
-
 #[derive(Serialize, Deserialize)]
 struct Entry {
     version: u32,

@@ -18,7 +18,7 @@ use keyring_core::{Entry, Error as StoreError};
 use zeroize::Zeroizing;
 
 use crate::error::{fail, sanitize_line, Exit};
-use crate::profile::LongTermKeys;
+use crate::long_term::LongTermKeys;
 
 /// The service every item of mfa-env is filed under.
 pub const SERVICE: &str = "mfa-env";
@@ -236,7 +236,7 @@ fn explain(doing: &Doing, step: Step) -> anyhow::Error {
     let elsewhere = if doing.for_sts {
         format!(
             ", or keep the keys in {} or behind a credential_process (pass, 1Password's op)",
-            crate::profile::credentials_file_display()
+            crate::aws_files::credentials_file_display()
         )
     } else {
         String::new()

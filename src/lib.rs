@@ -3,14 +3,15 @@
 //! benchmarks reach the same code.
 
 pub mod auth;
+pub mod aws_files;
 pub mod browser;
 pub mod cache;
 pub mod cli;
 pub mod cmd;
 pub mod config_edit;
-pub mod digest;
 #[cfg(windows)]
 pub mod console;
+pub mod digest;
 pub mod duration;
 pub mod env;
 pub mod error;
@@ -18,6 +19,7 @@ pub mod harden;
 pub mod iam;
 pub mod keystore;
 pub mod log;
+pub mod long_term;
 pub mod mfa;
 pub mod process;
 pub mod profile;

@@ -202,7 +202,6 @@ impl Guard {
     }
 }
 
-
 /// Reads a code typed at the terminal (no echo).
 fn prompt_tty(prompt: &str, no_terminal: &str) -> anyhow::Result<Zeroizing<String>> {
     crate::tty::read_line(

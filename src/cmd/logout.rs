@@ -17,7 +17,10 @@ pub fn run(args: &LogoutArgs) -> anyhow::Result<i32> {
         return Ok(0);
     };
     if args.all {
-        eprintln!("mfa-env: {}", forgot(cache.clear(crate::mfa::Guard::refuses_still), ""));
+        eprintln!(
+            "mfa-env: {}",
+            forgot(cache.clear(crate::mfa::Guard::refuses_still), "")
+        );
         still_live(None);
         return Ok(0);
     }

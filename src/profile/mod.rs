@@ -1,233 +1,45 @@
 //! Profile resolution on top of aws-config's own profile parser (never a hand-written INI
 //! reader). The files are parsed once per run and every lookup reuses the parsed set.
 //!
+//! By job: this module resolves a profile (its chain of roles, MFA device, region, keys and
+//! endpoints) into `Resolved`; `files` reads the files and cuts them into sections; `keys` says
+//! where long-term keys come from (the files, a `credential_process`, the OS keyring);
+//! `endpoints` finds the STS, IAM and Sign-In endpoints and the CA bundle; `suggest` finds close
+//! names for a profile that is not there. Where the files are is `crate::aws_files`'s.
+//!
 //! Resolving one profile parses only the sections that can matter to it: its own, its
 //! `source_profile` chain's, aws-mfa's `-long-term` twins and its `services` section. The
 //! parser still reads them; the files are only cut at the lines that start a section (`[`),
 //! which is where the parser itself starts one. A config with 10,000 profiles then costs a scan,
 //! not a parsed copy of every profile (17 MB of heap in aws-config's structures).
 
-use std::collections::BTreeSet;
-use std::path::PathBuf;
+mod endpoints;
+mod files;
+mod keys;
+mod suggest;
 
+use crate::error::{fail, Exit};
 use anyhow::Context;
 use aws_config::profile::{Profile, ProfileSet};
 use aws_runtime::env_config::file::EnvConfigFiles;
 use aws_runtime::env_config::property::PropertiesKey;
 use aws_types::os_shim_internal::{Env, Fs};
+use std::collections::BTreeSet;
+use std::path::PathBuf;
 use zeroize::Zeroizing;
 
-use crate::error::{fail, Exit};
+use endpoints::*;
+use files::*;
+use suggest::*;
 
-/// Long-term IAM user keys from the profile files.
-#[derive(Clone)]
-pub struct LongTermKeys {
-    pub access_key_id: String,
-    pub secret_access_key: Zeroizing<String>,
-}
-
-impl std::fmt::Debug for LongTermKeys {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "LongTermKeys({})",
-            crate::error::mask_key(&self.access_key_id)
-        )
-    }
-}
-
-/// Where the long-term keys that sign the first STS call come from. Only an access key ID in a
-/// file is known up front; the others are fetched when STS is called, never for a cache hit.
-#[derive(Debug, Clone)]
-pub enum KeySource {
-    /// `aws_access_key_id` / `aws_secret_access_key` in the profile's section.
-    File(LongTermKeys),
-    /// The source profile's `credential_process` (a password manager, a vault script), whose
-    /// answer must be long-term keys.
-    Process { profile: String, command: String },
-    /// The OS secret store (`mfa-env keys add`), for a profile with no long-term keys in the
-    /// files (`temporary_in_file`: its section holds temporary credentials, as aws-mfa writes).
-    Store {
-        profile: String,
-        temporary_in_file: bool,
-    },
-}
-
-impl KeySource {
-    /// What cached sessions made with these keys are filed under: the access key ID, or for
-    /// a process, its profile and command (it is not run to look the cache up).
-    pub fn cache_identity(&self) -> String {
-        match self {
-            KeySource::File(keys) => keys.access_key_id.clone(),
-            KeySource::Process { profile, command } => format!("process:{profile}:{command}"),
-            // Not the key ID (reading it would cost a store round trip on every cache hit):
-            // `keys` forgets the profile's sessions whenever it changes the stored keys.
-            KeySource::Store { profile, .. } => format!("store:{profile}"),
-        }
-    }
-
-    /// Where the keys come from, for messages (no secret).
-    pub fn describe(&self) -> String {
-        match self {
-            KeySource::File(keys) => {
-                format!("keys {}", crate::error::mask_key(&keys.access_key_id))
-            }
-            KeySource::Process { .. } => "keys from credential_process".to_string(),
-            KeySource::Store { .. } => format!("keys in {}", crate::keystore::store_name()),
-        }
-    }
-
-    /// Why AWS refused these keys of `profile` (STS's `code`: InvalidClientTokenId,
-    /// SignatureDoesNotMatch…), where they are and how to replace them.
-    pub fn rejected(&self, profile: &str, code: &str) -> anyhow::Error {
-        let p = crate::shell::hint::arg(profile);
-        let (which, fix) = match self {
-            KeySource::File(keys) => {
-                let lines = key_lines(profile);
-                let place = match lines.first() {
-                    Some(l) => format!("{} line {}", l.path.display(), l.line),
-                    None => credentials_file_display(),
-                };
-                (
-                    format!(
-                        "{} of '{profile}' in {place}",
-                        crate::error::mask_key(&keys.access_key_id)
-                    ),
-                    format!(
-                        "put a working key there, or store one with `mfa-env keys add {p}` and \
-                         delete the file's lines"
-                    ),
-                )
-            }
-            KeySource::Process { .. } => (
-                format!("that the credential_process of '{profile}' gives"),
-                "check what that program returns".to_string(),
-            ),
-            KeySource::Store { .. } => (
-                format!("of '{profile}' in {}", crate::keystore::store_name()),
-                format!("store a working key with `mfa-env keys add {p}`"),
-            ),
-        };
-        fail(
-            Exit::Denied,
-            format!(
-                "AWS rejected the long-term keys ({code}) {which}: the key is wrong, deactivated \
-                 or deleted; {fix}"
-            ),
-        )
-    }
-
-    /// The keys themselves: for a process, it is run now.
-    pub fn load(&self) -> anyhow::Result<LongTermKeys> {
-        match self {
-            KeySource::File(keys) => Ok(keys.clone()),
-            KeySource::Process { profile, command } => keys_from_process(profile, command),
-            KeySource::Store {
-                profile,
-                temporary_in_file,
-            } => {
-                let temporary = if *temporary_in_file {
-                    " (its section in the files holds temporary credentials, aws_session_token, \
-                     not an IAM user's long-term keys)"
-                } else {
-                    ""
-                };
-                use crate::keystore::Lookup;
-                let q = crate::shell::hint::arg(profile);
-                match crate::keystore::lookup(profile) {
-                    Ok(Lookup::Found(keys)) => Ok(keys),
-                    // No keyring here at all: the files are what the user most likely meant.
-                    Ok(Lookup::Unreachable(e)) => Err(fail(
-                        Exit::Config,
-                        format!(
-                            "profile '{profile}' has no long-term keys{temporary}: add \
-                             aws_access_key_id and aws_secret_access_key to [{profile}] in {}, \
-                             or store them with `mfa-env keys add {q}` where a keyring \
-                             runs ({e:#})",
-                            credentials_file_display()
-                        ),
-                    )),
-                    Ok(Lookup::Missing) => Err(fail(
-                        Exit::Config,
-                        format!(
-                            "profile '{profile}' has no long-term keys{temporary}: store them with \
-                             `mfa-env keys add {q}`, or add aws_access_key_id and \
-                             aws_secret_access_key to [{profile}] in {}",
-                            credentials_file_display()
-                        ),
-                    )),
-                    Err(e) if *temporary_in_file => Err(fail(
-                        Exit::Config,
-                        format!("profile '{profile}' has no long-term keys{temporary}, and {e:#}"),
-                    )),
-                    Err(e) => Err(e),
-                }
-            }
-        }
-    }
-}
-
-/// The most a `credential_process` may print: the SDKs' answers are well under 4 KiB.
-const PROCESS_ANSWER_CAP: u64 = 64 * 1024;
-
-/// Runs a source profile's `credential_process` and reads long-term keys from its answer, with
-/// the SDKs' rules: JSON, `Version` 1, `AccessKeyId` and `SecretAccessKey`. Session credentials
-/// (a `SessionToken`) are refused: GetSessionToken and an MFA AssumeRole need an IAM user's keys.
-fn keys_from_process(profile: &str, command: &str) -> anyhow::Result<LongTermKeys> {
-    let what = format!("credential_process of profile '{profile}'");
-    let out = crate::process::run_bounded(command, &what, PROCESS_ANSWER_CAP, Exit::Config)?;
-    parse_process_answer(&out, &what)
-}
-
-fn parse_process_answer(out: &[u8], what: &str) -> anyhow::Result<LongTermKeys> {
-    #[derive(serde::Deserialize)]
-    #[serde(rename_all = "PascalCase")]
-    struct Answer {
-        version: Option<serde_json::Value>,
-        access_key_id: Option<String>,
-        secret_access_key: Option<String>,
-        session_token: Option<String>,
-    }
-    // The error of a failed parse can quote the input: it is not passed on.
-    let answer: Answer = serde_json::from_slice(out).map_err(|_| {
-        fail(
-            Exit::Config,
-            format!("{what} did not print a JSON object of credentials (Version 1)"),
-        )
-    })?;
-    if answer.version != Some(serde_json::Value::from(1)) {
-        return Err(fail(
-            Exit::Config,
-            format!(
-                "{what} printed credentials without \"Version\": 1, the only version the SDKs read"
-            ),
-        ));
-    }
-    // Owned by zeroizing buffers from here on.
-    let secret = answer.secret_access_key.map(Zeroizing::new);
-    let token = answer.session_token.map(Zeroizing::new);
-    if token.as_ref().is_some_and(|t| !t.trim().is_empty()) {
-        return Err(fail(
-            Exit::Config,
-            format!(
-                "{what} printed temporary credentials (a SessionToken): GetSessionToken needs the \
-                 long-term keys of an IAM user; have it print AccessKeyId and SecretAccessKey only"
-            ),
-        ));
-    }
-    match (answer.access_key_id, secret) {
-        (Some(id), Some(secret)) if !id.trim().is_empty() && !secret.trim().is_empty() => {
-            Ok(LongTermKeys {
-                access_key_id: id.trim().to_string(),
-                secret_access_key: Zeroizing::new(secret.trim().to_string()),
-            })
-        }
-        _ => Err(fail(
-            Exit::Config,
-            format!("{what} printed no AccessKeyId and SecretAccessKey"),
-        )),
-    }
-}
+pub use crate::aws_files::{
+    config_file_display, config_file_path, credentials_file_display, credentials_file_path,
+};
+use crate::aws_files::{sdk_path, SDK_FILES};
+pub use crate::long_term::LongTermKeys;
+pub use endpoints::StsPlace;
+pub use files::{default_credentials_in_files, names_from_headers};
+pub use keys::{key_lines, KeyLine, KeyOwner, KeySource};
 
 /// One role to assume, from a profile with `role_arn`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -293,22 +105,6 @@ const LONG_TERM_SUFFIX: &str = "-long-term";
 pub fn resolve(name: &str) -> anyhow::Result<Resolved> {
     let env = Env::real();
     resolve_in(&env, &read_files(&env), name)
-}
-
-/// The path of the config file, as the SDK finds it (`AWS_CONFIG_FILE`, else `~/.aws/config`).
-pub fn config_file_path() -> PathBuf {
-    sdk_file_path(0)
-}
-
-/// The same for the credentials file.
-pub fn credentials_file_path() -> PathBuf {
-    sdk_file_path(1)
-}
-
-fn sdk_file_path(which: usize) -> PathBuf {
-    let env = Env::real();
-    let (var, default) = SDK_FILES[which];
-    sdk_path(&env, &env.get(var).unwrap_or_else(|_| default.to_string()))
 }
 
 fn resolve_in(env: &Env, files: &[ConfigFile], name: &str) -> anyhow::Result<Resolved> {
@@ -849,380 +645,11 @@ impl Profiles {
     }
 }
 
-/// Where the STS calls of a profile's keys go.
-#[derive(Debug, Clone)]
-pub struct StsPlace {
-    pub region: Option<String>,
-    pub endpoint_url: Option<String>,
-    pub ca_bundle: Option<String>,
-}
-
-/// What `keys` needs to know about the profile whose keys it manages.
-#[derive(Debug)]
-pub struct KeyOwner {
-    /// The name the store files the keys under: the source profile's.
-    pub profile: String,
-    /// Whether either file has a section for it.
-    pub known: bool,
-    /// Keys the files give it (in a section, or through a `credential_process`): these win
-    /// over the store.
-    pub in_files: Option<KeySource>,
-    /// Its section holds temporary credentials (aws-mfa's output), which are not keys to keep.
-    pub temporary_in_file: bool,
-}
-
-/// One line of the AWS files that holds a long-term key of a profile.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyLine {
-    pub path: PathBuf,
-    /// 1-based, as editors count.
-    pub line: usize,
-    /// `aws_access_key_id` or `aws_secret_access_key`.
-    pub key: &'static str,
-}
-
-/// The lines of the config and credentials files that hold `profile`'s keys (in its section or
-/// aws-mfa's `profile-long-term` one): what to delete once the keys are in the store.
-pub fn key_lines(profile: &str) -> Vec<KeyLine> {
-    let env = Env::real();
-    let files = read_files(&env);
-    // aws-mfa's long-term section holds the keys when it has any; `[profile]` then holds its
-    // temporary output, which is not what to delete.
-    for name in [format!("{profile}{LONG_TERM_SUFFIX}"), profile.to_string()] {
-        let mut found = Vec::new();
-        for file in &files {
-            let Ok(text) = std::str::from_utf8(&file.bytes) else {
-                continue;
-            };
-            found.extend(
-                key_lines_in(text, std::slice::from_ref(&name))
-                    .into_iter()
-                    .map(|(line, key)| KeyLine {
-                        path: file.path.clone(),
-                        line,
-                        key,
-                    }),
-            );
-        }
-        if !found.is_empty() {
-            return found;
-        }
-    }
-    Vec::new()
-}
-
-fn key_lines_in(text: &str, sections: &[String]) -> Vec<(usize, &'static str)> {
-    const KEYS: [&str; 2] = ["aws_access_key_id", "aws_secret_access_key"];
-    let mut inside = false;
-    let mut found = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.starts_with('[') {
-            inside = section_name(line).is_some_and(|n| sections.iter().any(|s| s == n));
-            continue;
-        }
-        // An indented line continues the property above it, as the parser reads it.
-        if !inside || line.starts_with([' ', '\t']) {
-            continue;
-        }
-        let Some((key, _)) = line.split_once('=') else {
-            continue;
-        };
-        if let Some(k) = KEYS.into_iter().find(|k| key.trim() == *k) {
-            found.push((i + 1, k));
-        }
-    }
-    found
-}
-
-/// One of the two AWS files as read from disk: the path exactly as the SDK will ask for it.
-struct ConfigFile {
-    path: PathBuf,
-    bytes: Vec<u8>,
-    /// Where each section starts and ends (`None`: not UTF-8), made at the first need: one
-    /// pass over the file, however many times its sections are picked from.
-    sections: std::cell::OnceCell<Option<Vec<Section>>>,
-}
-
-/// A run of lines of a file: a section from its header to the next, or what precedes the first
-/// (no name), or one under a header this cannot read (no name: kept for the parser to judge).
-struct Section {
-    name: Option<std::ops::Range<usize>>,
-    lines: std::ops::Range<usize>,
-}
-
-impl ConfigFile {
-    fn new(path: PathBuf, bytes: Vec<u8>) -> ConfigFile {
-        ConfigFile {
-            path,
-            bytes,
-            sections: std::cell::OnceCell::new(),
-        }
-    }
-
-    fn sections(&self) -> Option<&[Section]> {
-        self.sections
-            .get_or_init(|| std::str::from_utf8(&self.bytes).ok().map(sections))
-            .as_deref()
-    }
-
-    /// The sections named in `names`, one after another (and any section this cannot name).
-    /// Not UTF-8: the whole file, which the parser itself warns about and reads as empty.
-    fn kept(&self, names: &BTreeSet<String>) -> Vec<u8> {
-        let Some(sections) = self.sections() else {
-            return self.bytes.clone();
-        };
-        let mut out = Vec::new();
-        for s in sections {
-            let keep = s.name.as_ref().is_none_or(|n| {
-                std::str::from_utf8(&self.bytes[n.clone()]).is_ok_and(|n| names.contains(n))
-            });
-            if keep {
-                out.extend_from_slice(&self.bytes[s.lines.clone()]);
-            }
-        }
-        out
-    }
-
-    /// As `kept`, with each line left out kept as an empty line (the file's line numbers).
-    fn kept_in_place(&self, names: &BTreeSet<String>) -> Vec<u8> {
-        match std::str::from_utf8(&self.bytes) {
-            Ok(text) => keep_sections(text, names).into_bytes(),
-            Err(_) => self.bytes.clone(),
-        }
-    }
-}
-
-/// The sections of `text`, split where `keep_sections` splits it: at each line that starts
-/// with `[`. Found by looking for `[` alone (memchr), since values rarely hold one: a file of
-/// ten thousand profiles is crossed in its headers, not its lines.
-fn sections(text: &str) -> Vec<Section> {
-    let bytes = text.as_bytes();
-    let starts: Vec<usize> = std::iter::once(0)
-        .chain(memchr::memchr_iter(b'[', bytes).filter(|&at| at == 0 || bytes[at - 1] == b'\n'))
-        .chain(std::iter::once(bytes.len()))
-        .collect();
-    let mut out = Vec::with_capacity(starts.len());
-    for pair in starts.windows(2) {
-        let (start, end) = (pair[0], pair[1]);
-        if end == start {
-            continue;
-        }
-        let name = if bytes[start] == b'[' {
-            let line_end = memchr::memchr(b'\n', &bytes[start..end]).map_or(end, |n| start + n);
-            let line = &text[start..line_end];
-            let line = line.strip_suffix('\r').unwrap_or(line);
-            section_name(line).map(|n| {
-                let offset = n.as_ptr() as usize - text.as_ptr() as usize;
-                offset..offset + n.len()
-            })
-        } else {
-            None
-        };
-        out.push(Section {
-            name,
-            lines: start..end,
-        });
-    }
-    out
-}
-
-/// Keys of a `[default]` profile that make SDKs take credentials from it before a container
-/// credentials endpoint.
-const DEFAULT_CREDENTIAL_KEYS: [&str; 7] = [
-    "aws_access_key_id",
-    "role_arn",
-    "credential_process",
-    "sso_session",
-    "sso_start_url",
-    "web_identity_token_file",
-    "credential_source",
-];
-
-/// For the config and credentials files whose `[default]` profile gives SDKs credentials
-/// (SDKs with no profile selected use it before a container endpoint): the variable that
-/// names the file, its path, and the key found. Each file is parsed alone, with the SDK's
-/// parser, to tell which one it is.
-pub fn default_credentials_in_files() -> Vec<(&'static str, PathBuf, &'static str)> {
-    let env = Env::real();
-    let wanted: BTreeSet<String> = ["default".to_string()].into();
-    SDK_FILES
-        .into_iter()
-        .filter_map(|(var, default)| {
-            let path = sdk_path(&env, &env.get(var).unwrap_or_else(|_| default.to_string()));
-            let bytes = std::fs::read(&path).ok()?;
-            let file = ConfigFile::new(path.clone(), bytes);
-            let profiles =
-                Profiles::parse(&env, std::slice::from_ref(&file), Some(&wanted)).ok()?;
-            let default = profiles.profile("default")?;
-            let key = DEFAULT_CREDENTIAL_KEYS
-                .into_iter()
-                .find(|k| default.get(k).is_some())?;
-            Some((var, path, key))
-        })
-        .collect()
-}
-
-/// The files SDKs read, by the variable that moves each and its default place.
-const SDK_FILES: [(&str, &str); 2] = [
-    ("AWS_CONFIG_FILE", "~/.aws/config"),
-    ("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials"),
-];
-
-/// Reads the config and credentials files at the SDK's paths: `AWS_CONFIG_FILE` /
-/// `AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/...`, with `~` expanded as the SDK does. A file
-/// that cannot be read is left out: the parser then treats it as it treats a missing one.
-fn read_files(env: &Env) -> Vec<ConfigFile> {
-    SDK_FILES
-        .into_iter()
-        .filter_map(|(var, default)| {
-            let path = sdk_path(env, &env.get(var).unwrap_or_else(|_| default.to_string()));
-            let bytes = std::fs::read(&path).ok()?;
-            Some(ConfigFile::new(path, bytes))
-        })
-        .collect()
-}
-
-/// `path` with a leading `~` expanded to the home directory the SDK finds in `env`.
-fn sdk_path(env: &Env, path: &str) -> PathBuf {
-    let home = aws_runtime::fs_util::home_dir(env, aws_runtime::fs_util::Os::real());
-    expand_home(path, home.as_deref())
-}
-
-/// The SDK's `~` expansion (aws-runtime's `expand_home`, which is private): a first component
-/// `~` becomes the home directory (left as `~` without one), the rest is pushed onto it.
-fn expand_home(path: &str, home: Option<&str>) -> PathBuf {
-    let path = std::path::Path::new(path);
-    let mut components = path.components();
-    match components.next() {
-        Some(std::path::Component::Normal(first)) if first == "~" => {
-            let mut out = PathBuf::from(home.unwrap_or("~"));
-            for c in components {
-                out.push(c);
-            }
-            out
-        }
-        _ => path.to_path_buf(),
-    }
-}
-
 fn add_profile_name(wanted: &mut BTreeSet<String>, name: &str) {
     for n in [name, name.trim()] {
         wanted.insert(n.to_string());
         wanted.insert(format!("{n}{LONG_TERM_SUFFIX}"));
     }
-}
-
-/// `text` with only the sections whose name is in `names`. A section starts at a line that
-/// begins with `[`, exactly where aws-config's parser starts one, and runs to the next; its name
-/// is what the parser makes of the header (`[profile x]`, `[x]`, `[services x]` all name `x`).
-/// Lines before the first section, and any header this cannot read, are kept for the parser to
-/// judge. Each line left out becomes an empty line, so the parser's messages name the right line.
-fn keep_sections(text: &str, names: &BTreeSet<String>) -> String {
-    let mut out = String::new();
-    let mut keep = true;
-    for line in text.split_inclusive('\n') {
-        let bare = line.strip_suffix('\n').unwrap_or(line);
-        let bare = bare.strip_suffix('\r').unwrap_or(bare);
-        if bare.starts_with('[') {
-            keep = section_name(bare).is_none_or(|n| names.contains(n));
-        }
-        if keep {
-            out.push_str(line);
-        } else if line.ends_with('\n') {
-            // An empty line in place of one left out: the parser's line numbers stay the file's.
-            out.push('\n');
-        }
-    }
-    out
-}
-
-/// The name in a section header as aws-config reads it: comments (`#`, `;`) cut, brackets
-/// stripped, then the part after the first space or tab (or all of it), trimmed.
-fn section_name(line: &str) -> Option<&str> {
-    section_pair(line).map(|(_, name)| name)
-}
-
-/// A header's prefix (`profile`, `sso-session`, `services`…; none for `[x]`) and name, as
-/// aws-config splits it.
-fn section_pair(line: &str) -> Option<(Option<&str>, &str)> {
-    // The usual header, `[profile NAME]` or `[NAME]` and nothing else, read at once (a file
-    // of thousands of profiles has as many headers).
-    if let Some(inner) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-        let odd = |b: u8| matches!(b, b'#' | b';' | b'\t');
-        if !inner.bytes().any(odd) {
-            match inner.bytes().position(|b| b == b' ') {
-                None => return Some((None, inner)),
-                Some(i)
-                    if i > 0
-                        && !inner.as_bytes()[i + 1..].contains(&b' ')
-                        && i + 1 < inner.len() =>
-                {
-                    return Some((Some(&inner[..i]), &inner[i + 1..]));
-                }
-                Some(_) => {}
-            }
-        }
-    }
-    const WHITESPACE: &[char] = &[' ', '\t'];
-    let line = line.trim_matches(WHITESPACE);
-    let line = line.find(['#', ';']).map_or(line, |i| &line[..i]);
-    let inner = line
-        .trim_matches(WHITESPACE)
-        .strip_prefix('[')?
-        .strip_suffix(']')?
-        .trim_matches(WHITESPACE);
-    Some(match inner.split_once(WHITESPACE) {
-        Some((prefix, name)) => (Some(prefix.trim()), name.trim()),
-        None => (None, inner.trim()),
-    })
-}
-
-/// The profile names in the files from their section headers alone, as aws-config accepts
-/// them (`[profile x]` and `[default]` in the config file, `[x]` in the credentials file, valid
-/// names only), aws-mfa's `x-long-term` offered as `x`; sorted. For completion, which runs at
-/// every Tab: a scan of the headers, not a parse (which decides nothing here).
-pub fn names_from_headers() -> Vec<String> {
-    names_from_headers_in(&Env::real())
-}
-
-fn names_from_headers_in(env: &Env) -> Vec<String> {
-    let mut names = Vec::new();
-    for (i, (var, default)) in SDK_FILES.into_iter().enumerate() {
-        let path = sdk_path(env, &env.get(var).unwrap_or_else(|_| default.to_string()));
-        let Ok(bytes) = std::fs::read(&path) else {
-            continue;
-        };
-        let Ok(text) = std::str::from_utf8(&bytes) else {
-            continue;
-        };
-        let config = i == 0;
-        let headers = sections(text)
-            .into_iter()
-            .filter_map(|s| text[s.lines].lines().next().filter(|l| l.starts_with('[')));
-        for line in headers {
-            let name = match section_pair(line) {
-                Some((Some("profile"), name)) if config => name,
-                Some((None, "default")) if config => "default",
-                Some((None, name)) if !config => name,
-                _ => continue,
-            };
-            if valid_identifier(name) {
-                let name = name.strip_suffix(LONG_TERM_SUFFIX).unwrap_or(name);
-                names.push(name.to_string());
-            }
-        }
-    }
-    names.sort();
-    names.dedup();
-    names
-}
-
-/// aws-config's rule for a profile name.
-fn valid_identifier(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_-/.%@:+".contains(c))
 }
 
 struct Chain {
@@ -1338,117 +765,6 @@ fn parse_duration_key(p: Option<&Profile>, name: &str) -> anyhow::Result<Option<
     })
 }
 
-/// The STS endpoint by the SDK's precedence: `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`, the
-/// profile's `services` section, the profile's `endpoint_url`; none when configured endpoints
-/// are switched off.
-fn endpoint_url(
-    env: &Env,
-    profile: Option<&Profile>,
-    set: &ProfileSet,
-    service: &str,
-) -> Option<String> {
-    let env = |k: &str| env.get(k).ok().filter(|v| !v.trim().is_empty());
-    let ignore = env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
-        .or_else(|| {
-            profile
-                .and_then(|p| p.get("ignore_configured_endpoint_urls"))
-                .map(str::to_string)
-        })
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
-    if ignore {
-        return None;
-    }
-    let variable = format!("AWS_ENDPOINT_URL_{}", service.to_ascii_uppercase());
-    if let Some(url) = env(&variable).or_else(|| env("AWS_ENDPOINT_URL")) {
-        return Some(url);
-    }
-    let profile = profile?;
-    let from_services = profile.get("services").and_then(|services| {
-        let key = PropertiesKey::builder()
-            .section_key("services")
-            .section_name(services)
-            .property_name(service)
-            .sub_property_name("endpoint_url")
-            .build()
-            .ok()?;
-        set.other_sections().get(&key).cloned()
-    });
-    from_services.or_else(|| profile.get("endpoint_url").map(str::to_string))
-}
-
-/// The CA bundle for STS as the AWS CLI finds it: `AWS_CA_BUNDLE`, else the profile's
-/// `ca_bundle`; an empty value counts as unset. `~` is expanded as for the AWS files.
-fn ca_bundle(env: &Env, profile: Option<&Profile>) -> Option<String> {
-    let set = |v: &str| Some(v.trim()).filter(|v| !v.is_empty()).map(str::to_string);
-    let path = env
-        .get("AWS_CA_BUNDLE")
-        .ok()
-        .and_then(|v| set(&v))
-        .or_else(|| profile?.get("ca_bundle").and_then(set))?;
-    Some(sdk_path(env, &path).to_string_lossy().into_owned())
-}
-
-pub fn config_file_display() -> String {
-    std::env::var("AWS_CONFIG_FILE").unwrap_or_else(|_| "~/.aws/config".to_string())
-}
-
-pub fn credentials_file_display() -> String {
-    std::env::var("AWS_SHARED_CREDENTIALS_FILE")
-        .unwrap_or_else(|_| "~/.aws/credentials".to_string())
-}
-
-fn quoted_list(items: &[String]) -> String {
-    let quoted: Vec<String> = items.iter().map(|s| format!("'{s}'")).collect();
-    match quoted.len() {
-        0 => String::new(),
-        1 => quoted[0].clone(),
-        n => format!("{} or {}", quoted[..n - 1].join(", "), quoted[n - 1]),
-    }
-}
-
-/// Up to three names closest to `name` by edit distance (or containing it).
-fn closest(name: &str, names: &[String]) -> Vec<String> {
-    let limit = (name.chars().count() / 3).max(2);
-    let lower = name.to_lowercase();
-    let mut scored: Vec<(usize, &String)> = names
-        .iter()
-        .filter_map(|n| {
-            let d = levenshtein(&lower, &n.to_lowercase());
-            let contains = n.to_lowercase().contains(&lower) && lower.len() >= 3;
-            (d <= limit || contains).then_some((d, n))
-        })
-        .collect();
-    scored.sort();
-    scored.into_iter().take(3).map(|(_, n)| n.clone()).collect()
-}
-
-/// Edit distance where swapping two neighbours counts as one edit (optimal string alignment):
-/// `wrok` is one typo away from `work`.
-fn levenshtein(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                v = v.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = v;
-        }
-    }
-    d[a.len()][b.len()]
-}
-
 /// Runs the profile loader's future. It reads files synchronously, so one poll finishes it;
 /// a runtime is started only if it ever has to wait.
 fn block_on<F: std::future::Future>(f: F) -> anyhow::Result<F::Output> {
@@ -1466,7 +782,9 @@ fn block_on<F: std::future::Future>(f: F) -> anyhow::Result<F::Output> {
 
 #[cfg(test)]
 mod tests {
+    use super::keys::{key_lines_in, parse_process_answer};
     use super::*;
+    use crate::aws_files::expand_home;
 
     #[test]
     fn suggests_close_names() {
