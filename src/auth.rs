@@ -562,7 +562,7 @@ impl Authenticator {
         format!(
             "mfa-env: '{}' authenticated {who} until {} ({})",
             self.req.profile,
-            crate::cmd::status::local_time(creds.expiration),
+            crate::shell::prompt::local_time(creds.expiration),
             crate::shell::prompt::time_left(creds.seconds_left())
         )
     }

@@ -8,7 +8,7 @@ use clap_complete::engine::{
     ArgValueCandidates, ArgValueCompleter, CompletionCandidate, PathCompleter, ValueCompleter,
 };
 
-use crate::shell::Shell;
+use crate::shell::{CompletionShell, Shell};
 
 // One paragraph, no hard line breaks: clap wraps it to the terminal, and the man pages keep it a
 // paragraph (a hard-wrapped, indented text breaks at every line there).
@@ -135,7 +135,7 @@ fn init_values() -> ShellValues {
             ("xonsh", ""),
             ("nu", "nushell"),
         ],
-        instead: crate::cmd::init::no_init,
+        instead: Shell::no_init,
     }
 }
 
@@ -206,6 +206,10 @@ fn profile_given<'a>(
     positional.as_deref().or(option.as_deref())
 }
 
+/// The words of the line being completed, set by `cmd::completions` for shells that do not pass
+/// them as arguments (tcsh): `exec PROFILE -- …` completion reads them here (`after_escape`).
+pub static WORDS: std::sync::OnceLock<Vec<OsString>> = std::sync::OnceLock::new();
+
 fn profile_candidates() -> Vec<CompletionCandidate> {
     // `mfa-env exec -- ter<Tab>`: clap's engine offers the next positional (PROFILE) after
     // `--`, but the command goes there.
@@ -226,7 +230,7 @@ fn profile_candidates() -> Vec<CompletionCandidate> {
 /// index of the current word in `_CLAP_COMPLETE_INDEX` (fish: the last word). Only completers
 /// call this, and they run only for a completion request.
 fn after_escape() -> Option<usize> {
-    let words: Vec<OsString> = match crate::cmd::completions::WORDS.get() {
+    let words: Vec<OsString> = match WORDS.get() {
         Some(words) => words.clone(),
         None => std::env::args_os()
             .skip_while(|a| a != "--")
@@ -848,19 +852,4 @@ pub struct CompletionsArgs {
     /// The shell to print the completion script for.
     #[arg(value_enum)]
     pub shell: CompletionShell,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum CompletionShell {
-    Bash,
-    Zsh,
-    Fish,
-    Powershell,
-    Elvish,
-    #[value(name = "nu", alias = "nushell")]
-    Nu,
-    /// tcsh's `complete`.
-    #[value(alias = "csh")]
-    Tcsh,
-    Xonsh,
 }

@@ -86,6 +86,10 @@ fn push_restored_profiles(changes: &mut Vec<Change>) {
     }
 }
 
+/// Set by the init wrapper for its own call of mfa-env (hints then name the wrapper); never
+/// passed on to what `exec` or `shell` start.
+pub const WRAPPER_VAR: &str = "MFA_ENV_WRAPPER";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     Set(&'static str, String),
@@ -275,7 +279,7 @@ pub fn validate(changes: &[Change]) -> anyhow::Result<()> {
 /// Applies changes to a command's environment (exec, shell): values go directly, no quoting.
 pub fn apply_to_command(cmd: &mut std::process::Command, changes: &[Change]) {
     // Set by the init wrapper for its own call only: a child's mfa-env runs are not the wrapper's.
-    cmd.env_remove(crate::shell::hint::WRAPPER_VAR);
+    cmd.env_remove(WRAPPER_VAR);
     for change in changes {
         match change {
             Change::Set(n, v) => {

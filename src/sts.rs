@@ -15,7 +15,6 @@ use aws_smithy_types::body::SdkBody;
 use zeroize::Zeroizing;
 
 use crate::error::{fail, mask_key, sanitize_line, Exit};
-use crate::profile::RoleSpec;
 
 /// Temporary credentials from STS.
 #[derive(Clone)]
@@ -27,6 +26,16 @@ pub struct Credentials {
     pub expiration: i64,
     /// The assumed-role ARN, or the MFA device for a session token.
     pub identity: String,
+}
+
+/// One role to assume, from a profile with `role_arn`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleSpec {
+    pub profile: String,
+    pub role_arn: String,
+    pub external_id: Option<String>,
+    pub session_name: Option<String>,
+    pub duration: Option<u32>,
 }
 
 impl std::fmt::Debug for Credentials {

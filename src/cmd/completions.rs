@@ -10,17 +10,13 @@ use std::io::Write;
 
 use clap_complete::env::{Bash, Elvish, EnvCompleter, Fish, Powershell, Shells, Zsh};
 
-use crate::cli::CompletionShell;
 use crate::error::{fail, Exit};
+use crate::shell::CompletionShell;
 
 /// The environment variable the scripts set when they ask for completions. mfa-env's own:
 /// with it set, mfa-env prints a completion script instead of doing its work, so a generic
 /// `COMPLETE` exported for another tool must not reach `eval "$(mfa-env …)"` as one.
 pub const VAR: &str = "MFA_ENV_COMPLETE";
-
-/// The words of the line being completed, for shells that do not pass them as arguments
-/// (tcsh): `exec PROFILE -- …` completion reads them here.
-pub static WORDS: std::sync::OnceLock<Vec<OsString>> = std::sync::OnceLock::new();
 
 /// Every shell a completion request may name.
 pub const SHELLS: Shells<'static> =
@@ -176,7 +172,7 @@ impl EnvCompleter for Tcsh {
             words.push(OsString::new());
         }
         let index = words.len() - 1;
-        let _ = WORDS.set(words.clone());
+        let _ = crate::cli::WORDS.set(words.clone());
         write_candidates(cmd, words, index, current_dir, buf)
     }
 }

@@ -8,20 +8,9 @@ use crate::cmd::completions::script_for;
 use crate::error::{fail, Exit};
 use crate::shell::{Init, Shell, CMD_PLACEHOLDER, PASSTHROUGH_PLACEHOLDER};
 
-/// Why `init` has nothing for `shell`, and what to use with it instead.
-pub fn no_init(shell: Shell) -> String {
-    format!(
-        "init is for bash, zsh, fish, powershell, elvish, tcsh, xonsh and nu (sh and cmd have no \
-         functions to complete, json and dotenv are output formats); with {} use {} and {}",
-        shell.name(),
-        shell.apply_hint("PROFILE"),
-        shell.drop_hint()
-    )
-}
-
 pub fn script(shell: Shell, cmd: &str) -> anyhow::Result<String> {
     let Some(parts) = shell.init_parts() else {
-        return Err(fail(Exit::Usage, no_init(shell)));
+        return Err(fail(Exit::Usage, shell.no_init()));
     };
     let mut out = String::new();
     out.push_str(parts.prompt);

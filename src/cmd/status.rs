@@ -52,7 +52,7 @@ pub fn run(args: &StatusArgs) -> anyhow::Result<i32> {
         });
         super::print_stdout(&format!("{json}\n"))?;
     } else {
-        let local = local_time(expiration);
+        let local = crate::shell::prompt::local_time(expiration);
         let mut text = format!("profile:    {profile}\n");
         text.push_str(&format!("kind:       {kind}\n"));
         if !identity.is_empty() {
@@ -78,19 +78,6 @@ pub fn run(args: &StatusArgs) -> anyhow::Result<i32> {
         }
     }
     Ok(if expired { Exit::Expired.code() } else { 0 })
-}
-
-/// A moment in the local time zone (UTC when it is unknown), to the second.
-pub fn local_time(unix: i64) -> String {
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] [offset_hour sign:mandatory]:[offset_minute]");
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .map(|t| match time::UtcOffset::current_local_offset() {
-            Ok(off) => t.to_offset(off),
-            Err(_) => t,
-        })
-        .and_then(|t| t.format(&format).ok())
-        .unwrap_or_else(|| rfc3339(unix))
 }
 
 /// The ways out of an expired session here: a new one in its place, or none.

@@ -37,19 +37,10 @@ pub use crate::aws_files::{
 };
 use crate::aws_files::{sdk_path, SDK_FILES};
 pub use crate::long_term::LongTermKeys;
+pub use crate::sts::RoleSpec;
 pub use endpoints::StsPlace;
 pub use files::{default_credentials_in_files, names_from_headers};
 pub use keys::{key_lines, KeyLine, KeyOwner, KeySource};
-
-/// One role to assume, from a profile with `role_arn`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RoleSpec {
-    pub profile: String,
-    pub role_arn: String,
-    pub external_id: Option<String>,
-    pub session_name: Option<String>,
-    pub duration: Option<u32>,
-}
 
 /// Everything needed to authenticate one profile.
 #[derive(Debug, Clone)]

@@ -15,7 +15,7 @@ pub const INIT_PARTS: Init = Init {
     prompt: PROMPT,
     script: INIT,
     passthrough_separator: " | ",
-    completion: crate::cli::CompletionShell::Bash,
+    completion: super::CompletionShell::Bash,
     complete_wrapper: true,
     wrap_completion: None,
 };

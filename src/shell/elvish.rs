@@ -15,7 +15,7 @@ pub const INIT_PARTS: Init = Init {
     prompt: PROMPT,
     script: INIT,
     passthrough_separator: " ",
-    completion: crate::cli::CompletionShell::Elvish,
+    completion: super::CompletionShell::Elvish,
     complete_wrapper: true,
     wrap_completion: Some(in_the_editor),
 };

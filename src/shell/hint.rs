@@ -5,7 +5,7 @@
 use super::Shell;
 
 /// The variable the init wrappers set for the one call they make: the function's name.
-pub const WRAPPER_VAR: &str = "MFA_ENV_WRAPPER";
+pub use crate::env::WRAPPER_VAR;
 
 /// The wrapper function's name, when this run was started by it (a plain function name only).
 pub fn wrapper() -> Option<String> {

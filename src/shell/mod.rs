@@ -30,7 +30,6 @@ pub use fish::quote as quote_fish;
 pub use posix::quote as quote_posix;
 pub use powershell::quote as quote_powershell;
 
-use crate::cli::CompletionShell;
 use crate::env::Change;
 use crate::error::{fail, Exit};
 
@@ -196,6 +195,17 @@ impl Shell {
         }))
     }
 
+    /// Why `init` has nothing for this shell, and what to use with it instead.
+    pub fn no_init(self) -> String {
+        format!(
+            "init is for bash, zsh, fish, powershell, elvish, tcsh, xonsh and nu (sh and cmd have no \
+             functions to complete, json and dotenv are output formats); with {} use {} and {}",
+            self.name(),
+            self.apply_hint("PROFILE"),
+            self.drop_hint()
+        )
+    }
+
     /// The line that applies a session of `profile` (already quoted) in this shell.
     pub fn apply_hint(self, profile: &str) -> String {
         match self {
@@ -294,6 +304,22 @@ impl Shell {
             Some(s @ (Shell::Json | Shell::Dotenv)) => Err(Shell::no_subshell(s)),
         }
     }
+}
+
+/// The shells with a completion system mfa-env writes a script for (`completions SHELL`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+    Elvish,
+    #[value(name = "nu", alias = "nushell")]
+    Nu,
+    /// tcsh's `complete`.
+    #[value(alias = "csh")]
+    Tcsh,
+    Xonsh,
 }
 
 #[cfg(test)]

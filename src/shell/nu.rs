@@ -18,7 +18,7 @@ pub const INIT_PARTS: Init = Init {
     prompt: PROMPT,
     script: INIT,
     passthrough_separator: "\" \"",
-    completion: crate::cli::CompletionShell::Nu,
+    completion: super::CompletionShell::Nu,
     complete_wrapper: false,
     wrap_completion: None,
 };

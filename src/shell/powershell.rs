@@ -16,7 +16,7 @@ pub const INIT_PARTS: Init = Init {
     script: INIT,
     // The placeholder stands inside quotes there: @('__mfa_env_passthrough').
     passthrough_separator: "', '",
-    completion: crate::cli::CompletionShell::Powershell,
+    completion: super::CompletionShell::Powershell,
     complete_wrapper: true,
     wrap_completion: None,
 };

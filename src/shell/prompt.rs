@@ -18,6 +18,19 @@ pub fn time_left(seconds: i64) -> String {
     }
 }
 
+/// A moment in the local time zone (UTC when it is unknown), to the second.
+pub fn local_time(unix: i64) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] [offset_hour sign:mandatory]:[offset_minute]");
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .map(|t| match time::UtcOffset::current_local_offset() {
+            Ok(off) => t.to_offset(off),
+            Err(_) => t,
+        })
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_else(|| crate::sts::rfc3339(unix))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -27,7 +27,7 @@ pub const INIT_PARTS: Init = Init {
     prompt: PROMPT,
     script: INIT,
     passthrough_separator: " ",
-    completion: crate::cli::CompletionShell::Tcsh,
+    completion: super::CompletionShell::Tcsh,
     complete_wrapper: true,
     wrap_completion: None,
 };

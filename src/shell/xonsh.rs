@@ -16,7 +16,7 @@ pub const INIT_PARTS: Init = Init {
     prompt: PROMPT,
     script: INIT,
     passthrough_separator: "\", \"",
-    completion: crate::cli::CompletionShell::Xonsh,
+    completion: super::CompletionShell::Xonsh,
     complete_wrapper: true,
     wrap_completion: None,
 };

@@ -13,7 +13,7 @@ pub const INIT_PARTS: Init = Init {
     prompt: super::bash::PROMPT,
     script: super::bash::INIT,
     passthrough_separator: " | ",
-    completion: crate::cli::CompletionShell::Zsh,
+    completion: super::CompletionShell::Zsh,
     complete_wrapper: true,
     wrap_completion: Some(register_later),
 };

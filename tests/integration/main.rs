@@ -8,6 +8,7 @@ mod console;
 mod core;
 mod doctor;
 mod hardening;
+mod house;
 mod init_shells;
 mod integration_shell;
 mod keyring;
