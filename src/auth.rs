@@ -96,15 +96,7 @@ pub fn default_profile(arg: Option<&str>) -> String {
 }
 
 pub fn margin() -> anyhow::Result<i64> {
-    match std::env::var("MFA_ENV_MARGIN") {
-        Ok(v) => Ok(i64::from(crate::duration::parse(&v).map_err(|_| {
-            fail(
-                Exit::Config,
-                "MFA_ENV_MARGIN must be a duration such as 300, 5m or 1h",
-            )
-        })?)),
-        Err(_) => Ok(DEFAULT_MARGIN),
-    }
+    crate::settings::margin(DEFAULT_MARGIN)
 }
 
 pub fn authenticate(req: &Request) -> anyhow::Result<Session> {

@@ -53,7 +53,7 @@ pub fn location() -> anyhow::Result<PathBuf> {
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
     };
-    if let Some(dir) = var("MFA_ENV_CACHE_DIR") {
+    if let Some(dir) = crate::settings::cache_dir() {
         return Ok(dir);
     }
     if let Some(run) = var("XDG_RUNTIME_DIR") {
@@ -315,7 +315,7 @@ impl Cache {
     /// Takes the lock for one MFA device, waiting while another run holds it (it is asking
     /// for a code): saying which run, and for at most `MFA_ENV_LOCK_TIMEOUT`.
     pub fn lock(&self, key: &str, what: &str) -> anyhow::Result<File> {
-        let limit = crate::process::wait_setting("MFA_ENV_LOCK_TIMEOUT")?;
+        let limit = crate::settings::wait(crate::settings::LOCK_TIMEOUT)?;
         if let Some(file) = self.try_lock(key)? {
             return Ok(file);
         }

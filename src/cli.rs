@@ -12,7 +12,8 @@ use crate::shell::{CompletionShell, Shell};
 
 // One paragraph, no hard line breaks: clap wraps it to the terminal, and the man pages keep it a
 // paragraph (a hard-wrapped, indented text breaks at every line there).
-const ROLE_RULE: &str = "\
+const ROLE_RULE: &str = concat!(
+    "\
 ONE CODE, MANY ROLES:
 A role profile whose MFA device belongs to its source profile is, by default, authenticated \
 with GetSessionToken + MFA on the source (cached for that session's life, 12h unless the \
@@ -20,7 +21,10 @@ source sets duration_seconds), then AssumeRole with that session: no further cod
 role of the same source until the session ends. AWS caps roles assumed this way at 1h, so \
 when the role duration (--duration, or the profile's duration_seconds) is over 1h the role \
 is assumed directly with an MFA code instead (one code per role, up to 12h). --via-session \
-and --direct force either path.";
+and --direct force either path.",
+    "\n\n",
+    crate::settings::help_text!()
+);
 
 /// Where export, exec and shell point for the rule, said once in `mfa-env --help`.
 const ROLE_RULE_POINTER: &str =
@@ -313,7 +317,7 @@ pub struct AuthArgs {
         short = 't',
         long,
         value_name = "CODE",
-        env = "MFA_ENV_TOKEN_CODE",
+        env = crate::settings::TOKEN_CODE,
         hide_env_values = true
     )]
     pub token_code: Option<String>,
@@ -635,7 +639,7 @@ pub struct KeysRotateArgs {
         short = 't',
         long,
         value_name = "CODE",
-        env = "MFA_ENV_TOKEN_CODE",
+        env = crate::settings::TOKEN_CODE,
         hide_env_values = true
     )]
     pub token_code: Option<String>,
@@ -753,7 +757,7 @@ pub struct DeviceRemoveArgs {
         short = 't',
         long,
         value_name = "CODE",
-        env = "MFA_ENV_TOKEN_CODE",
+        env = crate::settings::TOKEN_CODE,
         hide_env_values = true
     )]
     pub token_code: Option<String>,

@@ -152,7 +152,7 @@ fn with_store<T: Send + 'static>(
 /// How long a store call may take: `MFA_ENV_KEYRING_TIMEOUT` (an unlock prompt waits for a
 /// person).
 pub fn timeout() -> anyhow::Result<Duration> {
-    crate::process::wait_setting("MFA_ENV_KEYRING_TIMEOUT")
+    crate::settings::wait(crate::settings::KEYRING_TIMEOUT)
 }
 
 /// A store call still running when its time was up. The thread is not stopped (nothing can stop

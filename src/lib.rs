@@ -25,6 +25,7 @@ pub mod process;
 pub mod profile;
 pub mod qr;
 pub mod server;
+pub mod settings;
 pub mod shell;
 pub mod signin;
 pub mod sts;
@@ -92,7 +93,7 @@ pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Cli, 
 
 /// Runs a parsed command line and returns the exit status.
 pub fn run_cli(cli: Cli) -> i32 {
-    let env_verbose = std::env::var("MFA_ENV_VERBOSE").is_ok_and(|v| !v.is_empty() && v != "0");
+    let env_verbose = settings::verbose();
     log::set_verbose(cli.verbose || env_verbose);
     match dispatch(cli) {
         Ok(code) => code,

@@ -14,31 +14,7 @@ use crate::error::{fail, Exit};
 /// included (`MFA_ENV_PROCESS_TIMEOUT`, seconds; default 120, long enough to find a YubiKey and
 /// touch it, or to unlock a password manager).
 pub fn process_timeout() -> anyhow::Result<Duration> {
-    wait_setting("MFA_ENV_PROCESS_TIMEOUT")
-}
-
-/// A bound on something that may wait on the user (a touch, an unlock): seconds in `var`,
-/// default 120.
-pub fn wait_setting(var: &str) -> anyhow::Result<Duration> {
-    parse_wait(var, std::env::var(var).ok().as_deref())
-}
-
-fn parse_wait(var: &str, value: Option<&str>) -> anyhow::Result<Duration> {
-    match value {
-        Some(v) => v
-            .trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|s| *s > 0.0 && *s <= 3600.0)
-            .map(Duration::from_secs_f64)
-            .ok_or_else(|| {
-                fail(
-                    Exit::Config,
-                    format!("{var} must be a number of seconds above 0, at most 3600"),
-                )
-            }),
-        None => Ok(Duration::from_secs(120)),
-    }
+    crate::settings::wait(crate::settings::PROCESS_TIMEOUT)
 }
 
 thread_local! {
@@ -216,28 +192,4 @@ fn shell_command(cmd: &str) -> Command {
     let mut c = Command::new("cmd.exe");
     c.arg("/C").raw_arg(format!("\"{cmd}\""));
     c
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn process_timeouts_are_checked() {
-        // Only the parsing: the integration tests run hung processes with a short bound.
-        assert_eq!(
-            parse_wait("MFA_ENV_PROCESS_TIMEOUT", None).unwrap(),
-            Duration::from_secs(120)
-        );
-        assert_eq!(
-            parse_wait("MFA_ENV_PROCESS_TIMEOUT", Some(" 0.5 ")).unwrap(),
-            Duration::from_millis(500)
-        );
-        for bad in ["0", "-1", "3601", "soon", "", "NaN", "inf"] {
-            let err = parse_wait("MFA_ENV_PROCESS_TIMEOUT", Some(bad))
-                .unwrap_err()
-                .to_string();
-            assert!(err.contains("MFA_ENV_PROCESS_TIMEOUT"), "{bad}: {err}");
-        }
-    }
 }

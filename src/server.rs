@@ -61,17 +61,7 @@ pub fn wanted(flag: bool) -> anyhow::Result<bool> {
     if flag {
         return Ok(true);
     }
-    match std::env::var("MFA_ENV_SERVER") {
-        Err(_) => Ok(false),
-        Ok(v) => match v.trim().to_ascii_lowercase().as_str() {
-            "" | "0" | "false" | "no" | "off" => Ok(false),
-            "1" | "true" | "yes" | "on" => Ok(true),
-            _ => Err(fail(
-                Exit::Config,
-                "MFA_ENV_SERVER must be 1 (serve the credentials from an endpoint) or 0",
-            )),
-        },
-    }
+    crate::settings::server()
 }
 
 /// A running endpoint. It serves until the process ends (the caller returns right after its

@@ -90,23 +90,7 @@ impl Limits {
     /// `MFA_ENV_TIMEOUT` (seconds, default 10) bounds one attempt; connecting gets at most 3 s;
     /// 3 attempts; the whole call at most 2.5 times the attempt limit.
     pub fn from_env() -> anyhow::Result<Self> {
-        let attempt = match std::env::var("MFA_ENV_TIMEOUT") {
-            Ok(v) => {
-                let secs: f64 = v
-                    .trim()
-                    .parse()
-                    .ok()
-                    .filter(|s: &f64| *s > 0.0 && *s <= 600.0)
-                    .ok_or_else(|| {
-                        fail(
-                            Exit::Config,
-                            "MFA_ENV_TIMEOUT must be a number of seconds between 0 and 600",
-                        )
-                    })?;
-                Duration::from_secs_f64(secs)
-            }
-            Err(_) => Duration::from_secs(10),
-        };
+        let attempt = crate::settings::timeout()?;
         Ok(Limits { attempt })
     }
 

@@ -546,7 +546,7 @@ fn rotate(args: &KeysRotateArgs) -> anyhow::Result<i32> {
     )?;
     let r = auth.resolved().clone();
     let limits = Limits::from_env()?;
-    let wait = crate::process::wait_setting("MFA_ENV_NEW_KEY_TIMEOUT")?;
+    let wait = crate::settings::wait(crate::settings::NEW_KEY_TIMEOUT)?;
     let ca = r.ca_bundle.as_deref().map(CaBundle::load).transpose()?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
