@@ -41,6 +41,10 @@ pub fn open(url: &str) -> anyhow::Result<()> {
         .set_nonblocking(true)
         .map_err(|e| fail(Exit::Other, format!("cannot wait for the browser: {e}")))?;
 
+    eprintln!(
+        "mfa-env: waiting for the browser to open the sign-in link (up to {}s)…",
+        WAIT.as_secs()
+    );
     let mut launchers = launchers().into_iter();
     let mut running: Option<(String, Child)> = None;
     let deadline = Instant::now() + WAIT;
@@ -49,8 +53,8 @@ pub fn open(url: &str) -> anyhow::Result<()> {
             let Some((name, mut cmd)) = launchers.next() else {
                 return Err(fail(
                     Exit::Other,
-                    "no browser could be started (set BROWSER, or use --print and open the URL \
-                     yourself)",
+                    "no browser could be started: set BROWSER, or print the URL and open it yourself \
+                     (--print | xclip, or --print --reveal on this terminal)",
                 ));
             };
             cmd.arg(local.as_str())
@@ -92,8 +96,8 @@ pub fn open(url: &str) -> anyhow::Result<()> {
             return Err(fail(
                 Exit::Other,
                 format!(
-                    "the browser did not open the sign-in link within {}s; use --print and \
-                     open the URL yourself",
+                    "the browser did not open the sign-in link within {}s: print the URL and \
+                     open it yourself (--print | xclip, or --print --reveal on this terminal)",
                     WAIT.as_secs()
                 ),
             ));

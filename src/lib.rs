@@ -60,6 +60,7 @@ pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Cli, 
             .get(1)
             .is_some_and(|a| ["export", "unset", "off"].iter().any(|s| a == s));
     let mut command = Cli::command();
+    move_options_after_the_subcommand(&command, &mut args);
     if let Some(name) = &wrapper {
         // Help and usage name what the user typed: `mfa`, not mfa-env.
         command = command
@@ -88,6 +89,38 @@ pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Cli, 
             }
             e.exit()
         }
+    }
+}
+
+/// `mfa-env -v status`, `mfa-env -t CODE exec work -- …`: options typed before the command's
+/// name are the command's (the top level's own options are `export`'s, so clap would take the
+/// name for a profile). When the first word that is not an option (nor an option's value) names
+/// a subcommand, the options before it move after it.
+fn move_options_after_the_subcommand(command: &clap::Command, args: &mut Vec<std::ffi::OsString>) {
+    let takes_value = |word: &str| {
+        command.get_arguments().any(|a| {
+            a.get_action().takes_values()
+                && (a.get_long().is_some_and(|l| word == format!("--{l}"))
+                    || a.get_short().is_some_and(|c| word == format!("-{c}")))
+        })
+    };
+    let mut i = 1;
+    while let Some(word) = args.get(i).and_then(|w| w.to_str()) {
+        if word == "--" || !word.starts_with('-') || word == "-" {
+            break;
+        }
+        i += if takes_value(word) { 2 } else { 1 };
+    }
+    if i == 1 || i >= args.len() {
+        return;
+    }
+    let Some(name) = args[i].to_str() else { return };
+    let is_subcommand = command
+        .get_subcommands()
+        .any(|c| c.get_name() == name || c.get_all_aliases().any(|a| a == name));
+    if is_subcommand {
+        let sub = args.remove(i);
+        args.insert(1, sub);
     }
 }
 

@@ -314,8 +314,15 @@ fn console(report: &mut Report, r: &Resolved) {
         return;
     };
     if !r.is_role() {
+        let roles = crate::profile::Profiles::load()
+            .map(|p| p.roles_of(&r.source_profile))
+            .unwrap_or_default();
+        let instead = match roles.first() {
+            Some(role) => format!(": use a role profile of it, such as `mfa-env console {role}`"),
+            None => ": add a role profile with source_profile = it".to_string(),
+        };
         report.skip(format!(
-            "console: '{}' has no role, and the console's sign-in takes role credentials only              (use a role profile of it)",
+            "console: '{}' has no role, and the console's sign-in takes role credentials only{instead}",
             r.name
         ));
         return;

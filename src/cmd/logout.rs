@@ -24,11 +24,28 @@ pub fn run(args: &LogoutArgs) -> anyhow::Result<i32> {
         still_live(None);
         return Ok(0);
     }
+    if args.profile_arg().is_none() && std::env::var_os("AWS_PROFILE").is_none() {
+        // No profile named: the default one, if there is one; else say what logout takes.
+        if crate::profile::resolve(&default_profile(None)).is_err() {
+            return Err(crate::error::fail(
+                crate::error::Exit::Usage,
+                "logout needs a profile (mfa-env logout PROFILE), or --all to forget every cached \
+                 session",
+            ));
+        }
+    }
     let name = default_profile(args.profile_arg());
     let r = crate::profile::resolve(&name)?;
-    // A role's MFA session is its source's: forgetting it means the next run asks for a code.
-    let n = session_keys(&r).iter().filter(|k| cache.remove(k)).count();
-    eprintln!("mfa-env: {}", forgot(n, &format!(" for '{name}'")));
+    // A role's MFA session is its source's, and every role of that source was assumed with it:
+    // forgetting it forgets them too, so the next run of any of them asks for a code.
+    let mut n = session_keys(&r).iter().filter(|k| cache.remove(k)).count();
+    n += forget_sessions_of_source(&r.source_profile);
+    let whose = if r.is_role() || n <= 1 {
+        format!(" for '{name}'")
+    } else {
+        format!(" for '{name}' (its MFA session and the roles assumed with it)")
+    };
+    eprintln!("mfa-env: {}", forgot(n, &whose));
     still_live(Some(&r));
     Ok(0)
 }

@@ -29,7 +29,8 @@ use crate::shell::prompt;
 pub fn request(args: &AuthArgs) -> Request {
     Request {
         profile: default_profile(args.profile_arg()),
-        token_code: args.token_code.clone(),
+        // An empty MFA_ENV_TOKEN_CODE (exported, then cleared) is no code: ask for one.
+        token_code: args.token_code.clone().filter(|c| !c.is_empty()),
         duration: args.duration,
         path: if args.direct {
             RolePath::Direct

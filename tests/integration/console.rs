@@ -172,6 +172,14 @@ fn a_profile_without_a_role_is_refused_with_what_works() {
     out.assert_says("mfa-env console admin");
     out.assert_says("https://123456789012.signin.aws.amazon.com/console");
     assert_eq!(f.sts.requests().len(), 0, "nothing was sent");
+    // doctor says the same of it, naming the role profile to use.
+    let out = f.run(&["doctor", "dev"]);
+    assert!(
+        out.stdout.contains("console: 'dev' has no role")
+            && out.stdout.contains("such as `mfa-env console admin`"),
+        "{}",
+        out.stdout
+    );
 }
 
 /// The URL is a bearer credential: not printed on a terminal unless --reveal says so.
@@ -274,6 +282,7 @@ fn a_real_browser_lands_signed_in_as_the_role() {
     );
     assert_eq!(out.status, 0, "{}", out.stderr);
     assert_eq!(out.stdout, "");
+    out.assert_says("waiting for the browser to open the sign-in link");
     out.assert_says("opened the console as arn:aws:sts::123456789012:assumed-role/Admin/");
     assert!(!out.stderr.contains("SIGNINTOKEN"), "{}", out.stderr);
     let deadline = Instant::now() + Duration::from_secs(60);

@@ -1050,3 +1050,61 @@ fn help_states_the_one_code_many_roles_rule() {
         assert!(out.stdout.contains("--via-session") && out.stdout.contains("--direct"));
     }
 }
+
+/// Options typed before the command's name are the command's: `-v status`, `-t CODE exec …`,
+/// `--profile P export` (the top level's options would otherwise take the name for a profile).
+#[test]
+fn options_before_the_command_name_go_to_the_command() {
+    let f = Fixture::new();
+    let out = f.run(&["-v", "status"]);
+    assert_eq!(out.status, 7, "{}", out.stderr);
+    assert!(!out.stderr.contains("not found"), "{}", out.stderr);
+    let out = f.run(&["-t", &f.code(), "exec", "dev", "--", "true"]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let out = f.run(&["--profile", "dev", "-v", "export", "--shell", "bash"]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("export AWS_SESSION_TOKEN="),
+        "{}",
+        out.stdout
+    );
+    let out = f.run(&["-v", "logout", "--all"]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    // A profile's name is still a profile's.
+    let out = f.run(&[
+        "-v",
+        "dev",
+        "--shell",
+        "bash",
+        "-t",
+        &f.sts.alice().next_code(),
+    ]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+}
+
+/// An MFA_ENV_TOKEN_CODE exported and then emptied is no code: mfa-env asks for one (here
+/// without a terminal, so it says so), rather than sending or refusing an empty code.
+#[test]
+fn an_empty_token_code_variable_is_no_code() {
+    let f = Fixture::new();
+    let out = f.run_with(&["dev", "--shell", "bash"], &[("MFA_ENV_TOKEN_CODE", "")]);
+    f.assert_failure(&out, 4, "no terminal to ask for the MFA code");
+}
+
+/// `logout` of a source forgets its MFA session and the role sessions assumed with it (they
+/// would otherwise outlive it); with no profile and no default one it says what it takes.
+#[test]
+fn logout_of_a_source_forgets_the_roles_assumed_with_its_session() {
+    let f = Fixture::new();
+    let out = f.run(&["admin", "--shell", "bash", "-t", &f.code()]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let out = f.run(&["logout", "dev"]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    out.assert_says(
+        "forgot 2 cached sessions for 'dev' (its MFA session and the roles assumed with it)",
+    );
+    let out = f.run(&["admin", "--shell", "bash"]);
+    f.assert_failure(&out, 4, "no terminal to ask for the MFA code");
+    let out = f.run(&["logout"]);
+    f.assert_failure(&out, 2, "logout needs a profile");
+}
