@@ -591,7 +591,8 @@ pub enum KeysCommand {
 
 #[derive(Debug, Args)]
 pub struct KeysStoreArgs {
-    /// The profile that holds the keys (a role's source profile).
+    /// The profile that holds the keys (a role's source profile); required, here or as
+    /// --profile.
     #[arg(value_name = "PROFILE", required_unless_present = "profile_option",
           add = ArgValueCandidates::new(profile_candidates))]
     pub profile: Option<String>,
@@ -608,7 +609,8 @@ pub struct KeysStoreArgs {
 
 #[derive(Debug, Args)]
 pub struct KeysRemoveArgs {
-    /// The profile that holds the keys (a role's source profile).
+    /// The profile that holds the keys (a role's source profile); required, here or as
+    /// --profile.
     #[arg(value_name = "PROFILE", required_unless_present = "profile_option",
           add = ArgValueCandidates::new(profile_candidates))]
     pub profile: Option<String>,
@@ -625,7 +627,8 @@ pub struct KeysRemoveArgs {
 
 #[derive(Debug, Args)]
 pub struct KeysRotateArgs {
-    /// The profile that holds the keys (a role's source profile).
+    /// The profile that holds the keys (a role's source profile); required, here or as
+    /// --profile.
     #[arg(value_name = "PROFILE", required_unless_present = "profile_option",
           add = ArgValueCandidates::new(profile_candidates))]
     pub profile: Option<String>,
@@ -648,7 +651,7 @@ pub struct KeysRotateArgs {
 #[derive(Debug, Args)]
 pub struct SetupArgs {
     /// The profile with the IAM user's long-term keys (in the files, a credential_process or
-    /// the keyring).
+    /// the keyring); required, here or as --profile.
     #[arg(value_name = "PROFILE", required_unless_present = "profile_option",
           add = ArgValueCandidates::new(profile_candidates))]
     pub profile: Option<String>,

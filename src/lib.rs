@@ -87,6 +87,21 @@ pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Cli, 
                 eprint!("{}", e.render());
                 return Err(0);
             }
+            // The wrapper passes the shell it runs in: a --shell of the user's is a second one.
+            if let (Some(name), clap::error::ErrorKind::ArgumentConflict) = (&wrapper, e.kind()) {
+                let shells = args
+                    .iter()
+                    .take_while(|a| *a != "--")
+                    .filter(|a| *a == "--shell" || *a == "-s")
+                    .count();
+                if shells > 1 {
+                    eprintln!(
+                        "mfa-env: {name} gives mfa-env the shell it runs in: drop --shell (it is \
+                         for mfa-env without the wrapper)"
+                    );
+                    return Err(2);
+                }
+            }
             e.exit()
         }
     }

@@ -1108,3 +1108,25 @@ fn logout_of_a_source_forgets_the_roles_assumed_with_its_session() {
     let out = f.run(&["logout"]);
     f.assert_failure(&out, 2, "logout needs a profile");
 }
+
+/// Through the `mfa` wrapper, which passes the shell it runs in, a `--shell` of the user's is
+/// a second one: said in those words, not as clap's "cannot be used multiple times".
+#[test]
+fn the_wrapper_says_why_shell_is_refused() {
+    let f = Fixture::new();
+    let out = f.sh(
+        "bash",
+        &[
+            "-c",
+            "eval \"$(mfa-env init bash)\"; mfa dev --shell bash; echo \"status=$?\"",
+        ],
+        &[("PATH", &path_with_bin())],
+    );
+    assert!(out.stdout.contains("status=2"), "{}", out.stdout);
+    assert!(
+        out.stderr
+            .contains("mfa gives mfa-env the shell it runs in: drop --shell"),
+        "{}",
+        out.stderr
+    );
+}
