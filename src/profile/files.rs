@@ -3,96 +3,225 @@
 
 use super::*;
 
-/// One of the two AWS files as read from disk: the path exactly as the SDK will ask for it.
+/// One of the two AWS files: the path exactly as the SDK will ask for it, the index of its
+/// sections, and its text when something needs all of it.
+///
+/// A file on disk is read once in small chunks to index its sections; resolving a profile then
+/// reads back only the sections it needs. A config of ten thousand profiles is megabytes: read
+/// whole into fresh memory, the kernel's copying and page faults cost more than everything else
+/// a cached session does.
 pub(super) struct ConfigFile {
     pub(super) path: PathBuf,
-    pub(super) bytes: Vec<u8>,
-    /// Where each section starts and ends (`None`: not UTF-8), made at the first need: one
-    /// pass over the file, however many times its sections are picked from.
-    pub(super) sections: std::cell::OnceCell<Option<Vec<Section>>>,
+    /// The open file the index was made from (`None`: the text was given).
+    file: Option<std::fs::File>,
+    /// The whole text, read at the first need (given, for a text that is not on disk).
+    text: std::cell::OnceCell<Vec<u8>>,
+    index: Index,
+}
+
+/// Where each section of a file starts and ends, and its name.
+#[derive(Default)]
+struct Index {
+    sections: Vec<Section>,
+    /// The sections' header lines, one after another (`Section`'s ranges point into it).
+    names: String,
+    /// Not UTF-8: the parser itself warns and reads the file as empty, so it gets all of it.
+    utf8: bool,
+    len: u64,
+    modified: Option<std::time::SystemTime>,
 }
 
 /// A run of lines of a file: a section from its header to the next, or what precedes the first
 /// (no name), or one under a header this cannot read (no name: kept for the parser to judge).
-pub(super) struct Section {
-    pub(super) name: Option<std::ops::Range<usize>>,
-    pub(super) lines: std::ops::Range<usize>,
+struct Section {
+    /// Its header line, and the name in it (ranges into `Index::names`).
+    header: Option<std::ops::Range<usize>>,
+    name: Option<std::ops::Range<usize>>,
+    lines: std::ops::Range<u64>,
 }
 
 impl ConfigFile {
+    /// A text that is not (or not yet) on disk.
     pub(super) fn new(path: PathBuf, bytes: Vec<u8>) -> ConfigFile {
+        let index = scan(&mut &bytes[..]).unwrap_or_default();
+        let text = std::cell::OnceCell::new();
+        let _ = text.set(bytes);
         ConfigFile {
             path,
-            bytes,
-            sections: std::cell::OnceCell::new(),
+            file: None,
+            text,
+            index,
         }
     }
 
-    pub(super) fn sections(&self) -> Option<&[Section]> {
-        self.sections
-            .get_or_init(|| std::str::from_utf8(&self.bytes).ok().map(sections))
-            .as_deref()
+    /// The file at `path`, indexed; `None` when it cannot be read (the parser then treats it as
+    /// it treats a missing one).
+    pub(super) fn open(path: PathBuf) -> Option<ConfigFile> {
+        let file = std::fs::File::open(&path).ok()?;
+        let mut index = scan(&mut &file).ok()?;
+        index.modified = file.metadata().ok().and_then(|m| m.modified().ok());
+        Some(ConfigFile {
+            path,
+            file: Some(file),
+            text: std::cell::OnceCell::new(),
+            index,
+        })
+    }
+
+    /// The whole text (read now if it was not yet; empty if it can no longer be read).
+    pub(super) fn bytes(&self) -> &[u8] {
+        self.text.get_or_init(|| {
+            use std::io::{Read, Seek};
+            let mut out = Vec::new();
+            if let Some(mut f) = self.file.as_ref() {
+                if f.rewind().and_then(|()| f.read_to_end(&mut out)).is_err() {
+                    out.clear();
+                }
+            }
+            out
+        })
+    }
+
+    fn name(&self, section: &Section) -> Option<&str> {
+        section.name.clone().map(|r| &self.index.names[r])
     }
 
     /// The sections named in `names`, one after another (and any section this cannot name).
     /// Not UTF-8: the whole file, which the parser itself warns about and reads as empty.
     pub(super) fn kept(&self, names: &BTreeSet<String>) -> Vec<u8> {
-        let Some(sections) = self.sections() else {
-            return self.bytes.clone();
-        };
+        if !self.index.utf8 {
+            return self.bytes().to_vec();
+        }
+        let wanted = self
+            .index
+            .sections
+            .iter()
+            .filter(|s| self.name(s).is_none_or(|n| names.contains(n)));
         let mut out = Vec::new();
-        for s in sections {
-            let keep = s.name.as_ref().is_none_or(|n| {
-                std::str::from_utf8(&self.bytes[n.clone()]).is_ok_and(|n| names.contains(n))
-            });
-            if keep {
-                out.extend_from_slice(&self.bytes[s.lines.clone()]);
+        match (&self.file, self.text.get()) {
+            (_, Some(text)) => {
+                for s in wanted {
+                    out.extend_from_slice(&text[s.lines.start as usize..s.lines.end as usize]);
+                }
             }
+            (Some(file), None) => {
+                use std::io::{Read, Seek, SeekFrom};
+                let mut f = file;
+                for s in wanted {
+                    let start = out.len();
+                    out.resize(start + (s.lines.end - s.lines.start) as usize, 0);
+                    let read = f
+                        .seek(SeekFrom::Start(s.lines.start))
+                        .and_then(|_| f.read_exact(&mut out[start..]));
+                    if read.is_err() {
+                        return self.reread().kept(names);
+                    }
+                }
+                // Changed since it was indexed (an editor saving it in place): start again
+                // from what it holds now.
+                let meta = file.metadata().ok();
+                let same = meta.as_ref().is_some_and(|m| {
+                    m.len() == self.index.len && m.modified().ok() == self.index.modified
+                });
+                if !same {
+                    return self.reread().kept(names);
+                }
+            }
+            (None, None) => {}
         }
         out
     }
 
+    /// The file as it is now, read whole.
+    fn reread(&self) -> ConfigFile {
+        ConfigFile::new(
+            self.path.clone(),
+            std::fs::read(&self.path).unwrap_or_default(),
+        )
+    }
+
     /// As `kept`, with each line left out kept as an empty line (the file's line numbers).
     pub(super) fn kept_in_place(&self, names: &BTreeSet<String>) -> Vec<u8> {
-        match std::str::from_utf8(&self.bytes) {
+        match std::str::from_utf8(self.bytes()) {
             Ok(text) => keep_sections(text, names).into_bytes(),
-            Err(_) => self.bytes.clone(),
+            Err(_) => self.bytes().to_vec(),
         }
     }
 }
 
-/// The sections of `text`, split where `keep_sections` splits it: at each line that starts
-/// with `[`. Found by looking for `[` alone (memchr), since values rarely hold one: a file of
-/// ten thousand profiles is crossed in its headers, not its lines.
-pub(super) fn sections(text: &str) -> Vec<Section> {
-    let bytes = text.as_bytes();
-    let starts: Vec<usize> = std::iter::once(0)
-        .chain(memchr::memchr_iter(b'[', bytes).filter(|&at| at == 0 || bytes[at - 1] == b'\n'))
-        .chain(std::iter::once(bytes.len()))
-        .collect();
-    let mut out = Vec::with_capacity(starts.len());
-    for pair in starts.windows(2) {
-        let (start, end) = (pair[0], pair[1]);
-        if end == start {
-            continue;
-        }
-        let name = if bytes[start] == b'[' {
-            let line_end = memchr::memchr(b'\n', &bytes[start..end]).map_or(end, |n| start + n);
-            let line = &text[start..line_end];
-            let line = line.strip_suffix('\r').unwrap_or(line);
-            section_name(line).map(|n| {
-                let offset = n.as_ptr() as usize - text.as_ptr() as usize;
-                offset..offset + n.len()
-            })
-        } else {
-            None
+/// Indexes the sections of what `input` holds, split where `keep_sections` splits it: at each
+/// line that starts with `[`. Read in chunks through one small buffer; headers are found by
+/// looking for `[` alone (memchr), since values rarely hold one.
+fn scan(input: &mut impl std::io::Read) -> std::io::Result<Index> {
+    const CHUNK: usize = 64 * 1024;
+    let mut index = Index {
+        utf8: true,
+        ..Index::default()
+    };
+    let mut buf = vec![0u8; CHUNK];
+    // What was read and not yet indexed: always from the start of a line.
+    let mut pending: Vec<u8> = Vec::with_capacity(2 * CHUNK);
+    let mut offset = 0u64;
+    let (mut start, mut header, mut name) = (0u64, None, None);
+    loop {
+        let n = match input.read(&mut buf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
         };
-        out.push(Section {
+        pending.extend_from_slice(&buf[..n]);
+        // Whole lines only (a header, and a UTF-8 sequence, never spans a newline).
+        let end = if n == 0 {
+            pending.len()
+        } else {
+            match memchr::memrchr(b'\n', &pending) {
+                Some(i) => i + 1,
+                None => continue,
+            }
+        };
+        let region = &pending[..end];
+        let text = std::str::from_utf8(region);
+        index.utf8 &= text.is_ok();
+        for at in memchr::memchr_iter(b'[', region).filter(|&p| p == 0 || region[p - 1] == b'\n') {
+            let abs = offset + at as u64;
+            if abs > start {
+                index.sections.push(Section {
+                    header: header.take(),
+                    name: name.take(),
+                    lines: start..abs,
+                });
+            }
+            start = abs;
+            let line_end = memchr::memchr(b'\n', &region[at..]).map_or(region.len(), |i| at + i);
+            header = None;
+            name = None;
+            if let Ok(line) = std::str::from_utf8(&region[at..line_end]) {
+                let line = line.strip_suffix('\r').unwrap_or(line);
+                let from = index.names.len();
+                index.names.push_str(line);
+                let stored = &index.names[from..];
+                name = section_name(stored).map(|n| {
+                    let at = from + (n.as_ptr() as usize - stored.as_ptr() as usize);
+                    at..at + n.len()
+                });
+                header = Some(from..index.names.len());
+            }
+        }
+        offset += end as u64;
+        pending.drain(..end);
+        if n == 0 {
+            break;
+        }
+    }
+    if offset > start {
+        index.sections.push(Section {
+            header,
             name,
-            lines: start..end,
+            lines: start..offset,
         });
     }
-    out
+    index.len = offset;
+    Ok(index)
 }
 
 /// Keys of a `[default]` profile that make SDKs take credentials from it before a container
@@ -118,8 +247,7 @@ pub fn default_credentials_in_files() -> Vec<(&'static str, PathBuf, &'static st
         .into_iter()
         .filter_map(|(var, default)| {
             let path = sdk_path(&env, &env.get(var).unwrap_or_else(|_| default.to_string()));
-            let bytes = std::fs::read(&path).ok()?;
-            let file = ConfigFile::new(path.clone(), bytes);
+            let file = ConfigFile::open(path.clone())?;
             let profiles =
                 Profiles::parse(&env, std::slice::from_ref(&file), Some(&wanted)).ok()?;
             let default = profiles.profile("default")?;
@@ -139,8 +267,7 @@ pub(super) fn read_files(env: &Env) -> Vec<ConfigFile> {
         .into_iter()
         .filter_map(|(var, default)| {
             let path = sdk_path(env, &env.get(var).unwrap_or_else(|_| default.to_string()));
-            let bytes = std::fs::read(&path).ok()?;
-            Some(ConfigFile::new(path, bytes))
+            ConfigFile::open(path)
         })
         .collect()
 }
@@ -222,16 +349,19 @@ pub(super) fn names_from_headers_in(env: &Env) -> Vec<String> {
     let mut names = Vec::new();
     for (i, (var, default)) in SDK_FILES.into_iter().enumerate() {
         let path = sdk_path(env, &env.get(var).unwrap_or_else(|_| default.to_string()));
-        let Ok(bytes) = std::fs::read(&path) else {
+        let Some(file) = ConfigFile::open(path) else {
             continue;
         };
-        let Ok(text) = std::str::from_utf8(&bytes) else {
+        if !file.index.utf8 {
             continue;
-        };
+        }
         let config = i == 0;
-        let headers = sections(text)
-            .into_iter()
-            .filter_map(|s| text[s.lines].lines().next().filter(|l| l.starts_with('[')));
+        let headers = file.index.sections.iter().filter_map(|s| {
+            s.header
+                .clone()
+                .map(|r| &file.index.names[r])
+                .filter(|l| l.starts_with('['))
+        });
         for line in headers {
             let name = match section_pair(line) {
                 Some((Some("profile"), name)) if config => name,

@@ -230,7 +230,7 @@ pub fn key_lines(profile: &str) -> Vec<KeyLine> {
     for name in [format!("{profile}{LONG_TERM_SUFFIX}"), profile.to_string()] {
         let mut found = Vec::new();
         for file in &files {
-            let Ok(text) = std::str::from_utf8(&file.bytes) else {
+            let Ok(text) = std::str::from_utf8(file.bytes()) else {
                 continue;
             };
             found.extend(

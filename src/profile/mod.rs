@@ -121,7 +121,7 @@ impl Profiles {
         only: Option<&BTreeSet<String>>,
     ) -> anyhow::Result<Self> {
         let Some(names) = only else {
-            return Self::parse_texts(env, files, |f| f.bytes.clone());
+            return Self::parse_texts(env, files, |f| f.bytes().to_vec());
         };
         // The sections asked for and nothing between them: the parser reads a few lines
         // instead of the whole files. Its message for a mistake names a line, so a failure is
@@ -162,7 +162,7 @@ impl Profiles {
             let bom = files
                 .iter()
                 .find(|f| {
-                    f.bytes.starts_with(b"\xEF\xBB\xBF")
+                    f.bytes().starts_with(b"\xEF\xBB\xBF")
                         && said.contains(&*f.path.to_string_lossy())
                 })
                 .map(|f| {
@@ -943,7 +943,7 @@ mod tests {
         // The parser refuses the unterminated header; the scan skips it, with all else equal.
         let parsed = {
             let mut files = read_files(&Env::from_slice(&env));
-            let text = String::from_utf8(files[0].bytes.clone()).unwrap();
+            let text = String::from_utf8(files[0].bytes().to_vec()).unwrap();
             files[0] = ConfigFile::new(
                 files[0].path.clone(),
                 text.replace("[profile g\n", "").into_bytes(),
@@ -955,6 +955,62 @@ mod tests {
         let scanned = names_from_headers_in(&Env::from_slice(&env));
         assert_eq!(scanned, parsed);
         assert_eq!(parsed, ["a", "b", "d", "default", "e%f", "h", "l"]);
+    }
+
+    /// A file on disk, indexed in chunks and read back by section, gives the sections a text in
+    /// memory gives: headers across chunk boundaries, CRLF, a header that cannot be read, a
+    /// last line without a newline; and a file changed after it was indexed is read again.
+    #[test]
+    fn sections_read_back_from_disk_are_those_of_the_text() {
+        let mut text = String::from("# preamble\n");
+        for i in 0..8000 {
+            let eol = if i % 7 == 0 { "\r\n" } else { "\n" };
+            text.push_str(&format!(
+                "[profile p{i}]{eol}region = r{i}{eol}source_profile = p{}{eol}",
+                i / 2
+            ));
+            if i % 500 == 0 {
+                text.push_str("[broken header\nk = v\n");
+            }
+        }
+        text.push_str("[last]\nx = 1");
+        assert!(text.len() > 3 * 64 * 1024, "crosses several chunks");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config");
+        std::fs::write(&path, &text).unwrap();
+        let on_disk = ConfigFile::open(path.clone()).unwrap();
+        let in_memory = ConfigFile::new(path.clone(), text.clone().into_bytes());
+        for names in [
+            vec!["p0", "p1"],
+            vec!["p3999", "p7999", "last"],
+            vec!["nothing"],
+            vec!["p12", "p6", "p3", "p1", "p0"],
+        ] {
+            let names: BTreeSet<String> = names.into_iter().map(str::to_string).collect();
+            let kept = on_disk.kept(&names);
+            assert_eq!(kept, in_memory.kept(&names), "{names:?}");
+            // And what the slow way keeps, less the empty lines standing in for the rest.
+            let padded = keep_sections(&text, &names);
+            assert_eq!(
+                String::from_utf8(kept).unwrap().lines().collect::<Vec<_>>(),
+                padded.lines().filter(|l| !l.is_empty()).collect::<Vec<_>>(),
+                "{names:?}"
+            );
+        }
+        // Changed in place after the index was made: what it holds now is read.
+        std::fs::write(&path, "[profile p0]\nregion = changed\n").unwrap();
+        let names: BTreeSet<String> = ["p0".to_string()].into();
+        assert_eq!(
+            String::from_utf8(on_disk.kept(&names)).unwrap(),
+            "[profile p0]\nregion = changed\n"
+        );
+        // Not UTF-8: the whole file, for the parser to judge.
+        std::fs::write(&path, b"[profile p0]\nregion = \xff\n[profile p1]\n").unwrap();
+        let bad = ConfigFile::open(path.clone()).unwrap();
+        assert_eq!(
+            bad.kept(&names),
+            b"[profile p0]\nregion = \xff\n[profile p1]\n"
+        );
     }
 
     /// The quick reading of a header agrees with the full one.
