@@ -323,6 +323,12 @@ pub(super) fn section_pair(line: &str) -> Option<(Option<&str>, &str)> {
             }
         }
     }
+    section_pair_in_full(line)
+}
+
+/// `section_pair` the long way, for any header: comments cut, whitespace trimmed as aws-config
+/// trims it.
+pub(super) fn section_pair_in_full(line: &str) -> Option<(Option<&str>, &str)> {
     const WHITESPACE: &[char] = &[' ', '\t'];
     let line = line.trim_matches(WHITESPACE);
     let line = line.find(['#', ';']).map_or(line, |i| &line[..i]);

@@ -1017,18 +1017,7 @@ mod tests {
     #[test]
     fn header_names_read_quickly_agree_with_the_full_reading() {
         fn full(line: &str) -> Option<&str> {
-            const WHITESPACE: &[char] = &[' ', '\t'];
-            let line = line.trim_matches(WHITESPACE);
-            let line = line.find(['#', ';']).map_or(line, |i| &line[..i]);
-            let inner = line
-                .trim_matches(WHITESPACE)
-                .strip_prefix('[')?
-                .strip_suffix(']')?
-                .trim_matches(WHITESPACE);
-            Some(match inner.split_once(WHITESPACE) {
-                Some((_, name)) => name.trim(),
-                None => inner.trim(),
-            })
+            section_pair_in_full(line).map(|(_, name)| name)
         }
         for line in [
             "[profile dev]",
