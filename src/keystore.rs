@@ -251,7 +251,9 @@ fn explain(doing: &Doing, step: Step) -> anyhow::Error {
                 "check that you are logged in to a desktop session"
             } else {
                 "GNOME Keyring, KWallet or KeePassXC provide it in a desktop session (a server \
-                 has none: start one with `dbus-run-session` and `gnome-keyring-daemon --unlock`)"
+                 has none: run `dbus-run-session -- $SHELL`, then in it `printf PASSWORD | \
+                 gnome-keyring-daemon --replace --unlock --components=secrets`); keys in \
+                 ~/.aws/credentials work without one"
             }
         ),
         Step::Use(StoreError::NoStorageAccess(e)) => {
