@@ -520,11 +520,12 @@ fn logout_says_a_live_session_in_the_shell_lives_on() {
     );
     assert!(out.stdout.contains("st=0"), "{}{}", out.stdout, out.stderr);
     assert!(
-        out.stderr.contains("forgot 1 cached session for 'dev'")
-            && out.stderr.contains(
-                "the session of 'admin' in this environment still lives (1h00m left): drop it \
+        out.stderr.contains(
+            "forgot 2 cached sessions for 'dev' (its MFA session and the roles assumed with it)"
+        ) && out.stderr.contains(
+            "the session of 'admin' in this environment still lives (1h00m left): drop it \
                  with: eval \"$(mfa-env unset)\""
-            ),
+        ),
         "{}",
         out.stderr
     );

@@ -269,8 +269,9 @@ fn setup_refuses_cleanly_and_leaves_nothing_behind() {
             vec!["setup", "wrok"],
             "profile 'wrok' not found: did you mean 'work'?",
         ),
+        // (A role's name, `--role Deploy`, is one of the account's; this is none.)
         (
-            vec!["setup", "work", "--role", "Deploy"],
+            vec!["setup", "work", "--role", "no such role!"],
             "--role must be a role ARN",
         ),
     ] {
