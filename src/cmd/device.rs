@@ -39,7 +39,8 @@ fn list(args: &DeviceListArgs) -> anyhow::Result<i32> {
         } else {
             String::new()
         };
-        text.push_str(&format!("{d}{mark}\n"));
+        // A serial IAM gave may not be one: shown escaped, never as control characters.
+        text.push_str(&format!("{}{mark}\n", super::setup::shown(d)));
     }
     super::print_stdout(&text)?;
     Ok(0)

@@ -197,7 +197,7 @@ pub fn run(args: &SetupArgs) -> anyhow::Result<i32> {
 
 /// A serial IAM gave, for the terminal: as it is when it is one, else quoted with its control
 /// characters escaped (an escape sequence in it would act on the terminal).
-fn shown(serial: &str) -> String {
+pub(super) fn shown(serial: &str) -> String {
     if crate::profile::is_serial(serial) {
         serial.to_string()
     } else {

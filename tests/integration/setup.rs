@@ -605,6 +605,14 @@ fn a_serial_from_iam_that_is_not_one_is_refused() {
                 },
             );
         }
+        // device list shows it escaped, without its control characters.
+        let listed = run_setup(&f, &["device", "list", "dev"]);
+        assert_eq!(listed.status, 0, "{}", listed.stderr);
+        assert!(
+            !listed.stdout.contains(['\x1b', '\x07']) && listed.stdout.lines().count() == 1,
+            "{:?}",
+            listed.stdout
+        );
         let out = run_setup(&f, &["setup", "dev", "--yes"]);
         f.assert_failure(&out, 6, "which is not one (9-256 characters");
         out.assert_says("nothing written: check the IAM endpoint");
