@@ -11,7 +11,7 @@ use crate::duration::human;
 use crate::env::EnvSession;
 use crate::error::{fail, mask_key, Exit};
 use crate::mfa::{Attempt, CodeSource, Guard, PROMPT_TRIES};
-use crate::profile::{LongTermKeys, Resolved, RoleSpec};
+use crate::profile::{LoginSource, LongTermKeys, Resolved, RoleSpec, Source};
 use crate::sts::{CaBundle, Credentials, Limits, Signer, Sts, StsError};
 
 /// GetSessionToken limits for IAM users.
@@ -24,6 +24,8 @@ pub const ROLE_MAX: u32 = 43_200;
 pub const CHAINED_ROLE_MAX: u32 = 3_600;
 /// Sessions with less than this left are renewed, not used (`MFA_ENV_MARGIN` overrides).
 pub const DEFAULT_MARGIN: i64 = 300;
+/// How long the credentials of an AWS Sign-In session last before their refresh.
+pub const LOGIN_LIFETIME: u32 = 900;
 
 /// How a role profile is authenticated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -172,6 +174,9 @@ struct Plan {
 
 impl Plan {
     fn new(req: &Request, r: &Resolved) -> anyhow::Result<Plan> {
+        if let Source::Login(_) = r.source {
+            return Plan::from_login(req, r);
+        }
         if !r.is_role() {
             let d = req
                 .duration
@@ -241,6 +246,62 @@ impl Plan {
             path,
             session_duration,
             role_duration,
+        })
+    }
+}
+
+impl Plan {
+    /// A login session's credentials last what the Sign-In service gives; its roles are
+    /// assumed with them (session credentials: at most 1 h, no code).
+    fn from_login(req: &Request, r: &Resolved) -> anyhow::Result<Plan> {
+        let login = Plan {
+            path: RolePath::ViaSession,
+            direct_by_duration: false,
+            session_duration: LOGIN_LIFETIME,
+            role_duration: 0,
+        };
+        if !r.is_role() {
+            if req.duration.is_some() {
+                return Err(fail(
+                    Exit::Config,
+                    format!(
+                        "profile '{}' is an AWS Sign-In session: the service sets how long its \
+                         credentials last ({}, renewed without a browser until the sign-in \
+                         ends); --duration does not apply",
+                        r.name,
+                        human(LOGIN_LIFETIME)
+                    ),
+                ));
+            }
+            return Ok(login);
+        }
+        for role in &r.roles {
+            validate_role(role)?;
+        }
+        let role_duration = req
+            .duration
+            .or(r.roles.last().and_then(|role| role.duration))
+            .unwrap_or(CHAINED_ROLE_MAX);
+        check_range(
+            role_duration,
+            ROLE_MIN,
+            CHAINED_ROLE_MAX,
+            "a role assumed with AWS Sign-In session credentials (AssumeRole)",
+        )?;
+        if req.path == RolePath::Direct {
+            return Err(fail(
+                Exit::Config,
+                format!(
+                    "profile '{}' starts from the AWS Sign-In session of '{}': its roles are \
+                     assumed with that session's credentials, without a code; --direct needs \
+                     long-term keys and an MFA device",
+                    r.name, r.source_profile
+                ),
+            ));
+        }
+        Ok(Plan {
+            role_duration,
+            ..login
         })
     }
 }
@@ -326,8 +387,8 @@ pub fn default_session_name(serial: &str) -> String {
 /// region of their partition, so one MFA session serves roles in every region.
 fn key_base(r: &Resolved) -> [String; 4] {
     [
-        r.keys.cache_identity(),
-        r.mfa_serial.clone(),
+        r.source.cache_identity(),
+        r.source.who().to_string(),
         r.endpoint_url.clone().unwrap_or_default(),
         partition(r.region.as_deref()).to_string(),
     ]
@@ -414,11 +475,13 @@ impl Authenticator {
     pub fn new(req: Request, margin: i64) -> anyhow::Result<Authenticator> {
         let resolved = crate::profile::resolve(&req.profile)?;
         debug!(
-            "profile '{}': {} from '{}', MFA device {}, roles [{}], region {}, endpoint {}",
+            "profile '{}': {} from '{}', roles [{}], region {}, endpoint {}",
             resolved.name,
-            resolved.keys.describe(),
+            match &resolved.source {
+                Source::Mfa(m) => format!("{} and MFA device {}", m.keys.describe(), m.serial),
+                Source::Login(l) => format!("AWS Sign-In session {}", l.session),
+            },
             resolved.source_profile,
-            resolved.mfa_serial,
             resolved
                 .roles
                 .iter()
@@ -438,7 +501,7 @@ impl Authenticator {
             guard: Guard::new(cache.clone()),
             code: CodeSource::new(
                 req.token_code.as_deref(),
-                resolved.mfa_process.as_deref(),
+                resolved.mfa_source().and_then(|m| m.process.as_deref()),
                 req.no_terminal.as_deref(),
             ),
             limits: Limits::from_env()?,
@@ -500,7 +563,7 @@ impl Authenticator {
         self.req.refresh = false;
         self.req.refresh_mfa = false;
         self.req.duration = None;
-        self.code = match &self.resolved.mfa_process {
+        self.code = match self.resolved.mfa_source().and_then(|m| m.process.as_ref()) {
             Some(cmd) if !cmd.trim().is_empty() => CodeSource::Process(cmd.clone()),
             _ => CodeSource::Unavailable(no_code),
         };
@@ -523,7 +586,7 @@ impl Authenticator {
         let keep = self.margin.max(fresh_for);
         // A cached session needs no async runtime and no network: look first.
         if !self.req.refresh {
-            if let Some(c) = self.cached(&self.session_key(), "the session", keep) {
+            if let Some(c) = self.cached_final(keep) {
                 return Ok((c, Origin::Cache));
             }
         }
@@ -596,10 +659,14 @@ impl Authenticator {
             StsError::InvalidKeys {
                 code,
                 session: false,
-            } => self
-                .resolved
-                .keys
-                .rejected(&self.resolved.source_profile, &code),
+            } => match self.resolved.mfa_source() {
+                Some(m) => m.keys.rejected(&self.resolved.source_profile, &code),
+                None => StsError::InvalidKeys {
+                    code,
+                    session: true,
+                }
+                .into_failure(),
+            },
             e => e.into_failure(),
         }
     }
@@ -607,18 +674,39 @@ impl Authenticator {
     /// The cached session of this profile with more than `fresh_for` seconds left, if any:
     /// no network, no code.
     pub fn cached_session(&self, fresh_for: i64) -> Option<Credentials> {
-        self.cached(
-            &self.session_key(),
-            "the session",
-            self.margin.max(fresh_for),
-        )
+        self.cached_final(self.margin.max(fresh_for))
+    }
+
+    /// What the profile ends with, if it has more than `keep` seconds left: its role session,
+    /// its session token, or its login session's credentials (read from the login cache; an
+    /// unreadable one is a miss, and the refresh that follows says what is wrong).
+    fn cached_final(&self, keep: i64) -> Option<Credentials> {
+        match &self.resolved.source {
+            Source::Login(l) if !self.resolved.is_role() => {
+                let hit = crate::login::read(&l.session, &self.resolved.source_profile)
+                    .ok()
+                    .flatten()
+                    .map(|t| t.credentials)
+                    .filter(|c| c.seconds_left() > keep);
+                debug!(
+                    "login cache {} for the session",
+                    if hit.is_some() { "hit" } else { "miss" }
+                );
+                hit
+            }
+            _ => self.cached(&self.session_key(), "the session", keep),
+        }
     }
 
     /// The session for `credentials`, with how long it can be renewed without a code.
     pub fn session(&self, credentials: Credentials) -> Session {
-        let mfa_session = (self.resolved.is_role() && self.plan.path != RolePath::Direct)
-            .then(|| self.cached(&self.source_key(), "the MFA session", 0))
-            .flatten();
+        // A login source's end is the sign-in's, which the cache does not record: the
+        // credentials' own expiry is what is known.
+        let mfa_session = (self.resolved.is_role()
+            && self.plan.path != RolePath::Direct
+            && self.resolved.mfa_source().is_some())
+        .then(|| self.cached(&self.source_key(), "the MFA session", 0))
+        .flatten();
         Session {
             profile: self.req.profile.clone(),
             renewable_until: mfa_session.map_or(credentials.expiration, |s| s.expiration),
@@ -653,7 +741,7 @@ impl Authenticator {
         let keys = match self.keys.get() {
             Some(keys) => keys,
             None => {
-                let loaded = self.resolved.keys.load()?;
+                let loaded = self.resolved.mfa("a code")?.keys.load()?;
                 debug!(
                     "long-term keys {} for '{}'",
                     mask_key(&loaded.access_key_id),
@@ -689,8 +777,8 @@ impl Authenticator {
     fn lock_key(&self) -> String {
         digest(&[
             "device",
-            &self.resolved.keys.cache_identity(),
-            &self.resolved.mfa_serial,
+            &self.resolved.source.cache_identity(),
+            self.resolved.source.who(),
         ])
     }
 
@@ -781,16 +869,20 @@ impl Authenticator {
         let r = &self.resolved;
         let look = !self.req.refresh;
         if !r.is_role() {
-            return self
-                .through_cache(
-                    &self.source_key(),
-                    "session-token",
-                    look,
-                    None,
-                    keep,
-                    async || self.get_session_token().await,
-                )
-                .await;
+            return match &r.source {
+                Source::Mfa(_) => {
+                    self.through_cache(
+                        &self.source_key(),
+                        "session-token",
+                        look,
+                        None,
+                        keep,
+                        async || self.get_session_token().await,
+                    )
+                    .await
+                }
+                Source::Login(l) => self.login_session(l, look, None, keep).await,
+            };
         }
         if self.plan.path == RolePath::Direct {
             return self
@@ -808,16 +900,20 @@ impl Authenticator {
         } else {
             self.margin
         };
-        let mfa_session = async |look: bool, rejected: Option<&str>| {
-            self.through_cache(
-                &source_key,
-                "mfa-session",
-                look,
-                rejected,
-                keep_mfa,
-                async || self.get_session_token().await,
-            )
-            .await
+        let mfa_session = async |look: bool, rejected: Option<&str>| match &r.source {
+            Source::Mfa(_) => {
+                self.through_cache(
+                    &source_key,
+                    "mfa-session",
+                    look,
+                    rejected,
+                    keep_mfa,
+                    async || self.get_session_token().await,
+                )
+                .await
+            }
+            // Refreshed when it ends within the margin, as the SDKs do: no code either way.
+            Source::Login(l) => self.login_session(l, look, rejected, self.margin).await,
         };
         let (source, origin) = mfa_session(!self.req.refresh_mfa, None).await?;
         let source_key_id = source.access_key_id.clone();
@@ -829,7 +925,15 @@ impl Authenticator {
                 if origin == Origin::Cache =>
             {
                 eprintln!(
-                    "mfa-env: the cached MFA session was not accepted ({e}); starting a new one"
+                    "mfa-env: the cached {} was not accepted ({e}); {}",
+                    match r.source {
+                        Source::Mfa(_) => "MFA session",
+                        Source::Login(_) => "AWS Sign-In session",
+                    },
+                    match r.source {
+                        Source::Mfa(_) => "starting a new one",
+                        Source::Login(_) => "refreshing it",
+                    }
                 );
                 self.forget(&source_key);
                 let (source, _) = mfa_session(false, Some(&source_key_id)).await?;
@@ -843,10 +947,97 @@ impl Authenticator {
         Ok((creds, Origin::Sts))
     }
 
+    /// The credentials of a login source: the one rule for the cache (look, lock, look again,
+    /// fetch, store), with the AWS CLI's login cache as the store and a refresh (no browser,
+    /// no code) as the fetch. `rejected`: the credentials STS just refused.
+    async fn login_session(
+        &self,
+        l: &LoginSource,
+        look: bool,
+        rejected: Option<&str>,
+        keep: i64,
+    ) -> anyhow::Result<(Credentials, Origin)> {
+        let profile = &self.resolved.source_profile;
+        let usable = |t: &crate::login::Token| {
+            t.credentials.seconds_left() > keep
+                && Some(t.credentials.access_key_id.as_str()) != rejected
+        };
+        if look {
+            if let Some(t) = crate::login::read(&l.session, profile)?.filter(usable) {
+                debug!("login cache hit for the AWS Sign-In session");
+                return Ok((t.credentials, Origin::Cache));
+            }
+        }
+        let _lock = self.lock()?;
+        let Some(token) = crate::login::read(&l.session, profile)? else {
+            return Err(fail(
+                Exit::Mfa,
+                format!(
+                    "profile '{profile}' has no AWS Sign-In session on this machine \
+                     (login_session = {}): sign in with `mfa-env login {}` (or `aws login \
+                     --profile {}`)",
+                    l.session,
+                    crate::shell::hint::arg(profile),
+                    crate::shell::hint::arg(profile)
+                ),
+            ));
+        };
+        if (look || rejected.is_some()) && usable(&token) {
+            debug!("login cache hit for the AWS Sign-In session (under the lock)");
+            return Ok((token.credentials, Origin::Cache));
+        }
+        let key = crate::login::dpop::Key::from_pem(&token.dpop_key).ok_or_else(|| {
+            fail(
+                Exit::Config,
+                format!(
+                    "the AWS Sign-In session of '{profile}' has an unreadable DPoP key ({}): \
+                     sign in again with `mfa-env login {}`",
+                    crate::login::cache_path(&l.session).display(),
+                    crate::shell::hint::arg(profile)
+                ),
+            )
+        })?;
+        let base = crate::signin::oauth_base(
+            self.resolved.region.as_deref(),
+            self.resolved.signin_endpoint_url.as_deref(),
+        )?;
+        debug!("CreateOAuth2Token (refresh) at {base}");
+        let issued = crate::login::oauth::create_token(
+            &base,
+            &token.client_id,
+            crate::login::oauth::Grant::Refresh(&token.refresh_token),
+            &key,
+            self.ca_bundle.as_ref(),
+            self.limits,
+        )
+        .await;
+        let issued = match issued {
+            Ok(issued) => issued,
+            Err(crate::login::oauth::TokenError::Refused(r)) if r.session_ended() => {
+                return Err(fail(
+                    Exit::Mfa,
+                    format!(
+                        "the AWS Sign-In session of '{profile}' has ended ({}): sign in again \
+                         with `mfa-env login {}`",
+                        r.describe(&base),
+                        crate::shell::hint::arg(profile)
+                    ),
+                ))
+            }
+            Err(crate::login::oauth::TokenError::Refused(r)) => {
+                return Err(fail(Exit::Denied, r.describe(&base)))
+            }
+            Err(crate::login::oauth::TokenError::Other(e)) => return Err(e),
+        };
+        let token = token.refreshed(&l.session, issued, crate::sts::now());
+        crate::login::write(&l.session, &token)?;
+        Ok((token.credentials, Origin::Sts))
+    }
+
     /// GetSessionToken with a code.
     async fn get_session_token(&self) -> anyhow::Result<Credentials> {
         let sts = self.sts(&self.long_term_signer()?);
-        let serial = &self.resolved.mfa_serial;
+        let serial = self.resolved.source.who();
         let duration = self.plan.session_duration;
         debug!(
             "GetSessionToken for {serial} at {} ({duration}s)",
@@ -884,7 +1075,7 @@ impl Authenticator {
         );
         let creds = self
             .with_code(async |code: &str| {
-                sts.assume_role(first, &session_name, Some((&r.mfa_serial, code)), duration)
+                sts.assume_role(first, &session_name, Some((r.source.who(), code)), duration)
                     .await
             })
             .await?;
@@ -928,14 +1119,14 @@ impl Authenticator {
     fn session_name(&self, role: &RoleSpec) -> String {
         role.session_name
             .clone()
-            .unwrap_or_else(|| default_session_name(&self.resolved.mfa_serial))
+            .unwrap_or_else(|| default_session_name(self.resolved.source.who()))
     }
 
     fn lock(&self) -> anyhow::Result<Option<std::fs::File>> {
         match &self.cache {
             Some(cache) => Ok(Some(cache.lock(
                 &self.lock_key(),
-                &format!("with {}", self.resolved.mfa_serial),
+                &format!("with {}", self.resolved.source.who()),
             )?)),
             None => Ok(None),
         }
@@ -948,7 +1139,7 @@ impl Authenticator {
         &self,
         mut call: impl AsyncFnMut(&str) -> Result<Credentials, StsError>,
     ) -> anyhow::Result<Credentials> {
-        let serial = &self.resolved.mfa_serial;
+        let serial = self.resolved.source.who();
         let mut tries = 0;
         loop {
             tries += 1;

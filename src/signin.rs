@@ -6,15 +6,10 @@
 //! partition's host. It speaks plain HTTPS GET with a JSON answer, so it is called through the
 //! same connector as STS (TLS, CA bundle, proxy), not an SDK client.
 
-use std::time::Duration;
-
 use zeroize::Zeroizing;
 
 use crate::error::{fail, Exit};
 use crate::sts::{CaBundle, Credentials, Limits};
-
-/// The answer's size cap: a sign-in token is about 1 KiB.
-const MAX_ANSWER: usize = 64 * 1024;
 
 /// The hosts of one AWS partition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +35,32 @@ pub fn hosts(partition: &str) -> Option<Hosts> {
         }),
         _ => None,
     }
+}
+
+/// The Sign-In service's regional base URL for OAuth (the authorization page and the token
+/// endpoint of login sessions): `endpoint_url` when one is set (`AWS_ENDPOINT_URL_SIGNIN` and
+/// the rest, as for the federation endpoint), else the partition's host in `region`
+/// (us-east-1 when none is set, as the AWS CLI's default).
+pub fn oauth_base(region: Option<&str>, endpoint_url: Option<&str>) -> anyhow::Result<String> {
+    if let Some(url) = endpoint_url {
+        return Ok(url.trim_end_matches('/').to_string());
+    }
+    let region = region.unwrap_or("us-east-1");
+    let domain = match crate::auth::partition(Some(region)) {
+        "aws" => "signin.aws.amazon.com",
+        "aws-cn" => "signin.amazonaws.cn",
+        "aws-us-gov" => "signin.amazonaws-us-gov.com",
+        other => {
+            return Err(crate::error::fail(
+                crate::error::Exit::Config,
+                format!(
+                    "AWS Sign-In sessions are not offered in partition {other} (region \
+                     {region}); set AWS_ENDPOINT_URL_SIGNIN if yours has a Sign-In endpoint"
+                ),
+            ))
+        }
+    };
+    Ok(format!("https://{region}.{domain}"))
 }
 
 /// Where the console lands: a service's home, a path under the console, or its home page; in
@@ -131,7 +152,14 @@ pub fn signin_token(
         query.finish();
     }
     let endpoint = format!("{}/federation", signin.trim_end_matches('/'));
-    let (status, body) = get(&url, &endpoint, ca_bundle, limits)?;
+    let request = crate::http::Request {
+        method: "GET",
+        url: &url,
+        endpoint: &endpoint,
+        headers: &[("accept", "application/json")],
+        body: None,
+    };
+    let (status, body) = request.send_blocking(ca_bundle, limits)?;
     if status != 200 {
         let text = String::from_utf8_lossy(&body);
         let said = crate::error::sanitize_line(&text, 200);
@@ -164,84 +192,6 @@ pub fn signin_token(
         ));
     }
     Ok(token)
-}
-
-/// GET `url` (which may hold a secret: never shown; `endpoint` names it in messages) with the
-/// STS timeouts and connector; the status and at most `MAX_ANSWER` bytes of the body.
-fn get(
-    url: &str,
-    endpoint: &str,
-    ca_bundle: Option<&CaBundle>,
-    limits: Limits,
-) -> anyhow::Result<(u16, Zeroizing<Vec<u8>>)> {
-    use aws_smithy_runtime_api::client::http::{HttpConnector, HttpConnectorSettings};
-    use http_body_util::BodyExt;
-    let settings = HttpConnectorSettings::builder()
-        .connect_timeout(limits.connect())
-        .read_timeout(limits.attempt())
-        .build();
-    let connector = if url.starts_with("http://") {
-        let mut builder = aws_smithy_http_client::Connector::builder();
-        builder.set_connector_settings(Some(settings));
-        builder.build_http()
-    } else {
-        crate::sts::https_connector(ca_bundle, Some(settings), None)
-    };
-    let request = http::Request::builder()
-        .method("GET")
-        .uri(url)
-        .header("accept", "application/json")
-        .body(aws_smithy_types::body::SdkBody::empty())
-        .map_err(|_| {
-            fail(
-                Exit::Config,
-                format!("the Sign-In endpoint {endpoint} is not a usable URL"),
-            )
-        })?;
-    let request = aws_smithy_runtime_api::client::orchestrator::HttpRequest::try_from(request)
-        .map_err(|_| {
-            fail(
-                Exit::Config,
-                format!("the Sign-In endpoint {endpoint} is not a usable URL"),
-            )
-        })?;
-    let unreachable = |why: String| {
-        fail(
-            Exit::Network,
-            format!(
-                "cannot reach the Sign-In service at {endpoint} ({why}); check your network, or \
-                 AWS_ENDPOINT_URL_SIGNIN"
-            ),
-        )
-    };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| fail(Exit::Other, format!("cannot start the async runtime: {e}")))?;
-    let total = limits.total();
-    rt.block_on(async {
-        let call = async {
-            let response = connector
-                .call(request)
-                .await
-                .map_err(|e| unreachable(crate::sts::source_chain(&e)))?;
-            let status = response.status().as_u16();
-            let limited = http_body_util::Limited::new(response.into_body(), MAX_ANSWER);
-            let bytes = limited
-                .collect()
-                .await
-                .map_err(|e| unreachable(format!("its answer could not be read: {e}")))?
-                .to_bytes();
-            Ok::<_, anyhow::Error>((status, Zeroizing::new(bytes.to_vec())))
-        };
-        match tokio::time::timeout(total, call).await {
-            Ok(result) => result,
-            Err(_) => Err(unreachable(format!(
-                "no answer within {}s; raise MFA_ENV_TIMEOUT",
-                Duration::as_secs_f64(&total)
-            ))),
-        }
-    })
 }
 
 #[cfg(test)]

@@ -126,7 +126,8 @@ fn session_token_refused(auth: &Authenticator) -> anyhow::Error {
         }
     };
     let account = r
-        .mfa_serial
+        .source
+        .who()
         .split(':')
         .nth(4)
         .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()));

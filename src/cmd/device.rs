@@ -34,7 +34,7 @@ fn list(args: &DeviceListArgs) -> anyhow::Result<i32> {
     }
     let mut text = String::new();
     for d in &devices {
-        let mark = if *d == ctx.resolved.mfa_serial {
+        let mark = if *d == ctx.serial {
             format!("  (mfa_serial of '{}')", ctx.resolved.source_profile)
         } else {
             String::new()
@@ -49,7 +49,7 @@ fn list(args: &DeviceListArgs) -> anyhow::Result<i32> {
 fn remove(args: &DeviceRemoveArgs) -> anyhow::Result<i32> {
     let ctx = UserContext::new(&default_profile(args.profile_arg()), "device remove")?;
     let p = ctx.resolved.source_profile.clone();
-    let serial = match (&args.serial, ctx.resolved.mfa_serial.as_str()) {
+    let serial = match (&args.serial, ctx.serial.as_str()) {
         (Some(s), _) => s.clone(),
         (None, "") => {
             return Err(fail(
@@ -126,7 +126,7 @@ fn remove(args: &DeviceRemoveArgs) -> anyhow::Result<i32> {
     let forgot = crate::cmd::logout::forget_sessions_of_source(&p);
     // The profile still names the device: a new one is enrolled (and the line rewritten) by
     // setup; without one, the line is the user's to delete.
-    let next = if serial == ctx.resolved.mfa_serial {
+    let next = if serial == ctx.serial {
         format!(
             "; enroll a new one with `mfa-env setup {}` (it rewrites mfa_serial if the serial \
              changes), or delete `mfa_serial = {serial}` from [profile {p}] in {}",

@@ -115,7 +115,15 @@ fn check(report: &mut Report, name: &str) {
 
     // The profile.
     let resolved = match profiles.resolve(name) {
+        Ok(r) if r.mfa_source().is_none() => {
+            cache(report);
+            shell_integration(report);
+            console(report, &r);
+            login(report, &r);
+            return;
+        }
         Ok(r) => {
+            let serial = r.source.who();
             let what = if r.is_role() {
                 format!(
                     "profile '{name}': role {} through '{}', MFA device {}",
@@ -125,13 +133,10 @@ fn check(report: &mut Report, name: &str) {
                         .collect::<Vec<_>>()
                         .join(" -> "),
                     r.source_profile,
-                    r.mfa_serial
+                    serial
                 )
             } else {
-                format!(
-                    "profile '{name}': session token, MFA device {}",
-                    r.mfa_serial
-                )
+                format!("profile '{name}': session token, MFA device {serial}")
             };
             report.ok(what);
             r
@@ -151,9 +156,12 @@ fn check(report: &mut Report, name: &str) {
     console(report, &resolved);
 
     // The keys, then STS with them: reachable, trusted, the keys valid, its clock.
-    let keys = match resolved.keys.load() {
+    let Some(mfa) = resolved.mfa_source() else {
+        return;
+    };
+    let keys = match mfa.keys.load() {
         Ok(k) => {
-            let from = match &resolved.keys {
+            let from = match &mfa.keys {
                 KeySource::File(_) => "the files".to_string(),
                 KeySource::Process { .. } => "its credential_process".to_string(),
                 KeySource::Store { .. } => crate::keystore::store_name().to_string(),
@@ -171,42 +179,207 @@ fn check(report: &mut Report, name: &str) {
             return;
         }
     };
-    network(report, &resolved, &keys);
+    network(report, &resolved, mfa, &keys);
 }
 
-fn network(report: &mut Report, r: &Resolved, keys: &crate::profile::LongTermKeys) {
-    let signer = Signer {
-        access_key_id: &keys.access_key_id,
-        secret_access_key: &keys.secret_access_key,
-        session_token: None,
+/// A profile whose chain starts from an AWS Sign-In session: the session in the login cache,
+/// its credentials (refreshed if they are ending, as any use would), STS with them, the clock.
+fn login(report: &mut Report, r: &Resolved) {
+    let crate::profile::Source::Login(l) = &r.source else {
+        return;
     };
-    let setup = || -> anyhow::Result<(tokio::runtime::Runtime, Limits, Option<CaBundle>)> {
-        let limits = Limits::from_env()?;
-        let ca = r.ca_bundle.as_deref().map(CaBundle::load).transpose()?;
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        Ok((rt, limits, ca))
-    };
-    let (rt, limits, ca) = match setup() {
-        Ok(x) => x,
+    let roles = r
+        .roles
+        .iter()
+        .map(|r| r.role_arn.as_str())
+        .collect::<Vec<_>>()
+        .join(" -> ");
+    report.ok(if r.is_role() {
+        format!(
+            "profile '{}': role {roles} through the AWS Sign-In session of '{}' ({})",
+            r.name, r.source_profile, l.session
+        )
+    } else {
+        format!("profile '{}': AWS Sign-In session {}", r.name, l.session)
+    });
+    match crate::signin::oauth_base(r.region.as_deref(), r.signin_endpoint_url.as_deref()) {
+        Ok(base) => report.ok(format!("Sign-In service: {base}")),
+        Err(e) => {
+            report.fail(one_line(&e));
+            return;
+        }
+    }
+    let path = crate::login::cache_path(&l.session);
+    let token = match crate::login::read(&l.session, &r.source_profile) {
+        Ok(Some(t)) => t,
+        Ok(None) => {
+            report.fail(format!(
+                "no AWS Sign-In session at {}: sign in with `mfa-env login {}`",
+                path.display(),
+                crate::shell::hint::arg(&r.source_profile)
+            ));
+            return;
+        }
         Err(e) => {
             report.fail(one_line(&e));
             return;
         }
     };
-    let endpoint = crate::sts::endpoint(r.region.as_deref(), r.endpoint_url.as_deref());
-    let sts = Sts::new(
+    match open_to_others(&path) {
+        Some(mode) => report.warn(format!(
+            "login session {} is readable by others (mode {mode:04o}): chmod 600 it",
+            path.display()
+        )),
+        None => report.ok(format!("login session {}", path.display())),
+    }
+    let left = token.credentials.seconds_left();
+    if left > 0 {
+        report.ok(format!(
+            "its credentials: {} left, then refreshed without a browser",
+            crate::shell::prompt::time_left(left)
+        ));
+    } else {
+        report.ok("its credentials have expired: the next use refreshes them");
+    }
+    drop(token);
+    // What any use does: credentials with the margin left, refreshed if needed.
+    let mut auth = match crate::auth::Authenticator::new(
+        crate::auth::Request {
+            profile: r.source_profile.clone(),
+            ..Default::default()
+        },
+        crate::auth::DEFAULT_MARGIN,
+    ) {
+        Ok(a) => a,
+        Err(e) => {
+            report.fail(one_line(&e));
+            return;
+        }
+    };
+    let creds = match auth.credentials(0) {
+        Ok((creds, origin)) => {
+            if origin == crate::auth::Origin::Sts {
+                report.ok("the refresh token works: the credentials were just refreshed");
+            }
+            creds
+        }
+        Err(e) => {
+            report.fail(one_line(&e));
+            return;
+        }
+    };
+    let signer = Signer {
+        access_key_id: &creds.access_key_id,
+        secret_access_key: &creds.secret_access_key,
+        session_token: Some(&creds.session_token),
+    };
+    let Some(net) = Net::new(report, r) else {
+        return;
+    };
+    let _ = sts_and_clock(
+        report,
+        r,
+        &net,
+        &signer,
+        "the session's credentials",
+        |code| {
+            format!("STS refused the session's credentials ({code}): sign in again with `mfa-env login {}`",
+            crate::shell::hint::arg(&r.source_profile))
+        },
+    );
+    report.skip(format!(
+        "MFA conditions: whether a Sign-In session satisfies aws:MultiFactorAuthPresent in this \
+         account's policies is not visible from here; run a call they guard, e.g. `mfa-env \
+         exec {} -- aws iam list-users`: an explicit deny means it does not",
+        crate::shell::hint::arg(&r.name)
+    ));
+}
+
+fn network(
+    report: &mut Report,
+    r: &Resolved,
+    mfa: &crate::profile::MfaSource,
+    keys: &crate::profile::LongTermKeys,
+) {
+    let signer = Signer {
+        access_key_id: &keys.access_key_id,
+        secret_access_key: &keys.secret_access_key,
+        session_token: None,
+    };
+    let Some(net) = Net::new(report, r) else {
+        return;
+    };
+    let (arn, why_not) = sts_and_clock(report, r, &net, &signer, "the keys", |code| {
+        one_line(&mfa.keys.rejected(&r.source_profile, code))
+    });
+    let Net { rt, limits, ca } = net;
+    let Some(arn) = arn else {
+        report.skip(format!("MFA device: not checked ({why_not})"));
+        return;
+    };
+    let Some(user) = crate::iam::user_name(&arn) else {
+        report.skip(format!("MFA device: {arn} is not an IAM user; not checked"));
+        return;
+    };
+    let iam = crate::iam::Iam::new(
         &signer,
         r.region.as_deref(),
-        r.endpoint_url.as_deref(),
-        &crate::sts::http_client(&endpoint, ca.as_ref()),
+        r.iam_endpoint_url.as_deref(),
+        ca.as_ref(),
         limits,
     );
+    device(report, r, mfa, &rt, &iam, &user);
+}
+
+/// What the network checks share: the runtime, the limits, the CA bundle.
+struct Net {
+    rt: tokio::runtime::Runtime,
+    limits: Limits,
+    ca: Option<CaBundle>,
+}
+
+impl Net {
+    fn new(report: &mut Report, r: &Resolved) -> Option<Net> {
+        let setup = || -> anyhow::Result<Net> {
+            let limits = Limits::from_env()?;
+            let ca = r.ca_bundle.as_deref().map(CaBundle::load).transpose()?;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            Ok(Net { rt, limits, ca })
+        };
+        match setup() {
+            Ok(net) => Some(net),
+            Err(e) => {
+                report.fail(one_line(&e));
+                None
+            }
+        }
+    }
+}
+
+/// STS with `signer` (GetCallerIdentity): reachable, trusted, `whose` valid (`rejected` words
+/// a refusal), and the clock against its Date. The ARN, or why there is none.
+fn sts_and_clock(
+    report: &mut Report,
+    r: &Resolved,
+    net: &Net,
+    signer: &Signer<'_>,
+    whose: &str,
+    rejected: impl Fn(&str) -> String,
+) -> (Option<String>, &'static str) {
+    let endpoint = crate::sts::endpoint(r.region.as_deref(), r.endpoint_url.as_deref());
+    let sts = Sts::new(
+        signer,
+        r.region.as_deref(),
+        r.endpoint_url.as_deref(),
+        &crate::sts::http_client(&endpoint, net.ca.as_ref()),
+        net.limits,
+    );
     let started = crate::sts::now();
-    let (arn, why_not) = match rt.block_on(sts.caller_arn()) {
+    let (arn, why_not) = match net.rt.block_on(sts.caller_arn()) {
         Ok(arn) => {
-            report.ok(format!("STS at {endpoint} answers; the keys are {arn}'s"));
+            report.ok(format!("STS at {endpoint} answers; {whose} are {arn}'s"));
             (Some(arn), "")
         }
         // The message says what to check (the network or VPN, the endpoint).
@@ -215,7 +388,7 @@ fn network(report: &mut Report, r: &Resolved, keys: &crate::profile::LongTermKey
             (None, "STS did not answer")
         }
         Err(StsError::InvalidKeys { code, .. }) => {
-            report.fail(one_line(&r.keys.rejected(&r.source_profile, &code)));
+            report.fail(rejected(&code));
             (None, "STS refused the keys")
         }
         Err(e) => {
@@ -246,24 +419,21 @@ fn network(report: &mut Report, r: &Resolved, keys: &crate::profile::LongTermKey
         }
         None => report.skip("clock: no Date in STS's answer to compare with"),
     }
-    let Some(arn) = arn else {
-        report.skip(format!("MFA device: not checked ({why_not})"));
-        return;
-    };
-    let Some(user) = crate::iam::user_name(&arn) else {
-        report.skip(format!("MFA device: {arn} is not an IAM user; not checked"));
-        return;
-    };
-    let iam = crate::iam::Iam::new(
-        &signer,
-        r.region.as_deref(),
-        r.iam_endpoint_url.as_deref(),
-        ca.as_ref(),
-        limits,
-    );
-    if r.mfa_serial.is_empty() {
+    (arn, why_not)
+}
+
+/// The profile's MFA device among the IAM user's.
+fn device(
+    report: &mut Report,
+    r: &Resolved,
+    mfa: &crate::profile::MfaSource,
+    rt: &tokio::runtime::Runtime,
+    iam: &crate::iam::Iam,
+    user: &str,
+) {
+    if mfa.serial.is_empty() {
         // Already counted above, with the line to add: say what IAM has for the user.
-        let has = match rt.block_on(iam.list_mfa_devices(&user)) {
+        let has = match rt.block_on(iam.list_mfa_devices(user)) {
             Ok(devices) if devices.is_empty() => "none".to_string(),
             Ok(devices) => devices.join(", "),
             Err(_) => "unknown (IAM could not be asked)".to_string(),
@@ -274,16 +444,16 @@ fn network(report: &mut Report, r: &Resolved, keys: &crate::profile::LongTermKey
         ));
         return;
     }
-    match rt.block_on(iam.list_mfa_devices(&user)) {
-        Ok(devices) if devices.contains(&r.mfa_serial) => {
+    match rt.block_on(iam.list_mfa_devices(user)) {
+        Ok(devices) if devices.contains(&mfa.serial) => {
             report.ok(format!(
                 "MFA device {} belongs to IAM user '{user}'",
-                r.mfa_serial
+                mfa.serial
             ));
         }
         Ok(devices) => report.fail(format!(
             "mfa_serial {} is not a device of IAM user '{user}' ({}): {}",
-            r.mfa_serial,
+            mfa.serial,
             if devices.is_empty() {
                 "it has none".to_string()
             } else {

@@ -99,7 +99,7 @@ fn forget_sessions(profile: &str) -> usize {
         temporary_in_file: false,
     }
     .cache_identity();
-    crate::cmd::logout::forget_sessions_of(|r| r.keys.cache_identity() == identity)
+    crate::cmd::logout::forget_sessions_of(|r| r.source.cache_identity() == identity)
 }
 
 /// An access key ID of an IAM user: `AKIA` and 16 more capitals or digits.

@@ -4,12 +4,14 @@ use crate::auth::{margin, role_key, source_key};
 use crate::cache::Cache;
 use crate::cli::ListArgs;
 use crate::error::mask_key;
-use crate::profile::{KeySource, Profiles};
+use crate::profile::{KeySource, Profiles, Source};
 use crate::shell::prompt::time_left;
 use crate::sts::rfc3339;
 
 /// The KEYS of a profile whose keys are in no file: the keyring's, if it holds them.
 const KEYRING: &str = "keyring";
+/// The KEYS of a profile that starts from an AWS Sign-In session: none, a sign-in.
+const SIGN_IN: &str = "sign-in";
 
 struct Row {
     name: String,
@@ -43,7 +45,22 @@ pub fn run(args: &ListArgs) -> anyhow::Result<i32> {
                     .map(|c| c.seconds_left())
                     .max()
             };
+            // A login source's credentials are in the login cache, not mfa-env's.
+            let login = |r: &crate::profile::Resolved| match &r.source {
+                crate::profile::Source::Login(l) => {
+                    crate::login::read(&l.session, &r.source_profile)
+                        .ok()
+                        .flatten()
+                        .map(|t| t.credentials.seconds_left())
+                        .filter(|&s| s > margin)
+                }
+                crate::profile::Source::Mfa(_) => None,
+            };
             let (cached, mfa_session) = match &resolved {
+                Some(r) if r.is_role() && r.mfa_source().is_none() => {
+                    (left(&[role_key(r, false)]), login(r))
+                }
+                Some(r) if r.mfa_source().is_none() => (login(r), None),
                 Some(r) if r.is_role() => (
                     left(&[role_key(r, false), role_key(r, true)]),
                     left(&[source_key(r)]),
@@ -51,10 +68,13 @@ pub fn run(args: &ListArgs) -> anyhow::Result<i32> {
                 Some(r) => (left(&[source_key(r)]), None),
                 None => (None, None),
             };
-            let keys = match resolved.as_ref().map(|r| &r.keys) {
-                Some(KeySource::File(k)) => mask_key(&k.access_key_id),
-                Some(KeySource::Process { .. }) => "process".to_string(),
-                Some(KeySource::Store { .. }) => KEYRING.to_string(),
+            let keys = match resolved.as_ref().map(|r| &r.source) {
+                Some(Source::Mfa(m)) => match &m.keys {
+                    KeySource::File(k) => mask_key(&k.access_key_id),
+                    KeySource::Process { .. } => "process".to_string(),
+                    KeySource::Store { .. } => KEYRING.to_string(),
+                },
+                Some(Source::Login(_)) => SIGN_IN.to_string(),
                 None => "-".to_string(),
             };
             Row {
@@ -138,6 +158,7 @@ pub fn run(args: &ListArgs) -> anyhow::Result<i32> {
         // A role with no session of its own but a live MFA session needs no code either.
         let cached = match (r.cached, r.mfa_session) {
             (Some(s), _) => time_left(s),
+            (None, Some(s)) if r.keys == SIGN_IN => format!("login {}", time_left(s)),
             (None, Some(s)) => format!("mfa {}", time_left(s)),
             (None, None) => "-".to_string(),
         };

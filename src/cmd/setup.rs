@@ -19,6 +19,8 @@ use crate::tty::{confirm, read_line, show, Ask};
 /// a device make under the DenyAllExceptListedIfNoMFA policy.
 pub struct UserContext {
     pub resolved: Resolved,
+    /// The profile's `mfa_serial`; empty before setup writes one.
+    pub serial: String,
     pub keys: LongTermKeys,
     pub user: String,
     pub account: String,
@@ -36,7 +38,7 @@ impl UserContext {
         let owner = profiles.key_owner(profile, verb)?;
         let (resolved, keys) = if owner.known {
             let resolved = profiles.resolve_without_device(&owner.profile)?;
-            let keys = resolved.keys.load()?;
+            let keys = resolved.mfa(&format!("`mfa-env {verb}`"))?.keys.load()?;
             (resolved, keys)
         } else {
             // Keys stored before any file names the profile (`keys add work`, then `setup
@@ -77,9 +79,14 @@ impl UserContext {
             limits,
         );
         let arn = rt.block_on(sts.caller_arn()).map_err(|e| match e {
-            StsError::InvalidKeys { code, .. } => {
-                resolved.keys.rejected(&resolved.source_profile, &code)
-            }
+            StsError::InvalidKeys { code, .. } => match resolved.mfa_source() {
+                Some(m) => m.keys.rejected(&resolved.source_profile, &code),
+                None => StsError::InvalidKeys {
+                    code,
+                    session: false,
+                }
+                .into_failure(),
+            },
             e => e.into_failure(),
         })?;
         let user = crate::iam::user_name(&arn).ok_or_else(|| {
@@ -95,6 +102,10 @@ impl UserContext {
         let account = arn.split(':').nth(4).unwrap_or_default().to_string();
         let partition = arn.split(':').nth(1).unwrap_or("aws").to_string();
         Ok(UserContext {
+            serial: resolved
+                .mfa_source()
+                .map(|m| m.serial.clone())
+                .unwrap_or_default(),
             resolved,
             keys,
             user,
@@ -171,7 +182,7 @@ pub fn run(args: &SetupArgs) -> anyhow::Result<i32> {
             // The one configured, if it is the user's; else the first.
             let serial = found
                 .iter()
-                .find(|d| **d == ctx.resolved.mfa_serial)
+                .find(|d| **d == ctx.serial)
                 .unwrap_or(&found[0])
                 .clone();
             eprintln!(

@@ -47,11 +47,11 @@ pub use keys::{key_lines, KeyLine, KeyOwner, KeySource};
 pub struct Resolved {
     /// The profile the user asked for.
     pub name: String,
-    /// The profile whose long-term keys sign the first call.
+    /// The profile at the end of the chain: the one whose keys, or login session, the first
+    /// call is made with.
     pub source_profile: String,
-    pub keys: KeySource,
-    pub mfa_serial: String,
-    pub mfa_process: Option<String>,
+    /// Where the chain's first credentials come from.
+    pub source: Source,
     /// Roles in the order they are assumed; empty for a session-token profile.
     pub roles: Vec<RoleSpec>,
     /// `duration_seconds` of the source profile: the life of its MFA session.
@@ -71,6 +71,76 @@ pub struct Resolved {
 impl Resolved {
     pub fn is_role(&self) -> bool {
         !self.roles.is_empty()
+    }
+
+    /// The keys and device of an MFA source; for a login session, the error that says `what`
+    /// (a command about keys or devices) has nothing to work on.
+    pub fn mfa(&self, what: &str) -> anyhow::Result<&MfaSource> {
+        match &self.source {
+            Source::Mfa(m) => Ok(m),
+            Source::Login(l) => Err(fail(
+                Exit::Config,
+                format!(
+                    "profile '{}' signs in with AWS Sign-In (login_session = {} in [profile {}]): \
+                     it has no access keys or MFA device for {what}",
+                    self.name, l.session, self.source_profile
+                ),
+            )),
+        }
+    }
+
+    /// The MFA source, if that is what the profile has.
+    pub fn mfa_source(&self) -> Option<&MfaSource> {
+        match &self.source {
+            Source::Mfa(m) => Some(m),
+            Source::Login(_) => None,
+        }
+    }
+}
+
+/// Where the first credentials of a profile's chain come from: the session sources the
+/// `Authenticator` composes, roles (AssumeRole) going on top of any of them.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// Long-term keys and a code from an MFA device: GetSessionToken (or AssumeRole with the
+    /// code itself).
+    Mfa(MfaSource),
+    /// A console session from AWS Sign-In (`login_session`), signed in with whatever the
+    /// account's sign-in takes (passkeys and security keys too), cached where the AWS CLI
+    /// caches it and refreshed from its refresh token.
+    Login(LoginSource),
+}
+
+#[derive(Debug, Clone)]
+pub struct MfaSource {
+    pub keys: KeySource,
+    /// The device ARN or serial; empty where a device is not needed yet (`setup`).
+    pub serial: String,
+    pub process: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginSource {
+    /// The `login_session` value: the ARN of the IAM user (or role) that signed in.
+    pub session: String,
+}
+
+impl Source {
+    /// What cached sessions made from this source are filed under (no secret).
+    pub fn cache_identity(&self) -> String {
+        match self {
+            Source::Mfa(m) => m.keys.cache_identity(),
+            Source::Login(l) => format!("login:{}", l.session),
+        }
+    }
+
+    /// Who the source stands for, in messages and default role session names: the MFA device,
+    /// or the login session's ARN.
+    pub fn who(&self) -> &str {
+        match self {
+            Source::Mfa(m) => &m.serial,
+            Source::Login(l) => &l.session,
+        }
     }
 }
 
@@ -251,20 +321,23 @@ impl Profiles {
         self.profile(&format!("{name}{LONG_TERM_SUFFIX}"))
     }
 
-    /// The profiles that use MFA, directly or through their source, for `list`.
+    /// The profiles that use MFA or a login session, directly or through their source, for
+    /// `list` (`mfa_serial` of a login profile: its session's ARN).
     pub fn mfa_profiles(&self) -> Vec<Summary> {
         self.names()
             .into_iter()
             .filter_map(|name| {
                 let chain = self.walk(&name).ok()?;
                 let role_arn = chain.roles.last().map(|r| r.role_arn.clone());
+                let (kind, mfa_serial) = match (chain.login_session, role_arn.is_some()) {
+                    (Some((session, _)), false) => ("login", session),
+                    (Some((session, _)), true) => ("role", session),
+                    (None, true) => ("role", chain.mfa_serial?),
+                    (None, false) => ("session-token", chain.mfa_serial?),
+                };
                 Some(Summary {
-                    kind: if role_arn.is_some() {
-                        "role"
-                    } else {
-                        "session-token"
-                    },
-                    mfa_serial: chain.mfa_serial?,
+                    kind,
+                    mfa_serial,
                     role_arn,
                     name,
                 })
@@ -311,10 +384,25 @@ impl Profiles {
 
     fn resolve_chain(&self, name: &str, need_device: bool) -> anyhow::Result<Resolved> {
         let mut chain = self.walk(name)?;
+        if let Some((session, from)) = chain.login_session.take() {
+            let source = Source::Login(LoginSource { session });
+            if chain.mfa_serial.is_some() && chain.serial_from != chain.source_profile {
+                return Err(fail(
+                    Exit::Config,
+                    format!(
+                        "profile '{}' has mfa_serial, but its chain starts from the AWS Sign-In \
+                         session of [profile {from}] (login_session), which was signed in with \
+                         MFA already and asks no code: remove mfa_serial from [profile {}]",
+                        chain.serial_from, chain.serial_from
+                    ),
+                ));
+            }
+            return self.resolved(name, chain, source);
+        }
         if !need_device && chain.mfa_serial.is_none() {
             chain.mfa_serial = Some(String::new());
         }
-        let Some(mfa_serial) = chain.mfa_serial else {
+        let Some(mfa_serial) = chain.mfa_serial.take() else {
             if let Some(wrapped) = self
                 .profile(name)
                 .and_then(|p| p.get("credential_process"))
@@ -349,7 +437,17 @@ impl Profiles {
         if need_device || !mfa_serial.is_empty() {
             validate_serial(&mfa_serial, &chain.serial_from)?;
         }
-        let keys = self.keys_of(&chain.source_profile)?;
+        let source = Source::Mfa(MfaSource {
+            keys: self.keys_of(&chain.source_profile)?,
+            serial: mfa_serial,
+            process: chain.mfa_process.take(),
+        });
+        self.resolved(name, chain, source)
+    }
+
+    /// The rest of a profile's resolution, the same for every source: durations, region,
+    /// endpoints.
+    fn resolved(&self, name: &str, chain: Chain, source: Source) -> anyhow::Result<Resolved> {
         let named = self.profile(name);
         let region = chain.region;
         if let Some(region) = &region {
@@ -373,9 +471,7 @@ impl Profiles {
                 &chain.source_profile,
             )?,
             source_profile: chain.source_profile,
-            keys,
-            mfa_serial,
-            mfa_process: chain.mfa_process,
+            source,
             roles: chain.roles,
             region,
             endpoint_url,
@@ -464,6 +560,14 @@ impl Profiles {
             current = source;
         }
         roles_rev.reverse();
+        // As the SDKs read it: the profile at the end of the chain signs in with its
+        // `login_session` before any key it also holds.
+        let login_session = [self.profile(&current), self.long_term(&current)]
+            .into_iter()
+            .flatten()
+            .find_map(|p| p.get("login_session").map(|s| (p, s.trim())))
+            .filter(|(_, s)| !s.is_empty())
+            .map(|(p, s)| (s.to_string(), p.name().to_string()));
         let (mfa_serial, serial_from) = match mfa_serial {
             Some((s, from)) => (Some(s), from),
             None => (None, String::new()),
@@ -475,6 +579,7 @@ impl Profiles {
             serial_from,
             mfa_process,
             region,
+            login_session,
         })
     }
 
@@ -650,6 +755,8 @@ struct Chain {
     serial_from: String,
     mfa_process: Option<String>,
     region: Option<String>,
+    /// The source profile's `login_session`, and the section it is in.
+    login_session: Option<(String, String)>,
 }
 
 /// The profile a `credential_process` command hands to `mfa-env credential-process`, if that is
@@ -821,9 +928,11 @@ mod tests {
     /// The outcome of resolving `name`, secrets included, comparable as text.
     fn outcome(r: anyhow::Result<Resolved>) -> String {
         match r {
-            Ok(r) => match &r.keys {
-                KeySource::File(keys) => format!("{r:?} {}", keys.secret_access_key.as_str()),
-                KeySource::Process { .. } | KeySource::Store { .. } => format!("{r:?}"),
+            Ok(r) => match r.mfa_source().map(|m| &m.keys) {
+                Some(KeySource::File(keys)) => {
+                    format!("{r:?} {}", keys.secret_access_key.as_str())
+                }
+                _ => format!("{r:?}"),
             },
             Err(e) => format!("error: {e}"),
         }
@@ -1060,6 +1169,58 @@ mod tests {
         let r = only.resolve("admin").unwrap();
         assert_eq!(r.endpoint_url.as_deref(), Some("http://127.0.0.1:1"));
         assert_eq!(outcome(Ok(r)), outcome(resolve_in(&env(), &f, "admin")));
+    }
+
+    #[test]
+    fn login_sessions_are_a_source_roles_go_on_top_of() {
+        let arn = "arn:aws:iam::123456789012:user/alice";
+        // login_session wins over keys and a device in the same profile, as in the SDKs.
+        let config = format!(
+            "[profile web]\nlogin_session = {arn} \nmfa_serial = arn:aws:iam::123456789012:mfa/a\n\
+             region = eu-west-1\n\
+             [profile admin]\nrole_arn = arn:aws:iam::123456789012:role/Admin\nsource_profile = web\n\
+             [profile coded]\nrole_arn = arn:aws:iam::123456789012:role/Admin\nsource_profile = web\n\
+             mfa_serial = arn:aws:iam::123456789012:mfa/a\n"
+        );
+        let credentials = "[web]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = s\n";
+        let f = files(&config, credentials);
+        let web = resolve_in(&env(), &f, "web").unwrap();
+        assert!(matches!(&web.source, Source::Login(l) if l.session == arn));
+        assert!(!web.is_role());
+        assert_eq!(web.region.as_deref(), Some("eu-west-1"));
+        assert!(web.mfa("`mfa-env setup`").is_err());
+        let admin = resolve_in(&env(), &f, "admin").unwrap();
+        assert!(matches!(&admin.source, Source::Login(l) if l.session == arn));
+        assert_eq!(admin.source_profile, "web");
+        assert_eq!(admin.roles.len(), 1);
+        assert_eq!(admin.source.who(), arn);
+        assert_eq!(admin.source.cache_identity(), format!("login:{arn}"));
+        // A code asked on a role whose source already signed in with MFA: said, not ignored.
+        let err = outcome(resolve_in(&env(), &f, "coded"));
+        assert!(
+            err.contains("remove mfa_serial from [profile coded]"),
+            "{err}"
+        );
+        // `list` names the session where a device would be.
+        let profiles = Profiles::parse(&env(), &f, None).unwrap();
+        let kinds: Vec<(String, &str, String)> = profiles
+            .mfa_profiles()
+            .into_iter()
+            .map(|s| (s.name, s.kind, s.mfa_serial))
+            .collect();
+        assert!(
+            kinds.contains(&("web".into(), "login", arn.into())),
+            "{kinds:?}"
+        );
+        assert!(
+            kinds.contains(&("admin".into(), "role", arn.into())),
+            "{kinds:?}"
+        );
+        // An empty login_session is no session: the keys and device are used.
+        let blank =
+            "[profile web]\nlogin_session =\nmfa_serial = arn:aws:iam::123456789012:mfa/a\n";
+        let r = resolve_in(&env(), &files(blank, credentials), "web").unwrap();
+        assert!(r.mfa_source().is_some());
     }
 
     #[test]
