@@ -12,6 +12,7 @@ use crate::env::EnvSession;
 use crate::error::{fail, mask_key, Exit};
 use crate::mfa::{Attempt, CodeSource, Guard, PROMPT_TRIES};
 use crate::profile::{LoginSource, LongTermKeys, Resolved, RoleSpec, Source};
+pub use crate::sts::partition;
 use crate::sts::{CaBundle, Credentials, Limits, Signer, Sts, StsError};
 
 /// GetSessionToken limits for IAM users.
@@ -392,24 +393,6 @@ fn key_base(r: &Resolved) -> [String; 4] {
         r.endpoint_url.clone().unwrap_or_default(),
         partition(r.region.as_deref()).to_string(),
     ]
-}
-
-/// The AWS partition a region belongs to (credentials never cross partitions).
-pub fn partition(region: Option<&str>) -> &'static str {
-    let region = region.unwrap_or("");
-    const PREFIXES: [(&str, &str); 7] = [
-        ("cn-", "aws-cn"),
-        ("us-gov-", "aws-us-gov"),
-        ("us-iso-", "aws-iso"),
-        ("us-isob-", "aws-iso-b"),
-        ("eu-isoe-", "aws-iso-e"),
-        ("us-isof-", "aws-iso-f"),
-        ("eusc-", "aws-eusc"),
-    ];
-    PREFIXES
-        .iter()
-        .find(|(prefix, _)| region.starts_with(prefix))
-        .map_or("aws", |(_, partition)| partition)
 }
 
 /// Cache key of the MFA session of a profile's source (GetSessionToken).

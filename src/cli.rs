@@ -81,6 +81,9 @@ pub enum Command {
     /// Open the AWS console signed in as the profile's role, from the same MFA session (no
     /// second code while it lives).
     Console(ConsoleArgs),
+    /// Sign in with AWS Sign-In in the browser (a passkey, a security key: whatever your
+    /// console sign-in takes) and keep the session where the AWS CLI keeps it; no access keys.
+    Login(LoginArgs),
     /// List the profiles that use MFA and their cached sessions.
     List(ListArgs),
     /// Forget cached sessions.
@@ -450,6 +453,32 @@ pub struct CredentialProcessArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// The profile to sign in; login_session is written to it [default: $AWS_PROFILE, then
+    /// "default"]
+    #[arg(value_name = "PROFILE", add = ArgValueCandidates::new(profile_candidates))]
+    pub profile: Option<String>,
+
+    #[arg(long = "profile", value_name = "PROFILE", help = PROFILE_OPTION,
+          conflicts_with = "profile", add = ArgValueCandidates::new(profile_candidates))]
+    pub profile_option: Option<String>,
+
+    /// No browser here: show the URL to open on another device, then read the code its page
+    /// gives.
+    #[arg(long)]
+    pub remote: bool,
+
+    /// The Sign-In service's region, written to a profile that has none [default: the
+    /// profile's region, else us-east-1]
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Write the change to the config file without asking.
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct ConsoleArgs {
     #[command(flatten)]
     pub auth: AuthArgs,
@@ -705,6 +734,7 @@ macro_rules! optional_profile {
 
 optional_profile!(
     AuthArgs,
+    LoginArgs,
     LogoutArgs,
     DeviceListArgs,
     DeviceRemoveArgs,

@@ -1,4 +1,5 @@
-//! The one change mfa-env makes to `~/.aws/config`, for `setup`, after the user has seen it:
+//! The one change mfa-env makes to `~/.aws/config`, for `setup` and `login`, after the user has
+//! seen it:
 //! keys set in a profile's section (the section added when missing), every other byte kept.
 //!
 //! Sections are found as aws-config's parser finds them: a line that starts with `[`, its name
@@ -7,6 +8,8 @@
 //! line of the profile's sections the parser reads that sets it, or, when none does, added after
 //! the last line that holds something in the last of them (trailing blank lines and comments stay
 //! where they are). `setup` then checks the result with the parser itself before writing it.
+
+use crate::error::{fail, Exit};
 
 /// One line the change adds, or replaces (`old`), for showing it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -167,6 +170,189 @@ pub fn set(text: &str, name: &str, pairs: &[(&str, &str)]) -> (String, Vec<Line>
         }
     }
     (out.concat(), changes)
+}
+
+/// What `propose` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The file already says all of it.
+    Unchanged,
+    /// The user said no (nothing written).
+    Declined,
+    Written,
+}
+
+/// Sets `wanted` (each profile with its keys and values) in the config file: the change
+/// shown on stderr, checked with the SDK's parser, written once the user agrees (or `yes`).
+/// `rerun`: the command that shows the change again, should the file change meanwhile.
+pub fn propose(
+    wanted: &[(String, Vec<(&str, String)>)],
+    yes: bool,
+    rerun: &str,
+) -> anyhow::Result<Outcome> {
+    let path = crate::profile::config_file_path();
+    let read = read_config(&path)?;
+    let original = match &read {
+        Some(bytes) => std::str::from_utf8(bytes).map_err(|_| {
+            fail(
+                Exit::Config,
+                format!("{} is not UTF-8 text: nothing written", path.display()),
+            )
+        })?,
+        None => "",
+    };
+    let mut text = original.to_string();
+    let mut changes = Vec::new();
+    for (name, keys) in wanted {
+        let pairs: Vec<(&str, &str)> = keys.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (next, more) = set(&text, name, &pairs);
+        text = next;
+        changes.extend(more);
+    }
+    check_result(&text, wanted, &path)?;
+    if changes.is_empty() {
+        return Ok(Outcome::Unchanged);
+    }
+    eprintln!(
+        "mfa-env: the change to {}:\n{}",
+        path.display(),
+        describe(&changes)
+    );
+    if !yes
+        && !crate::tty::confirm(
+            &format!("Write it to {}? [y/N] ", path.display()),
+            "pass --yes to write the change without asking",
+        )?
+    {
+        return Ok(Outcome::Declined);
+    }
+    // The file may have been edited while the change was on the screen: writing the text made
+    // from what was read would undo that edit without a word.
+    if read_config(&path)? != read {
+        return Err(fail(
+            Exit::Config,
+            format!(
+                "{} changed since mfa-env read it: nothing written; run `{rerun}` again to see \
+                 the change against what it holds now",
+                path.display(),
+            ),
+        ));
+    }
+    write(&path, &text)?;
+    Ok(Outcome::Written)
+}
+
+/// The config file's bytes; None when there is none.
+fn read_config(path: &std::path::Path) -> anyhow::Result<Option<Vec<u8>>> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(fail(
+            Exit::Config,
+            format!("cannot read {}: {e}; nothing written", path.display()),
+        )),
+    }
+}
+
+/// Checks, with the SDK's own parser, that the config file as `text` (and the credentials file
+/// as it is) gives each profile the values `setup` means to write: the edit found its section
+/// by reading the text itself, and another line may still win (a key in the credentials file).
+fn check_result(
+    text: &str,
+    wanted: &[(String, Vec<(&str, String)>)],
+    path: &std::path::Path,
+) -> anyhow::Result<()> {
+    let after = crate::profile::Profiles::with_config_text(text)
+        .map_err(|e| fail(Exit::Config, format!("{e:#}; nothing written")))?;
+    let each = wanted
+        .iter()
+        .flat_map(|(name, keys)| keys.iter().map(move |(key, value)| (name, key, value)));
+    for (name, key, value) in each {
+        let read = after.setting(name, key);
+        if read != Some(value.as_str()) {
+            return Err(fail(
+                Exit::Config,
+                format!(
+                    "with the change, the AWS SDK would read {key} of profile '{name}' as {}, \
+                     not {value}: another line wins (in {} or {}); nothing written: set it there \
+                     by hand",
+                    read.map_or("missing".to_string(), |v| format!("'{v}'")),
+                    path.display(),
+                    crate::profile::credentials_file_display()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn describe(changes: &[Line]) -> String {
+    let mut out = String::new();
+    let mut section = None;
+    for c in changes {
+        // Each section once, a profile's duplicate sections each with its own lines.
+        if section != Some((&c.section, c.at)) {
+            // A section the change adds is marked as its lines are.
+            let added = if c.at.is_none() { "+ " } else { "" };
+            out.push_str(&format!("  {added}{}\n", c.section));
+            section = Some((&c.section, c.at));
+        }
+        if let Some(old) = &c.old {
+            out.push_str(&format!("  - {old}\n"));
+        }
+        out.push_str(&format!("  + {}\n", c.new));
+    }
+    out.trim_end().to_string()
+}
+
+/// Replaces the file at once (a temporary file renamed over it), with its mode; a new file is
+/// private (0600) in a directory made private (0700). A symbolic link is followed: its target
+/// is what changes.
+fn write(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let dir = target
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_else(|| std::path::PathBuf::from("."));
+    let cannot = |e: &dyn std::fmt::Display| {
+        fail(
+            Exit::Other,
+            format!(
+                "cannot write {}: {e} (the new file is written in {} and renamed over it); \
+                 nothing written",
+                target.display(),
+                dir.display()
+            ),
+        )
+    };
+    let mode = file_mode(&target);
+    // A file made read-only says: do not change me.
+    if target.exists() && mode & 0o222 == 0 {
+        return Err(fail(
+            Exit::Config,
+            format!(
+                "{} is read-only (mode {mode:04o}): nothing written; make it writable, or add \
+                 the lines above yourself",
+                target.display()
+            ),
+        ));
+    }
+    if !dir.exists() {
+        crate::cache::create_private_dirs(&dir).map_err(|e| cannot(&e))?;
+    }
+    crate::cache::write_atomic(&target, text.as_bytes(), mode).map_err(|e| cannot(&e))
+}
+
+#[cfg(unix)]
+fn file_mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).map_or(0o600, |m| m.permissions().mode() & 0o7777)
+}
+
+#[cfg(not(unix))]
+fn file_mode(_path: &std::path::Path) -> u32 {
+    0o600
 }
 
 #[cfg(test)]

@@ -167,6 +167,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::CredentialProcess(args)) => cmd::credential_process::run(&args),
         Some(Command::Console(args)) => cmd::console::run(&args),
         Some(Command::List(args)) => cmd::list::run(&args),
+        Some(Command::Login(args)) => cmd::login::run(&args),
         Some(Command::Logout(args)) => cmd::logout::run(&args),
         Some(Command::Keys(args)) => cmd::keys::run(args.command),
         Some(Command::Policy(args)) => cmd::policy::run(&args),

@@ -24,12 +24,13 @@ pub const PROCESS_TIMEOUT: &str = "MFA_ENV_PROCESS_TIMEOUT";
 pub const LOCK_TIMEOUT: &str = "MFA_ENV_LOCK_TIMEOUT";
 pub const KEYRING_TIMEOUT: &str = "MFA_ENV_KEYRING_TIMEOUT";
 pub const NEW_KEY_TIMEOUT: &str = "MFA_ENV_NEW_KEY_TIMEOUT";
+pub const LOGIN_TIMEOUT: &str = "MFA_ENV_LOGIN_TIMEOUT";
 pub const TOKEN_CODE: &str = "MFA_ENV_TOKEN_CODE";
 pub const VERBOSE: &str = "MFA_ENV_VERBOSE";
 pub const SERVER: &str = "MFA_ENV_SERVER";
 
 /// Every setting, in the order the help lists them.
-pub const SETTINGS: [Setting; 10] = [
+pub const SETTINGS: [Setting; 11] = [
     Setting {
         name: CACHE_DIR,
         meaning: "cache directory (default $XDG_RUNTIME_DIR/mfa-env or ~/.cache/mfa-env)",
@@ -59,6 +60,10 @@ pub const SETTINGS: [Setting; 10] = [
         meaning: "seconds keys rotate waits for a new key to be accepted (default 120)",
     },
     Setting {
+        name: LOGIN_TIMEOUT,
+        meaning: "seconds login waits for the sign-in in the browser (default 600)",
+    },
+    Setting {
         name: TOKEN_CODE,
         meaning: "the MFA code, as --token-code",
     },
@@ -84,6 +89,7 @@ macro_rules! help_text {
   MFA_ENV_LOCK_TIMEOUT     seconds to wait for another run's code prompt (default 120)
   MFA_ENV_KEYRING_TIMEOUT  seconds one call to the OS keyring may take (default 120)
   MFA_ENV_NEW_KEY_TIMEOUT  seconds keys rotate waits for a new key to be accepted (default 120)
+  MFA_ENV_LOGIN_TIMEOUT    seconds login waits for the sign-in in the browser (default 600)
   MFA_ENV_TOKEN_CODE       the MFA code, as --token-code
   MFA_ENV_VERBOSE          1 acts like --verbose
   MFA_ENV_SERVER           1 acts like --server for exec and shell"
@@ -124,10 +130,11 @@ pub fn timeout() -> anyhow::Result<Duration> {
 }
 
 /// A bound on something that may wait on the user (a touch, an unlock, another terminal's
-/// code): `MFA_ENV_PROCESS_TIMEOUT`, `_LOCK_TIMEOUT`, `_KEYRING_TIMEOUT`, `_NEW_KEY_TIMEOUT`
-/// (default 120 s, at most 3600).
+/// code, a sign-in): `MFA_ENV_PROCESS_TIMEOUT`, `_LOCK_TIMEOUT`, `_KEYRING_TIMEOUT`,
+/// `_NEW_KEY_TIMEOUT` (default 120 s), `_LOGIN_TIMEOUT` (default 600 s); at most 3600.
 pub fn wait(name: &'static str) -> anyhow::Result<Duration> {
-    seconds(name, value(name).as_deref(), 120.0, 3600.0)
+    let default = if name == LOGIN_TIMEOUT { 600.0 } else { 120.0 };
+    seconds(name, value(name).as_deref(), default, 3600.0)
 }
 
 /// Seconds above 0 and at most `max`; `default` when unset.

@@ -46,7 +46,7 @@ pub fn oauth_base(region: Option<&str>, endpoint_url: Option<&str>) -> anyhow::R
         return Ok(url.trim_end_matches('/').to_string());
     }
     let region = region.unwrap_or("us-east-1");
-    let domain = match crate::auth::partition(Some(region)) {
+    let domain = match crate::sts::partition(Some(region)) {
         "aws" => "signin.aws.amazon.com",
         "aws-cn" => "signin.amazonaws.cn",
         "aws-us-gov" => "signin.amazonaws-us-gov.com",

@@ -8,8 +8,9 @@ use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{fail, Exit};
 
-/// The longest line kept: an access key ID is 20 characters, a secret 40, a code 6.
-const MAX_LINE: usize = 128;
+/// The longest line kept: an access key ID is 20 characters, a secret 40, a code 6, the code a
+/// remote sign-in's page gives (`login --remote`) some hundreds.
+const MAX_LINE: usize = 1024;
 
 /// What is asked for, for the messages.
 pub struct Ask<'a> {
@@ -296,7 +297,7 @@ mod tests {
         assert_eq!(typed(b"12\x03").unwrap_err(), "interrupted");
         assert!(typed(b"\x04").unwrap_err().contains("end of input"));
         assert!(typed(b"123").unwrap_err().contains("terminal closed"));
-        let mut long = vec![b'7'; 200];
+        let mut long = vec![b'7'; MAX_LINE + 100];
         long.push(b'\r');
         assert_eq!(typed(&long).unwrap().len(), MAX_LINE, "input is capped");
     }

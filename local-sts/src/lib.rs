@@ -16,6 +16,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use totp_rs::{Algorithm, TOTP};
 
 pub mod demo;
+mod oauth;
 mod signin;
 
 pub const ACCOUNT: &str = "123456789012";
@@ -220,6 +221,10 @@ pub struct State {
     chained: HashSet<String>,
     /// The Sign-In service: sign-in tokens and console sessions it gave out.
     pub signin: signin::SigninState,
+    /// Its OAuth side: authorizations, codes, refresh tokens of login sessions.
+    pub oauth: oauth::OAuthState,
+    /// It speaks HTTPS (the URLs DPoP proofs must name).
+    pub tls: bool,
     /// Actions answered this long after the request (done at once, answered late): a client
     /// kept waiting, as by a slow endpoint.
     pub delays: HashMap<String, Duration>,
@@ -414,6 +419,7 @@ impl FakeSts {
     pub fn start_tls(ca: &TestCa) -> FakeSts {
         let mut sts = Self::serve(0, Some(Arc::clone(&ca.config)));
         sts.ca_pem = Some(ca.ca_pem.clone());
+        sts.state().tls = true;
         sts
     }
 
@@ -599,8 +605,8 @@ fn answer_one<C: Conn>(
     connection: u64,
     state: &Arc<Mutex<State>>,
 ) -> bool {
-    if req.method == "GET" {
-        // The Sign-In service's federation endpoint and a stand-in for the console.
+    if req.method == "GET" || req.target.starts_with("/v1/") {
+        // The Sign-In service (federation and OAuth) and a stand-in for the console.
         return signin::answer(reader.get_mut(), &req, connection, state);
     }
     let (scripted, answer, clock_offset, delay) = {
@@ -1377,6 +1383,7 @@ impl FakeSts {
             out.push(i.secret.clone());
             out.push(i.token.clone());
         }
+        out.extend(st.oauth.secrets());
         out
     }
 }

@@ -33,7 +33,7 @@ pub struct SigninState {
 
 const COOKIE: &str = "local-sts-console";
 
-/// Answers one GET; false when the connection is to end.
+/// Answers one GET (or the OAuth token endpoint's POST); false when the connection is to end.
 pub(super) fn answer<C: Conn>(
     stream: &mut C,
     req: &Request,
@@ -59,12 +59,23 @@ pub(super) fn answer<C: Conn>(
         })
         .unwrap_or_default();
     let host = req.headers.get("host").cloned().unwrap_or_default();
-    let reply = match (path, params.get("Action").map(String::as_str)) {
-        ("/federation", Some("getSigninToken")) => get_signin_token(&mut st, &params),
-        ("/federation", Some("login")) => login(&mut st, &params),
-        ("/console", _) => console(&st, &cookie, &params),
-        ("/oauth", Some("logout")) => logout(&mut st, &cookie, &params, &host),
-        _ => Reply::text(404, "no such page"),
+    let reply = if req.method == "POST" && path == "/v1/token" {
+        super::oauth::token(
+            &mut st,
+            &req.body,
+            req.headers.get("dpop").map(String::as_str),
+            &host,
+        )
+    } else if let Some(page) = super::oauth::page(&mut st, path, &params, &host) {
+        page
+    } else {
+        match (path, params.get("Action").map(String::as_str)) {
+            ("/federation", Some("getSigninToken")) => get_signin_token(&mut st, &params),
+            ("/federation", Some("login")) => login(&mut st, &params),
+            ("/console", _) => console(&st, &cookie, &params),
+            ("/oauth", Some("logout")) => logout(&mut st, &cookie, &params, &host),
+            _ => Reply::text(404, "no such page"),
+        }
     };
     drop(st);
     let mut head = format!(
@@ -84,11 +95,11 @@ pub(super) fn answer<C: Conn>(
         .is_ok()
 }
 
-struct Reply {
-    status: u16,
-    content_type: &'static str,
-    headers: Vec<(&'static str, String)>,
-    body: String,
+pub(super) struct Reply {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: String,
 }
 
 impl Reply {
@@ -101,7 +112,7 @@ impl Reply {
         }
     }
 
-    fn redirect(to: String, cookie: Option<String>) -> Reply {
+    pub(super) fn redirect(to: String, cookie: Option<String>) -> Reply {
         let mut headers = vec![("Location", to)];
         if let Some(cookie) = cookie {
             headers.push(("Set-Cookie", cookie));
@@ -227,7 +238,7 @@ fn logout(st: &mut State, cookie: &str, params: &BTreeMap<String, String>, host:
     }
 }
 
-fn html_escape(s: &str) -> String {
+pub(super) fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

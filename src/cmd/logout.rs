@@ -7,6 +7,12 @@ use crate::env::EnvSession;
 use crate::profile::{Profiles, Resolved};
 
 pub fn run(args: &LogoutArgs) -> anyhow::Result<i32> {
+    // A login session ends here too: its file is the sign-in (shared with the AWS CLI).
+    if args.all {
+        end_logins(|_| true)?;
+    } else if let Ok(r) = crate::profile::resolve(&default_profile(args.profile_arg())) {
+        end_logins(|l| l.source_profile == r.source_profile)?;
+    }
     let Some(cache) = Cache::existing()? else {
         eprintln!("mfa-env: no cached sessions");
         if args.all {
@@ -76,6 +82,36 @@ fn still_live(forgotten: Option<&Resolved>) {
             super::leave_session()
         );
     }
+}
+
+/// Ends the AWS Sign-In sessions of the login profiles `which` picks: their cache files are
+/// deleted (no call: the service has no sign-out for them), which signs the AWS CLI and the
+/// SDKs out of them too.
+fn end_logins(which: impl Fn(&Resolved) -> bool) -> anyhow::Result<()> {
+    let Ok(profiles) = Profiles::load() else {
+        return Ok(());
+    };
+    let mut ended = std::collections::BTreeSet::new();
+    for name in profiles.names() {
+        let Ok(r) = profiles.resolve(&name) else {
+            continue;
+        };
+        let crate::profile::Source::Login(l) = &r.source else {
+            continue;
+        };
+        if r.is_role() || !which(&r) || !ended.insert(l.session.clone()) {
+            continue;
+        }
+        if crate::login::remove(&l.session)? {
+            eprintln!(
+                "mfa-env: ended the AWS Sign-In session of '{}' ({}): its cache file is deleted, \
+                 for the AWS CLI and the SDKs too; credentials already handed out last until \
+                 they expire (at most 15 minutes)",
+                r.source_profile, l.session
+            );
+        }
+    }
+    Ok(())
 }
 
 /// One wording whatever was there: `no cached sessions`, `forgot 1 cached session`, ….

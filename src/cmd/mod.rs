@@ -10,6 +10,7 @@ pub mod export;
 pub mod init;
 pub mod keys;
 pub mod list;
+pub mod login;
 pub mod logout;
 pub mod policy;
 pub mod setup;

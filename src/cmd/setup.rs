@@ -8,12 +8,12 @@
 use zeroize::Zeroizing;
 
 use crate::cli::SetupArgs;
-use crate::config_edit::{self, Line};
+use crate::config_edit;
 use crate::error::{fail, Exit};
 use crate::iam::Iam;
 use crate::profile::{LongTermKeys, Profiles, Resolved};
 use crate::sts::{CaBundle, Limits, Signer, Sts, StsError};
-use crate::tty::{confirm, read_line, show, Ask};
+use crate::tty::{read_line, show, Ask};
 
 /// What a profile's long-term keys can do before any MFA: the calls AWS lets a user without
 /// a device make under the DenyAllExceptListedIfNoMFA policy.
@@ -555,17 +555,6 @@ fn write_config(
     role: Option<(String, String)>,
     enrolled: bool,
 ) -> anyhow::Result<i32> {
-    let path = crate::profile::config_file_path();
-    let read = read_config(&path)?;
-    let original = match &read {
-        Some(bytes) => std::str::from_utf8(bytes).map_err(|_| {
-            fail(
-                Exit::Config,
-                format!("{} is not UTF-8 text: nothing written", path.display()),
-            )
-        })?,
-        None => "",
-    };
     // Each profile with the keys it gets, set in one edit (a new section gets them all).
     let mut wanted = vec![(
         profile.to_string(),
@@ -579,176 +568,32 @@ fn write_config(
             vec![("role_arn", arn), ("source_profile", profile.to_string())],
         ));
     }
-    let mut text = original.to_string();
-    let mut changes = Vec::new();
-    for (name, keys) in &wanted {
-        let pairs: Vec<(&str, &str)> = keys.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let (next, more) = config_edit::set(&text, name, &pairs);
-        text = next;
-        changes.extend(more);
-    }
-    check_result(&text, &wanted, &path)?;
+    let rerun = format!("mfa-env setup {}", crate::shell::hint::arg(profile));
+    let outcome = config_edit::propose(&wanted, args.yes, &rerun)?;
+    let path = crate::profile::config_file_path();
     let try_it = crate::shell::hint::apply(crate::shell::detect(), Some(&try_profile));
-    if changes.is_empty() && enrolled {
-        // A device enrolled again after `device remove` is named after the user as the old
-        // one was: the same serial, so the file is right as it is.
-        eprintln!(
-            "mfa-env: re-enrolled: the new device has the serial of the old one, {serial}, which \
-             {} already names: nothing to change there; try it: {try_it}",
-            path.display()
-        );
-        return Ok(0);
-    }
-    if changes.is_empty() {
-        eprintln!(
+    match outcome {
+        config_edit::Outcome::Unchanged if enrolled => {
+            // A device enrolled again after `device remove` is named after the user as the old
+            // one was: the same serial, so the file is right as it is.
+            eprintln!(
+                "mfa-env: re-enrolled: the new device has the serial of the old one, {serial}, \
+                 which {} already names: nothing to change there; try it: {try_it}",
+                path.display()
+            );
+        }
+        config_edit::Outcome::Unchanged => eprintln!(
             "mfa-env: {} already says all of it; try it: {try_it}",
             path.display()
-        );
-        return Ok(0);
+        ),
+        config_edit::Outcome::Declined => {
+            eprintln!("mfa-env: nothing written; add the lines above yourself when you want them")
+        }
+        config_edit::Outcome::Written => {
+            eprintln!("mfa-env: wrote {}; try it: {try_it}", path.display())
+        }
     }
-    eprintln!(
-        "mfa-env: the change to {}:\n{}",
-        path.display(),
-        describe(&changes)
-    );
-    if !args.yes
-        && !confirm(
-            &format!("Write it to {}? [y/N] ", path.display()),
-            "pass --yes to write the change without asking",
-        )?
-    {
-        eprintln!("mfa-env: nothing written; add the lines above yourself when you want them");
-        return Ok(0);
-    }
-    // The file may have been edited while the change was on the screen: writing the text made
-    // from what was read would undo that edit without a word.
-    if read_config(&path)? != read {
-        return Err(fail(
-            Exit::Config,
-            format!(
-                "{} changed since mfa-env read it: nothing written; run `mfa-env setup {}` \
-                 again to see the change against what it holds now",
-                path.display(),
-                crate::shell::hint::arg(profile)
-            ),
-        ));
-    }
-    write(&path, &text)?;
-    eprintln!("mfa-env: wrote {}; try it: {try_it}", path.display());
     Ok(0)
-}
-
-/// The config file's bytes; None when there is none.
-fn read_config(path: &std::path::Path) -> anyhow::Result<Option<Vec<u8>>> {
-    match std::fs::read(path) {
-        Ok(bytes) => Ok(Some(bytes)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(fail(
-            Exit::Config,
-            format!("cannot read {}: {e}; nothing written", path.display()),
-        )),
-    }
-}
-
-/// Checks, with the SDK's own parser, that the config file as `text` (and the credentials file
-/// as it is) gives each profile the values `setup` means to write: the edit found its section
-/// by reading the text itself, and another line may still win (a key in the credentials file).
-fn check_result(
-    text: &str,
-    wanted: &[(String, Vec<(&str, String)>)],
-    path: &std::path::Path,
-) -> anyhow::Result<()> {
-    let after = Profiles::with_config_text(text)
-        .map_err(|e| fail(Exit::Config, format!("{e:#}; nothing written")))?;
-    let each = wanted
-        .iter()
-        .flat_map(|(name, keys)| keys.iter().map(move |(key, value)| (name, key, value)));
-    for (name, key, value) in each {
-        let read = after.setting(name, key);
-        if read != Some(value.as_str()) {
-            return Err(fail(
-                Exit::Config,
-                format!(
-                    "with the change, the AWS SDK would read {key} of profile '{name}' as {}, \
-                     not {value}: another line wins (in {} or {}); nothing written: set it there \
-                     by hand",
-                    read.map_or("missing".to_string(), |v| format!("'{v}'")),
-                    path.display(),
-                    crate::profile::credentials_file_display()
-                ),
-            ));
-        }
-    }
-    Ok(())
-}
-
-fn describe(changes: &[Line]) -> String {
-    let mut out = String::new();
-    let mut section = None;
-    for c in changes {
-        // Each section once, a profile's duplicate sections each with its own lines.
-        if section != Some((&c.section, c.at)) {
-            // A section the change adds is marked as its lines are.
-            let added = if c.at.is_none() { "+ " } else { "" };
-            out.push_str(&format!("  {added}{}\n", c.section));
-            section = Some((&c.section, c.at));
-        }
-        if let Some(old) = &c.old {
-            out.push_str(&format!("  - {old}\n"));
-        }
-        out.push_str(&format!("  + {}\n", c.new));
-    }
-    out.trim_end().to_string()
-}
-
-/// Replaces the file at once (a temporary file renamed over it), with its mode; a new file is
-/// private (0600) in a directory made private (0700). A symbolic link is followed: its target
-/// is what changes.
-fn write(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
-    let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    let dir = target
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .map(std::path::Path::to_path_buf)
-        .unwrap_or_else(|| std::path::PathBuf::from("."));
-    let cannot = |e: &dyn std::fmt::Display| {
-        fail(
-            Exit::Other,
-            format!(
-                "cannot write {}: {e} (the new file is written in {} and renamed over it); \
-                 nothing written",
-                target.display(),
-                dir.display()
-            ),
-        )
-    };
-    let mode = file_mode(&target);
-    // A file made read-only says: do not change me.
-    if target.exists() && mode & 0o222 == 0 {
-        return Err(fail(
-            Exit::Config,
-            format!(
-                "{} is read-only (mode {mode:04o}): nothing written; make it writable, or add \
-                 the lines above yourself",
-                target.display()
-            ),
-        ));
-    }
-    if !dir.exists() {
-        crate::cache::create_private_dirs(&dir).map_err(|e| cannot(&e))?;
-    }
-    crate::cache::write_atomic(&target, text.as_bytes(), mode).map_err(|e| cannot(&e))
-}
-
-#[cfg(unix)]
-fn file_mode(path: &std::path::Path) -> u32 {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).map_or(0o600, |m| m.permissions().mode() & 0o7777)
-}
-
-#[cfg(not(unix))]
-fn file_mode(_path: &std::path::Path) -> u32 {
-    0o600
 }
 
 #[cfg(test)]

@@ -7,7 +7,6 @@ use base64::Engine;
 use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey};
 use p256::elliptic_curve::sec1::ToEncodedPoint;
-use p256::pkcs8::LineEnding;
 use p256::SecretKey;
 use zeroize::Zeroizing;
 
@@ -40,10 +39,35 @@ impl Key {
             .map(|secret| Key { secret })
     }
 
+    /// SEC1 `ECPrivateKey` with the curve named and the public key included, 121 bytes of
+    /// DER, as the AWS CLI writes it: botocore's reader (the CRT's) refuses the form without
+    /// the curve that `SecretKey::to_sec1_pem` gives.
     pub fn to_pem(&self) -> anyhow::Result<Zeroizing<String>> {
-        self.secret
-            .to_sec1_pem(LineEnding::LF)
-            .map_err(|e| fail(Exit::Other, format!("cannot write the DPoP key: {e}")))
+        /// version 1, then the 32-byte private key.
+        const HEAD: [u8; 7] = [0x30, 0x77, 0x02, 0x01, 0x01, 0x04, 0x20];
+        /// [0] prime256v1 (1.2.840.10045.3.1.7), then [1] the 65-byte public point.
+        const MIDDLE: [u8; 17] = [
+            0xa0, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0xa1, 0x44,
+            0x03, 0x42, 0x00,
+        ];
+        let point = self.secret.public_key().to_encoded_point(false);
+        let mut der = Zeroizing::new(Vec::with_capacity(121));
+        der.extend_from_slice(&HEAD);
+        der.extend_from_slice(&Zeroizing::new(self.secret.to_bytes().into()) as &[u8; 32]);
+        der.extend_from_slice(&MIDDLE);
+        der.extend_from_slice(point.as_bytes());
+        if der.len() != 121 {
+            return Err(fail(Exit::Other, "cannot write the DPoP key"));
+        }
+        let b64 = Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(&*der));
+        let mut pem = Zeroizing::new(String::with_capacity(256));
+        pem.push_str("-----BEGIN EC PRIVATE KEY-----\n");
+        for line in b64.as_bytes().chunks(64) {
+            pem.push_str(std::str::from_utf8(line).unwrap_or_default());
+            pem.push('\n');
+        }
+        pem.push_str("-----END EC PRIVATE KEY-----\n");
+        Ok(pem)
     }
 
     /// The public key as a JWK's members (`x`, `y`: base64url of the coordinates).
@@ -65,7 +89,7 @@ impl Key {
         });
         let htu = url.split(['?', '#']).next().unwrap_or(url);
         let claims = serde_json::json!({
-            "jti": jti()?,
+            "jti": uuid()?,
             "htm": method,
             "htu": htu,
             "iat": iat,
@@ -83,8 +107,9 @@ impl Key {
     }
 }
 
-/// A proof's unique id: a random UUID (version 4), as the SDKs make it.
-fn jti() -> anyhow::Result<String> {
+/// A random UUID (version 4): a proof's unique id, an authorization's `state`, as the SDKs
+/// and the AWS CLI make them.
+pub fn uuid() -> anyhow::Result<String> {
     let mut b = [0u8; 16];
     getrandom::fill(&mut b)
         .map_err(|e| fail(Exit::Other, format!("the OS random generator failed: {e}")))?;
@@ -115,14 +140,6 @@ pub fn pkce() -> anyhow::Result<(Zeroizing<String>, String)> {
 pub fn challenge(verifier: &str) -> String {
     use sha2::Digest;
     URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()))
-}
-
-/// A random value for the authorization request's `state`.
-pub fn state() -> anyhow::Result<String> {
-    let mut b = [0u8; 16];
-    getrandom::fill(&mut b)
-        .map_err(|e| fail(Exit::Other, format!("the OS random generator failed: {e}")))?;
-    Ok(URL_SAFE_NO_PAD.encode(b))
 }
 
 #[cfg(test)]
@@ -184,7 +201,13 @@ mod tests {
     fn the_key_survives_its_pem() {
         let key = Key::generate().unwrap();
         let pem = key.to_pem().unwrap();
-        assert!(pem.starts_with("-----BEGIN EC PRIVATE KEY-----\n"));
+        assert!(
+            pem.starts_with("-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEI"),
+            "{}",
+            *pem
+        );
+        assert!(pem.ends_with("\n-----END EC PRIVATE KEY-----\n"));
+        assert!(pem.lines().all(|l| l.len() <= 64));
         let back = Key::from_pem(&pem).unwrap();
         assert_eq!(back.jwk(), key.jwk());
         assert!(Key::from_pem(

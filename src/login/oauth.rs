@@ -47,6 +47,11 @@ impl Issued {
         }
     }
 
+    /// How long the credentials last, in seconds.
+    pub fn expires_in(&self) -> i64 {
+        self.expires_in
+    }
+
     /// The `sub` of the ID token, if it carries one: the ARN the session signs in as.
     pub fn subject(&self) -> Option<String> {
         use base64::Engine;

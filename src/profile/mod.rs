@@ -144,6 +144,18 @@ impl Source {
     }
 }
 
+/// A profile as `login` finds it.
+#[derive(Debug, Clone)]
+pub struct LoginTarget {
+    pub exists: bool,
+    pub login_session: Option<String>,
+    pub region: Option<String>,
+    pub signin_endpoint_url: Option<String>,
+    pub ca_bundle: Option<String>,
+    /// What the profile already gets credentials from, which a login session would override.
+    pub conflict: Option<&'static str>,
+}
+
 /// What `list` shows about a profile without needing its keys to be valid.
 #[derive(Debug, Clone)]
 pub struct Summary {
@@ -667,6 +679,46 @@ impl Profiles {
         })
     }
 
+    /// What `login` needs to know of profile `name`, which may not exist yet.
+    pub fn login_target(&self, name: &str) -> anyhow::Result<LoginTarget> {
+        let named = self.profile(name).or(self.long_term(name));
+        let get = |k: &str| {
+            [self.profile(name), self.long_term(name)]
+                .into_iter()
+                .flatten()
+                .find_map(|p| p.get(k))
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let region = get("region");
+        if let Some(region) = &region {
+            validate_region(region, name)?;
+        }
+        let conflict = [
+            ("aws_access_key_id", "long-term keys (aws_access_key_id)"),
+            (
+                "mfa_serial",
+                "long-term keys and an MFA device (mfa_serial)",
+            ),
+            ("role_arn", "a role (role_arn)"),
+            ("credential_process", "a credential_process"),
+            ("sso_session", "IAM Identity Center (sso_session)"),
+            ("sso_start_url", "IAM Identity Center (sso_start_url)"),
+            ("web_identity_token_file", "a web identity token"),
+        ]
+        .into_iter()
+        .find(|(k, _)| get(k).is_some())
+        .map(|(_, what)| what);
+        Ok(LoginTarget {
+            exists: self.exists(name),
+            login_session: get("login_session"),
+            region,
+            signin_endpoint_url: endpoint_url(&self.env, named, &self.set, "signin"),
+            ca_bundle: ca_bundle(&self.env, named),
+            conflict,
+        })
+    }
+
     /// The error for a profile in neither file, with the names it may have meant.
     pub fn not_found(&self, name: &str) -> anyhow::Error {
         self.unknown_profile(name)
@@ -833,7 +885,7 @@ fn validate_serial(serial: &str, profile: &str) -> anyhow::Result<()> {
 }
 
 /// A region is a host label (the SDK builds the endpoint from it): letters, digits, dashes.
-fn validate_region(region: &str, profile: &str) -> anyhow::Result<()> {
+pub fn validate_region(region: &str, profile: &str) -> anyhow::Result<()> {
     let ok = (1..=64).contains(&region.len())
         && region
             .bytes()

@@ -13,6 +13,7 @@ mod init_shells;
 mod integration_shell;
 mod keyring;
 mod keys;
+mod login;
 mod moto;
 mod policy;
 mod powershell;

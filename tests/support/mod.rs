@@ -141,6 +141,44 @@ impl Fixture {
         self.root.path().join("cache")
     }
 
+    /// Where the login sessions are (`AWS_LOGIN_CACHE_DIRECTORY`): outside HOME, so that the
+    /// secrets they hold by design are not taken for leaks.
+    pub fn login_cache_dir(&self) -> PathBuf {
+        self.root.path().join("login-cache")
+    }
+
+    /// ~/.aws as it is now is what the test expects (a `login` or `setup` it ran wrote it).
+    pub fn accept_aws_changes(&mut self) {
+        self.snapshot = snapshot(&self.aws_dir());
+    }
+
+    /// A "browser" for `login`: Python's urllib, which follows the redirects from the one-time
+    /// address through the authorization page (approved at once) to mfa-env's callback.
+    pub fn url_opener(&self) -> String {
+        let script = self.tmp_dir().join("open-url.py");
+        std::fs::write(
+            &script,
+            "import sys, urllib.request\n\
+             print(urllib.request.urlopen(sys.argv[1], timeout=30).read().decode())\n",
+        )
+        .expect("write the opener");
+        format!("python3 {} > {}.page", script.display(), script.display())
+    }
+
+    /// `mfa-env login PROFILE --yes` through `url_opener`, against the fake Sign-In service;
+    /// ~/.aws as it leaves it is then expected.
+    pub fn sign_in(&mut self, profile: &str) -> Out {
+        self.sts.auto_approve(true);
+        let url = self.sts.url();
+        let browser = self.url_opener();
+        let out = self.run_with(
+            &["login", profile, "--yes"],
+            &[("AWS_ENDPOINT_URL_SIGNIN", &url), ("BROWSER", &browser)],
+        );
+        self.accept_aws_changes();
+        out
+    }
+
     pub fn write_config(&mut self, text: &str) {
         std::fs::write(self.aws_dir().join("config"), text).expect("write config");
         self.snapshot = snapshot(&self.aws_dir());
@@ -160,6 +198,7 @@ impl Fixture {
             .env("LANG", "C.UTF-8")
             .env("AWS_ENDPOINT_URL_STS", self.sts.url())
             .env("MFA_ENV_CACHE_DIR", self.cache_dir())
+            .env("AWS_LOGIN_CACHE_DIRECTORY", self.login_cache_dir())
             .env("MFA_ENV_TIMEOUT", "5")
             .env("SHELL", "/bin/bash")
             .env("TMPDIR", self.tmp_dir())
