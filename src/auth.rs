@@ -525,6 +525,13 @@ impl Authenticator {
         self.plan.path == RolePath::Direct && self.resolved.roles.len() == 1
     }
 
+    /// How long before their end the credentials endpoint renews them: a login session's 5
+    /// minutes, as the SDKs refresh it; else half their life, at most `server::FRESH_FOR`.
+    pub fn renew_ahead(&self) -> Option<i64> {
+        (matches!(self.resolved.source, Source::Login(_)) && !self.resolved.is_role())
+            .then_some(crate::login::REFRESH_AHEAD)
+    }
+
     /// How long the credentials this profile ends with are asked to last, in seconds.
     pub fn lifetime(&self) -> i64 {
         let r = &self.resolved;
@@ -683,6 +690,20 @@ impl Authenticator {
 
     /// The session for `credentials`, with how long it can be renewed without a code.
     pub fn session(&self, credentials: Credentials) -> Session {
+        if let Source::Login(l) = &self.resolved.source {
+            // Renewed from the refresh token until the sign-in ends.
+            let end = crate::login::read(&l.session, &self.resolved.source_profile)
+                .ok()
+                .flatten()
+                .map(|t| t.renewable_until());
+            return Session {
+                profile: self.req.profile.clone(),
+                renewable_until: end.unwrap_or(0).max(credentials.expiration),
+                credentials,
+                region: self.resolved.region.clone(),
+                announcement: self.announcement.borrow_mut().take(),
+            };
+        }
         // A login source's end is the sign-in's, which the cache does not record: the
         // credentials' own expiry is what is known.
         let mfa_session = (self.resolved.is_role()

@@ -77,7 +77,9 @@ impl Endpoint {
     /// session ends and no `mfa_process` can supply a code.
     pub fn start(req: &Request, how_to_renew: &str) -> anyhow::Result<(Endpoint, Session)> {
         let mut auth = Authenticator::new(req.clone(), margin()?)?;
-        let window = renew_window(auth.lifetime());
+        let window = auth
+            .renew_ahead()
+            .unwrap_or_else(|| renew_window(auth.lifetime()));
         let (credentials, origin) = auth.credentials(window)?;
         debug!(
             "credentials from {}",

@@ -32,6 +32,11 @@ use crate::sts::Credentials;
 /// says.
 pub const CACHE_DIR_VAR: &str = "AWS_LOGIN_CACHE_DIRECTORY";
 
+/// How long a sign-in can be refreshed at most (AWS: "up to 12 hours").
+pub const SIGN_IN_MAX: i64 = 12 * 3600;
+/// A login session's credentials are refreshed this long before they end, as the SDKs do.
+pub const REFRESH_AHEAD: i64 = 300;
+
 /// Anything larger is not a login session (they are about 4 KiB).
 const READ_CAP: u64 = 256 * 1024;
 
@@ -95,6 +100,29 @@ impl Token {
         self.credentials = issued.credentials(session, now);
         self.refresh_token = issued.refresh_token;
         self
+    }
+
+    /// When the sign-in happened: the `iat` of its ID token, which is issued by the code
+    /// exchange and kept by every refresh (the AWS CLI's and the SDKs'). No signature is
+    /// checked: it only bounds a countdown, it decides nothing.
+    pub fn signed_in_at(&self) -> Option<i64> {
+        use base64::Engine;
+        let id_token = self.others.get("idToken")?.as_str()?;
+        let claims = id_token.split('.').nth(1)?;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(claims.trim_end_matches('='))
+            .ok()?;
+        let v: Value = serde_json::from_slice(&bytes).ok()?;
+        v.get("iat")?.as_i64()
+    }
+
+    /// Until when the session can be refreshed at most: 12 hours after the sign-in, when the
+    /// ID token says when that was; else the credentials' own end.
+    pub fn renewable_until(&self) -> i64 {
+        self.signed_in_at()
+            .map(|t| t + SIGN_IN_MAX)
+            .filter(|end| *end > self.credentials.expiration)
+            .unwrap_or(self.credentials.expiration)
     }
 
     /// Reads a cache file's text; `None` if it is not a login session this code can use.
@@ -294,6 +322,23 @@ mod tests {
             assert!(Token::parse(v.to_string().as_bytes(), arn).is_none(), "{k}");
         }
         assert!(Token::parse(b"[]", arn).is_none());
+    }
+
+    #[test]
+    fn the_sign_in_ends_12_hours_after_the_id_tokens_iat() {
+        use base64::Engine;
+        let arn = "arn:aws:iam::012345678901:user/alice";
+        let mut v: Value = serde_json::from_str(CLI).unwrap();
+        let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(r#"{"sub":"arn:aws:iam::012345678901:user/alice","iat":1757822000}"#);
+        v["idToken"] = Value::String(format!("eyJhbGciOiJFUzM4NCJ9.{claims}.sig"));
+        let t = Token::parse(v.to_string().as_bytes(), arn).unwrap();
+        assert_eq!(t.signed_in_at(), Some(1_757_822_000));
+        assert_eq!(t.renewable_until(), 1_757_822_000 + 12 * 3600);
+        // Without a readable ID token: the credentials' own end.
+        let t = Token::parse(CLI.as_bytes(), arn).unwrap();
+        assert_eq!(t.signed_in_at(), None);
+        assert_eq!(t.renewable_until(), t.credentials.expiration);
     }
 
     #[test]

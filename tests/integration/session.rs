@@ -1111,3 +1111,31 @@ fn refresh_in_a_role_shell_needs_no_code() {
     assert_eq!(f.sts.count("AssumeRole"), 2);
     leave(&mut p);
 }
+
+/// A login session's countdown shell: the credentials' 15 minutes, `mfa-env-refresh` renewing
+/// them from the refresh token (no browser, no code); with --server, the countdown runs to the
+/// end of the sign-in (12 hours after it) while the endpoint renews.
+#[test]
+fn a_login_session_shell_counts_down_and_refreshes_without_a_browser() {
+    let mut f = Fixture::new();
+    f.write_config("[profile web]\nregion = eu-west-1\n");
+    let out = f.sign_in("web");
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    std::fs::write(f.home.join(".bashrc"), "PS1='user$ '\n").unwrap();
+    let path = path_with_bin();
+    let url = f.sts.url();
+    let env = [
+        ("PATH", path.as_str()),
+        ("AWS_ENDPOINT_URL_SIGNIN", url.as_str()),
+    ];
+    let mut p = pty(&f, &["shell", "web", "--shell", "bash"], &env);
+    expect(&mut p, r"\[web (15m|14m)\] user\$ ");
+    p.send_line("old=$AWS_ACCESS_KEY_ID; mfa-env-refresh; echo \"rc=$? changed=$([ \"$old\" != \"$AWS_ACCESS_KEY_ID\" ] && echo yes)\"")
+        .unwrap();
+    p.exp_string("rc=0 changed=yes").unwrap();
+    assert_eq!(f.sts.token_calls(), (1, 1));
+    leave(&mut p);
+    let mut p = pty(&f, &["shell", "web", "--shell", "bash", "--server"], &env);
+    expect(&mut p, r"\[web (12h00m|11h59m)\] user\$ ");
+    leave(&mut p);
+}
