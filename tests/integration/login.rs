@@ -591,3 +591,49 @@ for _ in range(2):
     assert!(f.sts.token_calls().1 >= 1, "renewed from the refresh token");
     f.assert_no_secret(&out.stderr);
 }
+
+/// A login cache file is another program's writing too (the AWS CLI, an SDK): whatever its
+/// credentials hold, every shell gets them back byte for byte and runs nothing.
+#[test]
+fn hostile_values_in_a_login_cache_round_trip_in_every_shell() {
+    let mut f = web();
+    f.write_config(&format!(
+        "[profile web]\nregion = eu-west-1\nlogin_session = {ALICE}\n"
+    ));
+    let hostile: Vec<&str> = crate::shells::HOSTILE
+        .iter()
+        .copied()
+        .filter(|v| !v.contains(['\n', '\r']) && !v.is_empty())
+        .collect();
+    let secret = hostile.join("|");
+    let token = format!("tok{}", hostile[..6].join(""));
+    let key = "ASIA'$(touch PWNED)\"";
+    std::fs::create_dir_all(f.login_cache_dir()).unwrap();
+    let file = serde_json::json!({
+        "accessToken": {
+            "accessKeyId": key,
+            "secretAccessKey": secret,
+            "sessionToken": token,
+            "accountId": "123456789012",
+            "expiresAt": "2099-01-01T00:00:00Z",
+        },
+        "refreshToken": "r",
+        "clientId": "arn:aws:signin:::devtools/same-device",
+        "dpopKey": "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIFDZHUzOG1Pzq+6F0mjMlOSp1syN9LRPBuHMoCFXTcXhoAoGCCqGSM49\nAwEHoUQDQgAE9qhj+KtcdHj1kVgwxWWWw++tqoh7H7UHs7oXh8jBbgF47rrYGC+t\ndjiIaHK3dBvvdE7MGj5HsepzLm3Kj91bqA==\n-----END EC PRIVATE KEY-----\n",
+    });
+    std::fs::write(cache_file(&f), file.to_string()).unwrap();
+    for (shell, flag) in crate::shells::INTERPRETERS {
+        if !require(shell) {
+            continue;
+        }
+        let out = f.run(&["web", "--shell", flag]);
+        assert_eq!(out.status, 0, "{shell}: {}", out.stderr);
+        let env = crate::shells::eval_in(shell, &out.stdout, f.root.path());
+        assert_eq!(env["AWS_ACCESS_KEY_ID"], key, "{shell}");
+        assert_eq!(env["AWS_SECRET_ACCESS_KEY"], secret, "{shell}");
+        assert_eq!(env["AWS_SESSION_TOKEN"], token, "{shell}");
+        assert_eq!(env["MFA_ENV_PROFILE"], "web", "{shell}");
+        assert!(!f.root.path().join("PWNED").exists(), "{shell} ran code");
+    }
+    assert_eq!(f.sts.token_calls(), (0, 0));
+}
