@@ -78,7 +78,10 @@ fn main() {
             &format!(
                 "[profile demo]\nmfa_serial = {}\nregion = eu-west-1\n\n\
                  [profile demo-admin]\nrole_arn = arn:aws:iam::{ACCOUNT}:role/Admin\n\
-                 source_profile = demo\nregion = eu-west-1\n",
+                 source_profile = demo\nregion = eu-west-1\n\n\
+                 [profile demo-web]\nregion = eu-west-1\n\n\
+                 [profile demo-web-admin]\nrole_arn = arn:aws:iam::{ACCOUNT}:role/Admin\n\
+                 source_profile = demo-web\nregion = eu-west-1\n",
                 alice.mfa_serial,
             ),
         )

@@ -852,10 +852,12 @@ fn the_demo_keeps_its_sessions_in_its_own_directory() {
         demo.join("config"),
         format!(
             "[profile demo]\nmfa_serial = {SERIAL}\nregion = eu-west-1\n\n\
-             [profile demo-admin]\nrole_arn = {ADMIN_ARN}\nsource_profile = demo\n"
+             [profile demo-admin]\nrole_arn = {ADMIN_ARN}\nsource_profile = demo\n\n\
+             [profile demo-web]\nregion = eu-west-1\n"
         ),
     )
     .unwrap();
+    f.sts.auto_approve(true);
     let text = fake_sts::demo::instructions(&f.sts.url(), &demo);
     let bash: Vec<&str> = text
         .lines()
@@ -865,13 +867,16 @@ fn the_demo_keeps_its_sessions_in_its_own_directory() {
         .collect();
     assert_eq!(bash.len(), 4, "{text}");
     let script = format!(
-        "{}\neval \"$(mfa-env demo -t {})\" || exit 9\nmfa-env exec demo-admin -- true",
+        "{}\neval \"$(mfa-env demo -t {})\" || exit 9\nmfa-env exec demo-admin -- true\n\
+         mfa-env login demo-web --yes || exit 8\nmfa-env exec demo-web -- true",
         bash.join("\n"),
         f.code()
     );
     let mut c = f.command("bash");
     c.args(["--norc", "-c", &script])
         .env_remove("MFA_ENV_CACHE_DIR")
+        .env_remove("AWS_LOGIN_CACHE_DIRECTORY")
+        .env("BROWSER", f.url_opener())
         .env("XDG_RUNTIME_DIR", &run)
         .env("PATH", path_with_bin());
     let out = Out::from(c.output().unwrap());
@@ -880,6 +885,11 @@ fn the_demo_keeps_its_sessions_in_its_own_directory() {
         .map(|d| d.count())
         .unwrap_or(0);
     assert!(kept >= 2, "the demo's sessions are not in its directory");
+    let signed_in = std::fs::read_dir(fake_sts::demo::login_cache_dir(&demo))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(signed_in, 1, "the demo's sign-in is not in its directory");
+    assert!(!f.home.join(".aws/login").exists());
     for elsewhere in [run.join("mfa-env"), f.home.join(".cache/mfa-env")] {
         assert!(
             !elsewhere.exists(),
