@@ -637,3 +637,27 @@ fn hostile_values_in_a_login_cache_round_trip_in_every_shell() {
     }
     assert_eq!(f.sts.token_calls(), (0, 0));
 }
+
+/// `credential_process` for other tools, and `status` after an export, for a login profile.
+#[test]
+fn credential_process_and_status_serve_a_login_profile() {
+    let f = signed_in();
+    let key = cached(&f)["accessToken"]["accessKeyId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let out = f.run(&["credential-process", "web", "--reveal"]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["Version"], 1);
+    assert_eq!(v["AccessKeyId"], key.as_str());
+    assert_eq!(
+        v["Expiration"],
+        cached(&f)["accessToken"]["expiresAt"].as_str().unwrap()
+    );
+    let out = f.run(&["web", "--shell", "bash"]);
+    let script = format!("{}\nmfa-env status", out.stdout);
+    let out = f.sh("bash", &["--norc", "-c", &script], &[("PATH", &path_with_bin())]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("web"), "{}", out.stdout);
+}
