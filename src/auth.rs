@@ -27,6 +27,9 @@ pub const CHAINED_ROLE_MAX: u32 = 3_600;
 pub const DEFAULT_MARGIN: i64 = 300;
 /// How long the credentials of an AWS Sign-In session last before their refresh.
 pub const LOGIN_LIFETIME: u32 = 900;
+/// What an Identity Center role's credentials are taken to last before they are fetched (its
+/// permission set decides, 1 to 12 hours): the endpoint's renewal window is set from it.
+pub const SSO_LIFETIME: u32 = 3600;
 
 /// How a role profile is authenticated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -175,8 +178,8 @@ struct Plan {
 
 impl Plan {
     fn new(req: &Request, r: &Resolved) -> anyhow::Result<Plan> {
-        if let Source::Login(_) = r.source {
-            return Plan::from_login(req, r);
+        if !matches!(r.source, Source::Mfa(_)) {
+            return Plan::from_signed_in(req, r);
         }
         if !r.is_role() {
             let d = req
@@ -252,13 +255,30 @@ impl Plan {
 }
 
 impl Plan {
-    /// A login session's credentials last what the Sign-In service gives; its roles are
-    /// assumed with them (session credentials: at most 1 h, no code).
-    fn from_login(req: &Request, r: &Resolved) -> anyhow::Result<Plan> {
+    /// A source signed in elsewhere (a login session, an Identity Center role): its
+    /// credentials last what its service gives; roles are assumed with them (session
+    /// credentials: at most 1 h, no code).
+    fn from_signed_in(req: &Request, r: &Resolved) -> anyhow::Result<Plan> {
+        let (lifetime, who_sets) = match r.source {
+            Source::Sso(_) => (
+                SSO_LIFETIME,
+                "it is an IAM Identity Center role: its permission set sets how long its \
+                 credentials last"
+                    .to_string(),
+            ),
+            _ => (
+                LOGIN_LIFETIME,
+                format!(
+                    "it is an AWS Sign-In session: the service sets how long its credentials \
+                     last ({}, renewed without a browser until the sign-in ends)",
+                    human(LOGIN_LIFETIME)
+                ),
+            ),
+        };
         let login = Plan {
             path: RolePath::ViaSession,
             direct_by_duration: false,
-            session_duration: LOGIN_LIFETIME,
+            session_duration: lifetime,
             role_duration: 0,
         };
         if !r.is_role() {
@@ -266,11 +286,8 @@ impl Plan {
                 return Err(fail(
                     Exit::Config,
                     format!(
-                        "profile '{}' is an AWS Sign-In session: the service sets how long its \
-                         credentials last ({}, renewed without a browser until the sign-in \
-                         ends); --duration does not apply",
-                        r.name,
-                        human(LOGIN_LIFETIME)
+                        "profile '{}': {who_sets}; --duration does not apply",
+                        r.name
                     ),
                 ));
             }
@@ -287,16 +304,16 @@ impl Plan {
             role_duration,
             ROLE_MIN,
             CHAINED_ROLE_MAX,
-            "a role assumed with AWS Sign-In session credentials (AssumeRole)",
+            "a role assumed with session credentials (AssumeRole)",
         )?;
         if req.path == RolePath::Direct {
             return Err(fail(
                 Exit::Config,
                 format!(
-                    "profile '{}' starts from the AWS Sign-In session of '{}': its roles are \
-                     assumed with that session's credentials, without a code; --direct needs \
-                     long-term keys and an MFA device",
-                    r.name, r.source_profile
+                    "profile '{}' starts from {}: its roles are assumed with those credentials, \
+                     without a code; --direct needs long-term keys and an MFA device",
+                    r.name,
+                    r.source.describe(&r.source_profile)
                 ),
             ));
         }
@@ -463,6 +480,10 @@ impl Authenticator {
             match &resolved.source {
                 Source::Mfa(m) => format!("{} and MFA device {}", m.keys.describe(), m.serial),
                 Source::Login(l) => format!("AWS Sign-In session {}", l.session),
+                Source::Sso(s) => format!(
+                    "IAM Identity Center role {} in {} ({})",
+                    s.role_name, s.account_id, s.start_url
+                ),
             },
             resolved.source_profile,
             resolved
@@ -706,11 +727,9 @@ impl Authenticator {
         }
         // A login source's end is the sign-in's, which the cache does not record: the
         // credentials' own expiry is what is known.
-        let mfa_session = (self.resolved.is_role()
-            && self.plan.path != RolePath::Direct
-            && self.resolved.mfa_source().is_some())
-        .then(|| self.cached(&self.source_key(), "the MFA session", 0))
-        .flatten();
+        let mfa_session = (self.resolved.is_role() && self.plan.path != RolePath::Direct)
+            .then(|| self.cached(&self.source_key(), "the MFA session", 0))
+            .flatten();
         Session {
             profile: self.req.profile.clone(),
             renewable_until: mfa_session.map_or(credentials.expiration, |s| s.expiration),
@@ -847,6 +866,7 @@ impl Authenticator {
         let what = match kind {
             "mfa-session" => "the MFA session",
             "session-token" => "the session token",
+            "sso-session" => "the IAM Identity Center credentials",
             _ => "the role session",
         };
         if look {
@@ -874,6 +894,17 @@ impl Authenticator {
         let look = !self.req.refresh;
         if !r.is_role() {
             return match &r.source {
+                Source::Sso(s) => {
+                    self.through_cache(
+                        &self.source_key(),
+                        "sso-session",
+                        look,
+                        None,
+                        keep,
+                        async || self.sso_credentials(s).await,
+                    )
+                    .await
+                }
                 Source::Mfa(_) => {
                     self.through_cache(
                         &self.source_key(),
@@ -918,6 +949,17 @@ impl Authenticator {
             }
             // Refreshed when it ends within the margin, as the SDKs do: no code either way.
             Source::Login(l) => self.login_session(l, look, rejected, self.margin).await,
+            Source::Sso(s) => {
+                self.through_cache(
+                    &source_key,
+                    "sso-session",
+                    look,
+                    rejected,
+                    self.margin,
+                    async || self.sso_credentials(s).await,
+                )
+                .await
+            }
         };
         let (source, origin) = mfa_session(!self.req.refresh_mfa, None).await?;
         let source_key_id = source.access_key_id.clone();
@@ -933,10 +975,12 @@ impl Authenticator {
                     match r.source {
                         Source::Mfa(_) => "MFA session",
                         Source::Login(_) => "AWS Sign-In session",
+                        Source::Sso(_) => "IAM Identity Center credentials",
                     },
                     match r.source {
                         Source::Mfa(_) => "starting a new one",
                         Source::Login(_) => "refreshing it",
+                        Source::Sso(_) => "fetching new ones",
                     }
                 );
                 self.forget(&source_key);
@@ -1036,6 +1080,78 @@ impl Authenticator {
         let token = token.refreshed(&l.session, issued, crate::sts::now());
         crate::login::write(&l.session, &token)?;
         Ok((token.credentials, Origin::Sts))
+    }
+
+    /// An Identity Center role's credentials (GetRoleCredentials), through aws-config's SSO
+    /// provider: the token `aws sso login` cached (refreshed by the provider when it can),
+    /// the portal in the instance's region (`AWS_ENDPOINT_URL_SSO` moves it), the same HTTP
+    /// client as STS.
+    async fn sso_credentials(&self, s: &crate::profile::SsoSource) -> anyhow::Result<Credentials> {
+        use aws_credential_types::provider::ProvideCredentials;
+        let region = aws_types::region::Region::new(s.sso_region.clone());
+        let portal = self
+            .resolved
+            .sso_endpoint_url
+            .clone()
+            .unwrap_or_else(|| format!("https://portal.sso.{}.amazonaws.com", s.sso_region));
+        let config = aws_config::provider_config::ProviderConfig::default()
+            .with_http_client(crate::sts::http_client(&portal, self.ca_bundle.as_ref()))
+            .with_region(Some(region.clone()));
+        let mut builder = aws_config::sso::SsoCredentialsProvider::builder()
+            .configure(&config)
+            .account_id(&s.account_id)
+            .role_name(&s.role_name)
+            .start_url(&s.start_url)
+            .region(region);
+        if let Some(session) = &s.session {
+            builder = builder.session_name(session);
+        }
+        debug!(
+            "GetRoleCredentials {} in {} at {portal}",
+            s.role_name, s.account_id
+        );
+        let profile = &self.resolved.source_profile;
+        let creds = builder.build().provide_credentials().await.map_err(|e| {
+            let mut why = e.to_string();
+            let mut inner: &dyn std::error::Error = &e;
+            while let Some(source) = inner.source() {
+                why = source.to_string();
+                inner = source;
+            }
+            let login = match &s.session {
+                Some(session) => format!("aws sso login --sso-session {session}"),
+                None => format!(
+                    "aws sso login --profile {}",
+                    crate::shell::hint::arg(profile)
+                ),
+            };
+            fail(
+                Exit::Mfa,
+                format!(
+                    "cannot get {}: {}; sign in with `{login}`",
+                    self.resolved.source.describe(profile),
+                    crate::error::sanitize_line(&why, 300)
+                ),
+            )
+        })?;
+        let expiration = creds
+            .expiry()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .and_then(|d| i64::try_from(d.as_secs()).ok())
+            .unwrap_or(0);
+        let Some(session_token) = creds.session_token() else {
+            return Err(fail(
+                Exit::Network,
+                "IAM Identity Center answered without a session token",
+            ));
+        };
+        Ok(Credentials {
+            access_key_id: creds.access_key_id().to_string(),
+            secret_access_key: zeroize::Zeroizing::new(creds.secret_access_key().to_string()),
+            session_token: zeroize::Zeroizing::new(session_token.to_string()),
+            expiration,
+            identity: format!("{} in {} (IAM Identity Center)", s.role_name, s.account_id),
+        })
     }
 
     /// GetSessionToken with a code.

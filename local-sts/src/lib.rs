@@ -18,6 +18,7 @@ use totp_rs::{Algorithm, TOTP};
 pub mod demo;
 mod oauth;
 mod signin;
+mod sso;
 
 pub const ACCOUNT: &str = "123456789012";
 
@@ -223,6 +224,8 @@ pub struct State {
     pub signin: signin::SigninState,
     /// Its OAuth side: authorizations, codes, refresh tokens of login sessions.
     pub oauth: oauth::OAuthState,
+    /// IAM Identity Center's portal: the access tokens it knows.
+    pub sso: sso::SsoState,
     /// It speaks HTTPS (the URLs DPoP proofs must name).
     pub tls: bool,
     /// Actions answered this long after the request (done at once, answered late): a client

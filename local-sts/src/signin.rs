@@ -68,6 +68,15 @@ pub(super) fn answer<C: Conn>(
         )
     } else if let Some(page) = super::oauth::page(&mut st, path, &params, &host) {
         page
+    } else if let Some(page) = super::sso::page(
+        &mut st,
+        path,
+        &params,
+        req.headers
+            .get("x-amz-sso_bearer_token")
+            .map(String::as_str),
+    ) {
+        page
     } else {
         match (path, params.get("Action").map(String::as_str)) {
             ("/federation", Some("getSigninToken")) => get_signin_token(&mut st, &params),

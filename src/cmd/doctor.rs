@@ -185,8 +185,26 @@ fn check(report: &mut Report, name: &str) {
 /// A profile whose chain starts from an AWS Sign-In session: the session in the login cache,
 /// its credentials (refreshed if they are ending, as any use would), STS with them, the clock.
 fn login(report: &mut Report, r: &Resolved) {
-    let crate::profile::Source::Login(l) = &r.source else {
-        return;
+    let l = match &r.source {
+        crate::profile::Source::Login(l) => l,
+        crate::profile::Source::Sso(s) => {
+            report.ok(format!(
+                "profile '{}': {}IAM Identity Center role {} in account {} ({}, {})",
+                r.name,
+                if r.is_role() {
+                    format!("role {} through the ", r.roles[r.roles.len() - 1].role_arn)
+                } else {
+                    String::new()
+                },
+                s.role_name,
+                s.account_id,
+                s.start_url,
+                s.sso_region
+            ));
+            source_credentials(report, r, "the IAM Identity Center credentials");
+            return;
+        }
+        crate::profile::Source::Mfa(_) => return,
     };
     let roles = r
         .roles
@@ -242,7 +260,19 @@ fn login(report: &mut Report, r: &Resolved) {
         report.ok("its credentials have expired: the next use refreshes them");
     }
     drop(token);
-    // What any use does: credentials with the margin left, refreshed if needed.
+    if source_credentials(report, r, "the session's credentials") {
+        report.skip(format!(
+            "MFA conditions: whether a Sign-In session satisfies aws:MultiFactorAuthPresent in \
+             this account's policies is not visible from here; run a call they guard, e.g. \
+             `mfa-env exec {} -- aws iam list-users`: an explicit deny means it does not",
+            crate::shell::hint::arg(&r.name)
+        ));
+    }
+}
+
+/// The credentials of a source signed in elsewhere, as any use gets them (refreshed or
+/// fetched when due), then STS and the clock with them. Whether STS took them.
+fn source_credentials(report: &mut Report, r: &Resolved, whose: &str) -> bool {
     let mut auth = match crate::auth::Authenticator::new(
         crate::auth::Request {
             profile: r.source_profile.clone(),
@@ -253,19 +283,24 @@ fn login(report: &mut Report, r: &Resolved) {
         Ok(a) => a,
         Err(e) => {
             report.fail(one_line(&e));
-            return;
+            return false;
         }
     };
     let creds = match auth.credentials(0) {
         Ok((creds, origin)) => {
             if origin == crate::auth::Origin::Sts {
-                report.ok("the refresh token works: the credentials were just refreshed");
+                report.ok(match r.source {
+                    crate::profile::Source::Login(_) => {
+                        "the refresh token works: the credentials were just refreshed"
+                    }
+                    _ => "the sign-in works: the credentials were just fetched",
+                });
             }
             creds
         }
         Err(e) => {
             report.fail(one_line(&e));
-            return;
+            return false;
         }
     };
     let signer = Signer {
@@ -274,25 +309,19 @@ fn login(report: &mut Report, r: &Resolved) {
         session_token: Some(&creds.session_token),
     };
     let Some(net) = Net::new(report, r) else {
-        return;
+        return false;
     };
-    let _ = sts_and_clock(
-        report,
-        r,
-        &net,
-        &signer,
-        "the session's credentials",
-        |code| {
-            format!("STS refused the session's credentials ({code}): sign in again with `mfa-env login {}`",
-            crate::shell::hint::arg(&r.source_profile))
-        },
-    );
-    report.skip(format!(
-        "MFA conditions: whether a Sign-In session satisfies aws:MultiFactorAuthPresent in this \
-         account's policies is not visible from here; run a call they guard, e.g. `mfa-env \
-         exec {} -- aws iam list-users`: an explicit deny means it does not",
-        crate::shell::hint::arg(&r.name)
-    ));
+    let again = match r.source {
+        crate::profile::Source::Sso(_) => "sign in again with `aws sso login`".to_string(),
+        _ => format!(
+            "sign in again with `mfa-env login {}`",
+            crate::shell::hint::arg(&r.source_profile)
+        ),
+    };
+    let (arn, _) = sts_and_clock(report, r, &net, &signer, whose, |code| {
+        format!("STS refused {whose} ({code}): {again}")
+    });
+    arn.is_some()
 }
 
 fn network(

@@ -54,13 +54,13 @@ pub fn run(args: &ListArgs) -> anyhow::Result<i32> {
                         .map(|t| t.credentials.seconds_left())
                         .filter(|&s| s > margin)
                 }
-                crate::profile::Source::Mfa(_) => None,
+                crate::profile::Source::Mfa(_) | crate::profile::Source::Sso(_) => None,
             };
             let (cached, mfa_session) = match &resolved {
-                Some(r) if r.is_role() && r.mfa_source().is_none() => {
+                Some(r) if r.is_role() && matches!(r.source, Source::Login(_)) => {
                     (left(&[role_key(r, false)]), login(r))
                 }
-                Some(r) if r.mfa_source().is_none() => (login(r), None),
+                Some(r) if matches!(r.source, Source::Login(_)) => (login(r), None),
                 Some(r) if r.is_role() => (
                     left(&[role_key(r, false), role_key(r, true)]),
                     left(&[source_key(r)]),
@@ -75,6 +75,7 @@ pub fn run(args: &ListArgs) -> anyhow::Result<i32> {
                     KeySource::Store { .. } => KEYRING.to_string(),
                 },
                 Some(Source::Login(_)) => SIGN_IN.to_string(),
+                Some(Source::Sso(_)) => "sso".to_string(),
                 None => "-".to_string(),
             };
             Row {

@@ -63,6 +63,8 @@ pub struct Resolved {
     /// The same for the Sign-In service (`AWS_ENDPOINT_URL_SIGNIN`, the `services` section's
     /// `signin`): the federation endpoint of `console`.
     pub signin_endpoint_url: Option<String>,
+    /// The same for IAM Identity Center's portal (`AWS_ENDPOINT_URL_SSO`): an `Sso` source.
+    pub sso_endpoint_url: Option<String>,
     /// PEM file of the CAs to trust for the STS endpoint instead of the system's: `AWS_CA_BUNDLE`,
     /// else the profile's `ca_bundle`, as the AWS CLI reads them.
     pub ca_bundle: Option<String>,
@@ -76,24 +78,32 @@ impl Resolved {
     /// The keys and device of an MFA source; for a login session, the error that says `what`
     /// (a command about keys or devices) has nothing to work on.
     pub fn mfa(&self, what: &str) -> anyhow::Result<&MfaSource> {
-        match &self.source {
-            Source::Mfa(m) => Ok(m),
-            Source::Login(l) => Err(fail(
-                Exit::Config,
-                format!(
-                    "profile '{}' signs in with AWS Sign-In (login_session = {} in [profile {}]): \
-                     it has no access keys or MFA device for {what}",
-                    self.name, l.session, self.source_profile
-                ),
-            )),
-        }
+        let how = match &self.source {
+            Source::Mfa(m) => return Ok(m),
+            Source::Login(l) => format!(
+                "signs in with AWS Sign-In (login_session = {} in [profile {}])",
+                l.session, self.source_profile
+            ),
+            Source::Sso(s) => format!(
+                "gets its credentials from IAM Identity Center (role {} in account {}, [profile \
+                 {}])",
+                s.role_name, s.account_id, self.source_profile
+            ),
+        };
+        Err(fail(
+            Exit::Config,
+            format!(
+                "profile '{}' {how}: it has no access keys or MFA device for {what}",
+                self.name
+            ),
+        ))
     }
 
     /// The MFA source, if that is what the profile has.
     pub fn mfa_source(&self) -> Option<&MfaSource> {
         match &self.source {
             Source::Mfa(m) => Some(m),
-            Source::Login(_) => None,
+            Source::Login(_) | Source::Sso(_) => None,
         }
     }
 }
@@ -109,6 +119,20 @@ pub enum Source {
     /// account's sign-in takes (passkeys and security keys too), cached where the AWS CLI
     /// caches it and refreshed from its refresh token.
     Login(LoginSource),
+    /// A role of IAM Identity Center (`sso_account_id`, `sso_role_name`, and `sso_session` or
+    /// `sso_start_url`), from the token `aws sso login` cached: aws-config's SSO provider.
+    Sso(SsoSource),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SsoSource {
+    pub start_url: String,
+    /// The region of the Identity Center instance (its portal and OIDC endpoints).
+    pub sso_region: String,
+    pub account_id: String,
+    pub role_name: String,
+    /// The `[sso-session NAME]` the token comes from; none for the legacy layout.
+    pub session: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -131,6 +155,10 @@ impl Source {
         match self {
             Source::Mfa(m) => m.keys.cache_identity(),
             Source::Login(l) => format!("login:{}", l.session),
+            Source::Sso(s) => format!(
+                "sso:{}:{}:{}:{}",
+                s.start_url, s.sso_region, s.account_id, s.role_name
+            ),
         }
     }
 
@@ -140,6 +168,19 @@ impl Source {
         match self {
             Source::Mfa(m) => &m.serial,
             Source::Login(l) => &l.session,
+            Source::Sso(s) => &s.role_name,
+        }
+    }
+
+    /// What the source is, for messages: "the AWS Sign-In session of 'p'" and the like.
+    pub fn describe(&self, profile: &str) -> String {
+        match self {
+            Source::Mfa(_) => format!("the MFA session of '{profile}'"),
+            Source::Login(_) => format!("the AWS Sign-In session of '{profile}'"),
+            Source::Sso(s) => format!(
+                "the IAM Identity Center role {} in account {} of '{profile}'",
+                s.role_name, s.account_id
+            ),
         }
     }
 }
@@ -298,9 +339,11 @@ impl Profiles {
                 if let Some(source) = p.get("source_profile") {
                     add_profile_name(&mut wanted, source);
                 }
-                if let Some(services) = p.get("services") {
-                    wanted.insert(services.to_string());
-                    wanted.insert(services.trim().to_string());
+                for named in ["services", "sso_session"] {
+                    if let Some(section) = p.get(named) {
+                        wanted.insert(section.to_string());
+                        wanted.insert(section.trim().to_string());
+                    }
                 }
             }
             if wanted.len() == before {
@@ -341,9 +384,16 @@ impl Profiles {
             .filter_map(|name| {
                 let chain = self.walk(&name).ok()?;
                 let role_arn = chain.roles.last().map(|r| r.role_arn.clone());
-                let (kind, mfa_serial) = match (chain.login_session, role_arn.is_some()) {
-                    (Some((session, _)), false) => ("login", session),
-                    (Some((session, _)), true) => ("role", session),
+                let signed_in = match (chain.sso, chain.login_session) {
+                    (Some(sso), _) => {
+                        Some(("sso", format!("{} in {}", sso.role_name, sso.account_id)))
+                    }
+                    (None, Some(session)) => Some(("login", session)),
+                    (None, None) => None,
+                };
+                let (kind, mfa_serial) = match (signed_in, role_arn.is_some()) {
+                    (Some((kind, who)), false) => (kind, who),
+                    (Some((_, who)), true) => ("role", who),
                     (None, true) => ("role", chain.mfa_serial?),
                     (None, false) => ("session-token", chain.mfa_serial?),
                 };
@@ -396,16 +446,24 @@ impl Profiles {
 
     fn resolve_chain(&self, name: &str, need_device: bool) -> anyhow::Result<Resolved> {
         let mut chain = self.walk(name)?;
-        if let Some((session, from)) = chain.login_session.take() {
-            let source = Source::Login(LoginSource { session });
+        // As the SDKs choose: Identity Center, then a sign-in, then keys.
+        let signed_in = match (chain.sso.take(), chain.login_session.take()) {
+            (Some(sso), _) => Some((Source::Sso(sso), "the IAM Identity Center role")),
+            (None, Some(session)) => Some((
+                Source::Login(LoginSource { session }),
+                "the AWS Sign-In session",
+            )),
+            (None, None) => None,
+        };
+        if let Some((source, what)) = signed_in {
             if chain.mfa_serial.is_some() && chain.serial_from != chain.source_profile {
                 return Err(fail(
                     Exit::Config,
                     format!(
-                        "profile '{}' has mfa_serial, but its chain starts from the AWS Sign-In \
-                         session of [profile {from}] (login_session), which was signed in with \
-                         MFA already and asks no code: remove mfa_serial from [profile {}]",
-                        chain.serial_from, chain.serial_from
+                        "profile '{}' has mfa_serial, but its chain starts from {what} of \
+                         [profile {}], signed in with MFA already, which asks no code: remove \
+                         mfa_serial from [profile {}]",
+                        chain.serial_from, chain.source_profile, chain.serial_from
                     ),
                 ));
             }
@@ -473,6 +531,8 @@ impl Profiles {
             &self.set,
             "signin",
         );
+        let sso_endpoint_url =
+            endpoint_url(&self.env, named.or(self.long_term(name)), &self.set, "sso");
         let endpoint_url =
             endpoint_url(&self.env, named.or(self.long_term(name)), &self.set, "sts");
         let ca_bundle = ca_bundle(&self.env, named.or(self.long_term(name)));
@@ -489,6 +549,7 @@ impl Profiles {
             endpoint_url,
             iam_endpoint_url,
             signin_endpoint_url,
+            sso_endpoint_url,
             ca_bundle,
         })
     }
@@ -577,9 +638,10 @@ impl Profiles {
         let login_session = [self.profile(&current), self.long_term(&current)]
             .into_iter()
             .flatten()
-            .find_map(|p| p.get("login_session").map(|s| (p, s.trim())))
-            .filter(|(_, s)| !s.is_empty())
-            .map(|(p, s)| (s.to_string(), p.name().to_string()));
+            .find_map(|p| p.get("login_session").map(str::trim))
+            .filter(|s| !s.is_empty())
+            .map(str::to_string);
+        let sso = self.sso_of(&current)?;
         let (mfa_serial, serial_from) = match mfa_serial {
             Some((s, from)) => (Some(s), from),
             None => (None, String::new()),
@@ -592,7 +654,70 @@ impl Profiles {
             mfa_process,
             region,
             login_session,
+            sso,
         })
+    }
+
+    /// The IAM Identity Center role profile `name` names, if it names one: as aws-config reads
+    /// it (an `sso_session` and its `[sso-session]` section, or the legacy `sso_start_url` and
+    /// `sso_region` in the profile). A profile with an `sso_session` and no role is a token's,
+    /// not a source of credentials.
+    fn sso_of(&self, name: &str) -> anyhow::Result<Option<SsoSource>> {
+        let get = |k: &str| {
+            [self.profile(name), self.long_term(name)]
+                .into_iter()
+                .flatten()
+                .find_map(|p| p.get(k))
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let (Some(account_id), Some(role_name)) = (get("sso_account_id"), get("sso_role_name"))
+        else {
+            if get("sso_account_id").is_some() || get("sso_role_name").is_some() {
+                return Err(fail(
+                    Exit::Config,
+                    format!(
+                        "profile '{name}' needs both sso_account_id and sso_role_name for an IAM \
+                         Identity Center role"
+                    ),
+                ));
+            }
+            return Ok(None);
+        };
+        let session = get("sso_session");
+        let (start_url, sso_region) = match &session {
+            Some(session) => {
+                let Some(section) = self.set.sso_session(session) else {
+                    return Err(fail(
+                        Exit::Config,
+                        format!(
+                            "profile '{name}' names sso_session {session}, but there is no \
+                             [sso-session {session}] section in {}",
+                            config_file_display()
+                        ),
+                    ));
+                };
+                let key = |k: &str| section.get(k).map(|v| v.trim().to_string());
+                (key("sso_start_url"), key("sso_region"))
+            }
+            None => (get("sso_start_url"), get("sso_region")),
+        };
+        let missing = |k: &str| {
+            fail(
+                Exit::Config,
+                format!(
+                    "profile '{name}' is an IAM Identity Center role without {k} (in its \
+                     [sso-session] section, or the profile)"
+                ),
+            )
+        };
+        Ok(Some(SsoSource {
+            start_url: start_url.ok_or_else(|| missing("sso_start_url"))?,
+            sso_region: sso_region.ok_or_else(|| missing("sso_region"))?,
+            account_id,
+            role_name,
+            session,
+        }))
     }
 
     /// The section that holds the keys of `name`: aws-mfa's long-term one when present.
@@ -807,8 +932,10 @@ struct Chain {
     serial_from: String,
     mfa_process: Option<String>,
     region: Option<String>,
-    /// The source profile's `login_session`, and the section it is in.
-    login_session: Option<(String, String)>,
+    /// The source profile's `login_session`.
+    login_session: Option<String>,
+    /// The source profile's Identity Center role.
+    sso: Option<SsoSource>,
 }
 
 /// The profile a `credential_process` command hands to `mfa-env credential-process`, if that is

@@ -657,7 +657,11 @@ fn credential_process_and_status_serve_a_login_profile() {
     );
     let out = f.run(&["web", "--shell", "bash"]);
     let script = format!("{}\nmfa-env status", out.stdout);
-    let out = f.sh("bash", &["--norc", "-c", &script], &[("PATH", &path_with_bin())]);
+    let out = f.sh(
+        "bash",
+        &["--norc", "-c", &script],
+        &[("PATH", &path_with_bin())],
+    );
     assert_eq!(out.status, 0, "{}", out.stderr);
     assert!(out.stdout.contains("web"), "{}", out.stdout);
 }

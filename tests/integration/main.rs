@@ -21,6 +21,7 @@ mod server;
 mod session;
 mod setup;
 mod shells;
+mod sso;
 mod startup;
 mod terminal;
 mod tls;
