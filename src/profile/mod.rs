@@ -761,7 +761,10 @@ impl Profiles {
                         " (its credential_process runs mfa-env, which gives temporary credentials)"
                             .to_string()
                     }
-                    Some(k) => format!(" (it uses {k}, which mfa-env does not read)"),
+                    Some(k) => format!(
+                        " (it has {k} but no sso_account_id and sso_role_name: not an IAM \
+                         Identity Center role to get credentials for)"
+                    ),
                     None => String::new(),
                 };
                 if other.is_none() && keys == (None, None) {
