@@ -133,7 +133,7 @@ pub fn authenticate(req: &Request) -> anyhow::Result<Session> {
         "credentials from {}",
         match origin {
             Origin::Cache => "the cache",
-            Origin::Sts => "STS",
+            Origin::Sts => auth.issuer(),
         }
     );
     if origin == Origin::Cache {
@@ -473,12 +473,20 @@ pub struct Authenticator {
 
 impl Authenticator {
     pub fn new(req: Request, margin: i64) -> anyhow::Result<Authenticator> {
-        let resolved = crate::profile::resolve(&req.profile)?;
+        let cache = if req.no_cache {
+            None
+        } else {
+            Some(Cache::open()?)
+        };
+        let resolved = match &cache {
+            Some(cache) => crate::profile::resolve_remembered(&req.profile, cache)?,
+            None => crate::profile::resolve(&req.profile)?,
+        };
         debug!(
-            "profile '{}': {} from '{}', roles [{}], region {}, endpoint {}",
+            "profile '{}': {} from '{}'{}{}, region {}, endpoint {}",
             resolved.name,
             match &resolved.source {
-                Source::Mfa(m) => format!("{} and MFA device {}", m.keys.describe(), m.serial),
+                Source::Mfa(m) => m.keys.describe(),
                 Source::Login(l) => format!("AWS Sign-In session {}", l.session),
                 Source::Sso(s) => format!(
                     "IAM Identity Center role {} in {} ({})",
@@ -486,21 +494,27 @@ impl Authenticator {
                 ),
             },
             resolved.source_profile,
-            resolved
-                .roles
-                .iter()
-                .map(|r| r.role_arn.as_str())
-                .collect::<Vec<_>>()
-                .join(" -> "),
+            match &resolved.source {
+                Source::Mfa(m) => format!(", MFA device {}", m.serial),
+                _ => String::new(),
+            },
+            if resolved.roles.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ", roles [{}]",
+                    resolved
+                        .roles
+                        .iter()
+                        .map(|r| r.role_arn.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" -> ")
+                )
+            },
             resolved.region.as_deref().unwrap_or("(none)"),
             resolved.endpoint_url.as_deref().unwrap_or("(SDK default)"),
         );
         let plan = Plan::new(&req, &resolved)?;
-        let cache = if req.no_cache {
-            None
-        } else {
-            Some(Cache::open()?)
-        };
         Ok(Authenticator {
             guard: Guard::new(cache.clone()),
             code: CodeSource::new(
@@ -610,6 +624,15 @@ impl Authenticator {
             }
         }
         result
+    }
+
+    /// Who issues this profile's credentials when they are not cached, for messages.
+    pub fn issuer(&self) -> &'static str {
+        match (&self.resolved.source, self.resolved.is_role()) {
+            (_, true) | (Source::Mfa(_), false) => "STS",
+            (Source::Login(_), false) => "the Sign-In service",
+            (Source::Sso(_), false) => "IAM Identity Center",
+        }
     }
 
     /// What to say about a code used, for a caller that makes no `Session` (console).

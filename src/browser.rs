@@ -22,75 +22,23 @@ const WAIT: Duration = Duration::from_secs(60);
 /// the address, as xdg-utils reads it), else the platform's opener. Returns once the browser
 /// has fetched the link.
 pub fn open(url: &str) -> anyhow::Result<()> {
-    let listener = TcpListener::bind(("127.0.0.1", 0)).map_err(|e| {
-        fail(
-            Exit::Other,
-            format!("cannot open a local address for the browser: {e}"),
-        )
-    })?;
-    let port = listener
-        .local_addr()
-        .map_err(|e| fail(Exit::Other, format!("cannot read the local port: {e}")))?
-        .port();
-    let mut secret = Zeroizing::new([0u8; 16]);
-    getrandom::fill(&mut secret[..])
-        .map_err(|e| fail(Exit::Other, format!("cannot get random bytes: {e}")))?;
-    let path = format!("/{}", crate::digest::hex(&secret[..]));
-    let local = Zeroizing::new(format!("http://127.0.0.1:{port}{path}"));
-    listener
-        .set_nonblocking(true)
-        .map_err(|e| fail(Exit::Other, format!("cannot wait for the browser: {e}")))?;
-
     eprintln!(
         "mfa-env: waiting for the browser to open the sign-in link (up to {}s)…",
         WAIT.as_secs()
     );
-    let mut launchers = launchers().into_iter();
-    let mut running: Option<(String, Child)> = None;
+    let mut launch = Launch::start(url)?;
     let deadline = Instant::now() + WAIT;
     loop {
-        if running.is_none() {
-            let Some((name, mut cmd)) = launchers.next() else {
+        match launch.poll()? {
+            Poll::Fetched => return Ok(()),
+            Poll::NoBrowser => {
                 return Err(fail(
                     Exit::Other,
-                    "no browser could be started: set BROWSER, or print the URL and open it yourself \
-                     (--print | xclip, or --print --reveal on this terminal)",
-                ));
-            };
-            cmd.arg(local.as_str())
-                .stdin(Stdio::null())
-                .stdout(Stdio::null());
-            match cmd.spawn() {
-                Ok(child) => running = Some((name, child)),
-                Err(e) => {
-                    crate::debug!("cannot start {name}: {e}");
-                    continue;
-                }
-            }
-        }
-        match listener.accept() {
-            Ok((stream, _)) => {
-                if answer(stream, &path, url) {
-                    return Ok(());
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-            Err(e) => {
-                return Err(fail(
-                    Exit::Other,
-                    format!("cannot wait for the browser: {e}"),
+                    "no browser could be started: set BROWSER, or print the URL and open it \
+                     yourself (--print | xclip, or --print --reveal on this terminal)",
                 ))
             }
-        }
-        // A launcher that failed before the browser asked: try the next.
-        if let Some((name, child)) = running.as_mut() {
-            if let Ok(Some(status)) = child.try_wait() {
-                if !status.success() {
-                    crate::debug!("{name} failed ({status})");
-                    running = None;
-                    continue;
-                }
-            }
+            Poll::Waiting => {}
         }
         if Instant::now() > deadline {
             return Err(fail(
@@ -103,6 +51,107 @@ pub fn open(url: &str) -> anyhow::Result<()> {
             ));
         }
         std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// What a `Launch` has come to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Poll {
+    /// The browser fetched the one-time address (and was sent on to the URL).
+    Fetched,
+    /// Still waiting for it.
+    Waiting,
+    /// Every launcher failed: no browser will come.
+    NoBrowser,
+}
+
+/// A browser being started on a one-time local address that redirects to the URL, polled by
+/// the caller (which may wait for other things meanwhile: `login` waits for the sign-in's
+/// callback on another listener).
+pub struct Launch {
+    listener: TcpListener,
+    path: String,
+    local: Zeroizing<String>,
+    url: Zeroizing<String>,
+    launchers: std::vec::IntoIter<(String, Command)>,
+    running: Option<(String, Child)>,
+    fetched: bool,
+}
+
+impl Launch {
+    /// Binds the one-time address; the first launcher starts at the first `poll`.
+    pub fn start(url: &str) -> anyhow::Result<Launch> {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).map_err(|e| {
+            fail(
+                Exit::Other,
+                format!("cannot open a local address for the browser: {e}"),
+            )
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| fail(Exit::Other, format!("cannot read the local port: {e}")))?
+            .port();
+        let mut secret = Zeroizing::new([0u8; 16]);
+        getrandom::fill(&mut secret[..])
+            .map_err(|e| fail(Exit::Other, format!("cannot get random bytes: {e}")))?;
+        let path = format!("/{}", crate::digest::hex(&secret[..]));
+        let local = Zeroizing::new(format!("http://127.0.0.1:{port}{path}"));
+        listener
+            .set_nonblocking(true)
+            .map_err(|e| fail(Exit::Other, format!("cannot wait for the browser: {e}")))?;
+        Ok(Launch {
+            listener,
+            path,
+            local,
+            url: Zeroizing::new(url.to_string()),
+            launchers: launchers().into_iter(),
+            running: None,
+            fetched: false,
+        })
+    }
+
+    /// One step: a launcher started if none runs, the address answered if asked for, a
+    /// launcher that failed before the browser asked replaced by the next.
+    pub fn poll(&mut self) -> anyhow::Result<Poll> {
+        if self.fetched {
+            return Ok(Poll::Fetched);
+        }
+        while self.running.is_none() {
+            let Some((name, mut cmd)) = self.launchers.next() else {
+                return Ok(Poll::NoBrowser);
+            };
+            cmd.arg(self.local.as_str())
+                .stdin(Stdio::null())
+                .stdout(Stdio::null());
+            match cmd.spawn() {
+                Ok(child) => self.running = Some((name, child)),
+                Err(e) => crate::debug!("cannot start {name}: {e}"),
+            }
+        }
+        match self.listener.accept() {
+            Ok((stream, _)) => {
+                if answer(stream, &self.path, &self.url) {
+                    self.fetched = true;
+                    return Ok(Poll::Fetched);
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => {
+                return Err(fail(
+                    Exit::Other,
+                    format!("cannot wait for the browser: {e}"),
+                ))
+            }
+        }
+        if let Some((name, child)) = self.running.as_mut() {
+            if let Ok(Some(status)) = child.try_wait() {
+                if !status.success() {
+                    crate::debug!("{name} failed ({status})");
+                    self.running = None;
+                }
+            }
+        }
+        Ok(Poll::Waiting)
     }
 }
 

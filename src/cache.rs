@@ -1,4 +1,6 @@
-//! Session cache: only temporary STS credentials, never long-term keys, never under `~/.aws`.
+//! Session cache: only temporary STS credentials, never long-term keys, never under `~/.aws`
+//! (beside them: device locks, spent-code records, and which sections of the AWS files each
+//! profile needs; none a secret).
 //!
 //! Location: `MFA_ENV_CACHE_DIR`, else `$XDG_RUNTIME_DIR/mfa-env` (memory-backed, per user)
 //! when that runtime directory is the user's own, else the user cache directory. The directory
@@ -191,6 +193,19 @@ impl Cache {
             .map_err(|e| unusable(&self.path, &e.to_string()))
     }
 
+    /// What resolving a profile read of the AWS files (`profile::resolve_remembered`'s; no
+    /// secret in it).
+    pub fn memo(&self, key: &str) -> Option<Zeroizing<Vec<u8>>> {
+        self.dir.read(&format!("files-{key}.json")).ok()
+    }
+
+    /// Keeps it; a failure only costs the next run a full read of the files.
+    pub fn put_memo(&self, key: &str, bytes: &[u8]) {
+        if let Err(e) = self.write(&format!("files-{key}.json"), bytes) {
+            crate::debug!("the sections read were not remembered: {e:#}");
+        }
+    }
+
     /// The reuse record of the MFA device `key` (`mfa::Guard`'s; no secret in it).
     pub fn read_used(&self, key: &str) -> Option<String> {
         let bytes = self.dir.read(&format!("used-{key}")).ok()?;
@@ -224,7 +239,7 @@ impl Cache {
                         let _ = self.dir.remove(&name);
                     }
                 }
-                Some(Own::Lock | Own::Used) | None => {}
+                Some(Own::Lock | Own::Used | Own::Memo) | None => {}
             }
         }
     }
@@ -244,7 +259,7 @@ impl Cache {
         for name in self.dir.names() {
             match own(&name) {
                 Some(Own::Session) => sessions += usize::from(self.dir.remove(&name).is_ok()),
-                Some(Own::Temp) => {
+                Some(Own::Temp | Own::Memo) => {
                     let _ = self.dir.remove(&name);
                 }
                 Some(Own::Lock) => self.remove_idle_lock(&name),
@@ -374,6 +389,8 @@ enum Own {
     Lock,
     /// `used-KEY`: the last code spent with one device (`mfa::Guard`'s record).
     Used,
+    /// `files-KEY.json`: which sections of the AWS files one profile needs (no secret).
+    Memo,
     /// `.NAME.tmp.PID.NANOS` for a session or record NAME: a write before its rename.
     Temp,
 }
@@ -395,9 +412,15 @@ fn own(name: &str) -> Option<Own> {
     if let Some(key) = name.strip_prefix("used-") {
         return is_key(key).then_some(Own::Used);
     }
+    if let Some(key) = name
+        .strip_prefix("files-")
+        .and_then(|r| r.strip_suffix(".json"))
+    {
+        return is_key(key).then_some(Own::Memo);
+    }
     let (target, suffix) = name.strip_prefix('.')?.split_once(".tmp.")?;
     let (pid, nanos) = suffix.split_once('.')?;
-    let written = matches!(own(target), Some(Own::Session | Own::Used));
+    let written = matches!(own(target), Some(Own::Session | Own::Used | Own::Memo));
     (written && digits(pid) && digits(nanos)).then_some(Own::Temp)
 }
 

@@ -83,10 +83,11 @@ pub enum Command {
     Console(ConsoleArgs),
     /// Sign in with AWS Sign-In in the browser (a passkey, a security key: whatever your
     /// console sign-in takes) and keep the session where the AWS CLI keeps it; no access keys.
+    #[command(after_long_help = LOGIN_NOTES)]
     Login(LoginArgs),
     /// List the profiles that use MFA and their cached sessions.
     List(ListArgs),
-    /// Forget cached sessions.
+    /// Forget cached sessions (and end AWS Sign-In sessions).
     Logout(LogoutArgs),
     /// Keep long-term keys in the OS keyring instead of ~/.aws/credentials; rotate them.
     Keys(KeysArgs),
@@ -452,10 +453,18 @@ pub struct CredentialProcessArgs {
     pub reveal: bool,
 }
 
+const LOGIN_NOTES: &str = "\
+The browser comes back to a one-time listener on 127.0.0.1 (MFA_ENV_LOGIN_TIMEOUT, default \
+600 s, bounds the wait). The session is saved where the AWS CLI and the SDKs read it \
+(AWS_LOGIN_CACHE_DIRECTORY, default ~/.aws/login/cache); the line login_session = ARN is then \
+shown and written to the profile once you say yes, on the terminal, or with --yes. Its \
+credentials are refreshed without the browser for up to 12 hours; `mfa-env logout PROFILE` \
+ends it.";
+
 #[derive(Debug, Args)]
 pub struct LoginArgs {
-    /// The profile to sign in; login_session is written to it [default: $AWS_PROFILE, then
-    /// "default"]
+    /// The profile to sign in; login_session is written to it [default: $AWS_PROFILE, then the
+    /// live session's, then "default"]
     #[arg(value_name = "PROFILE", add = ArgValueCandidates::new(profile_candidates))]
     pub profile: Option<String>,
 

@@ -85,7 +85,7 @@ impl Endpoint {
             "credentials from {}",
             match origin {
                 Origin::Cache => "the cache",
-                Origin::Sts => "STS",
+                Origin::Sts => auth.issuer(),
             }
         );
         let profile = auth.profile().to_string();

@@ -24,6 +24,19 @@ pub struct Ask<'a> {
     pub echo: bool,
 }
 
+/// Whether there is a terminal to ask on (what `read_line` would open).
+pub fn available() -> bool {
+    #[cfg(windows)]
+    const TERMINAL: &str = "CONIN$";
+    #[cfg(not(windows))]
+    const TERMINAL: &str = "/dev/tty";
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(TERMINAL)
+        .is_ok()
+}
+
 /// Reads a line from the controlling terminal (`/dev/tty`, so it works while stdin and stdout
 /// are pipes).
 #[cfg(unix)]

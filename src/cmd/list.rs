@@ -29,6 +29,12 @@ struct Row {
     mfa_session: Option<i64>,
 }
 
+/// A row whose source is a sign-in (AWS Sign-In, Identity Center): its `mfa_serial` is who
+/// signed in, not a device.
+fn signed_in(r: &Row) -> bool {
+    r.keys == SIGN_IN || r.keys == "sso"
+}
+
 pub fn run(args: &ListArgs) -> anyhow::Result<i32> {
     let profiles = Profiles::load()?;
     let cache = Cache::existing()?;
@@ -124,7 +130,8 @@ pub fn run(args: &ListArgs) -> anyhow::Result<i32> {
                 serde_json::json!({
                     "profile": r.name,
                     "kind": r.kind,
-                    "mfa_serial": r.mfa_serial,
+                    "mfa_serial": (!signed_in(r)).then_some(&r.mfa_serial),
+                    "signed_in_as": signed_in(r).then_some(&r.mfa_serial),
                     "role_arn": r.role_arn,
                     "keys": r.keys,
                     "cached_seconds_left": r.cached,
@@ -152,7 +159,7 @@ pub fn run(args: &ListArgs) -> anyhow::Result<i32> {
         .unwrap_or(7)
         .max(7);
     let mut text = format!(
-        "{:width$}  {:13}  {:9}  {:11}  MFA DEVICE / ROLE\n",
+        "{:width$}  {:13}  {:9}  {:11}  MFA DEVICE OR SIGN-IN / ROLE\n",
         "PROFILE", "KIND", "KEYS", "CACHED"
     );
     for r in &rows {

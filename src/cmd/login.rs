@@ -30,8 +30,25 @@ pub const CROSS_DEVICE: &str = "arn:aws:signin:::devtools/cross-device";
 
 pub fn run(args: &LoginArgs) -> anyhow::Result<i32> {
     let name = default_profile(args.profile_arg());
-    let target = Profiles::load()?.login_target(&name)?;
+    let profiles = Profiles::load()?;
+    let target = profiles.login_target(&name)?;
     if let Some(what) = target.conflict {
+        // A role on a login profile: the sign-in is its source's.
+        if let Some(source) = profiles
+            .resolve(&name)
+            .ok()
+            .filter(|r| r.is_role() && matches!(r.source, crate::profile::Source::Login(_)))
+            .map(|r| r.source_profile)
+        {
+            return Err(fail(
+                Exit::Config,
+                format!(
+                    "profile '{name}' is a role on the AWS Sign-In session of '{source}': sign \
+                     in there, `mfa-env login {}`",
+                    crate::shell::hint::arg(&source)
+                ),
+            ));
+        }
         return Err(fail(
             Exit::Config,
             format!(
@@ -45,6 +62,17 @@ pub fn run(args: &LoginArgs) -> anyhow::Result<i32> {
     if let Some(region) = &args.region {
         crate::profile::validate_region(region, &name)?;
     }
+    // The profile is written after the user says yes: ask whether they can before the sign-in,
+    // not after it.
+    if !args.yes && target.login_session.is_none() && !crate::tty::available() {
+        return Err(fail(
+            Exit::Config,
+            format!(
+                "login shows the line it adds to profile '{name}' and asks before writing it, \
+                 and there is no terminal to ask on: pass --yes, or run it in a terminal"
+            ),
+        ));
+    }
     let region = args.region.clone().or_else(|| target.region.clone());
     let base = crate::signin::oauth_base(region.as_deref(), target.signin_endpoint_url.as_deref())?;
     let ca = target
@@ -57,7 +85,7 @@ pub fn run(args: &LoginArgs) -> anyhow::Result<i32> {
     let state = dpop::uuid()?;
     let wait = crate::settings::wait(crate::settings::LOGIN_TIMEOUT)?;
     let (client_id, redirect_uri, code) = if args.remote {
-        remote(&base, &challenge, &state)?
+        remote(&base, &challenge, &state, &name)?
     } else {
         same_device(&base, &challenge, &state, &name, wait)?
     };
@@ -82,10 +110,17 @@ pub fn run(args: &LoginArgs) -> anyhow::Result<i32> {
     let issued = match issued {
         Ok(issued) => issued,
         Err(TokenError::Refused(r)) => {
-            let again = if r.code == "AUTHCODE_EXPIRED" {
-                ": run `mfa-env login` again and finish within a few minutes"
-            } else {
-                ""
+            let again = match r.code.as_str() {
+                "AUTHCODE_EXPIRED" => format!(
+                    ": run `mfa-env login {}` again and finish within a few minutes",
+                    crate::shell::hint::arg(&name)
+                ),
+                "INVALID_REQUEST" if args.remote => format!(
+                    " (a code mistyped, or already used): run `mfa-env login --remote {}` again \
+                     and paste the whole code its page shows",
+                    crate::shell::hint::arg(&name)
+                ),
+                _ => String::new(),
             };
             return Err(fail(
                 Exit::Denied,
@@ -129,14 +164,23 @@ pub fn run(args: &LoginArgs) -> anyhow::Result<i32> {
     // The profile names the session (and the region, when one was given for a profile with
     // none), after the user has seen the change.
     if let Some(old) = target.login_session.as_deref().filter(|o| *o != session) {
-        eprintln!("mfa-env: profile '{name}' was signed in as {old} until now");
+        eprintln!("mfa-env: profile '{name}' named the session of {old} until now");
     }
     let mut keys = vec![("login_session", session.clone())];
     if let (Some(region), None) = (&args.region, &target.region) {
         keys.push(("region", region.clone()));
     }
     let rerun = format!("mfa-env login {}", crate::shell::hint::arg(&name));
-    let outcome = config_edit::propose(&[(name.clone(), keys)], args.yes, &rerun)?;
+    let outcome = config_edit::propose(&[(name.clone(), keys)], args.yes, &rerun).map_err(|e| {
+        fail(
+            Exit::Config,
+            format!(
+                "{}; the session is saved: add `login_session = {session}` to [profile {name}] \
+                 yourself, or run `{rerun} --yes`",
+                crate::one_line(&e)
+            ),
+        )
+    })?;
     let path = crate::profile::config_file_path();
     let try_it = crate::shell::hint::apply(crate::shell::detect(), Some(&name));
     match outcome {
@@ -202,10 +246,6 @@ fn same_device(
          login --remote {}`)",
         crate::shell::hint::arg(profile)
     );
-    if let Err(e) = crate::browser::open(&url) {
-        crate::debug!("the browser was not opened: {}", crate::one_line(&e));
-        eprintln!("mfa-env: no browser could be started (BROWSER, the system's opener): open the URL above yourself");
-    }
     eprintln!(
         "mfa-env: waiting for the sign-in (up to {}; Ctrl-C to stop)…",
         crate::duration::human(u32::try_from(wait.as_secs()).unwrap_or(u32::MAX))
@@ -213,8 +253,34 @@ fn same_device(
     listener
         .set_nonblocking(true)
         .map_err(|e| fail(Exit::Other, format!("cannot wait for the browser: {e}")))?;
+    // The browser is started beside the wait, not before it: a browser that never asks for
+    // the page must not keep the callback from being answered (the user may open the URL
+    // by hand meanwhile).
+    let mut browser = match crate::browser::Launch::start(&url) {
+        Ok(launch) => Some(launch),
+        Err(e) => {
+            crate::debug!("no browser: {}", crate::one_line(&e));
+            None
+        }
+    };
     let deadline = Instant::now() + wait;
     loop {
+        if let Some(launch) = browser.as_mut() {
+            match launch.poll() {
+                Ok(crate::browser::Poll::Waiting) => {}
+                Ok(crate::browser::Poll::Fetched) => {
+                    crate::debug!("the browser opened the authorization page");
+                    browser = None;
+                }
+                Ok(crate::browser::Poll::NoBrowser) | Err(_) => {
+                    eprintln!(
+                        "mfa-env: no browser could be started (BROWSER, the system's opener): \
+                         open the URL above yourself"
+                    );
+                    browser = None;
+                }
+            }
+        }
         match listener.accept() {
             Ok((stream, _)) => {
                 if let Some(code) = callback(stream, state)? {
@@ -233,9 +299,10 @@ fn same_device(
             return Err(fail(
                 Exit::Mfa,
                 format!(
-                    "no sign-in came back within {}: run `mfa-env login` again (raise \
+                    "no sign-in came back within {}: run `mfa-env login {}` again (raise \
                      MFA_ENV_LOGIN_TIMEOUT for more time)",
-                    crate::duration::human(u32::try_from(wait.as_secs()).unwrap_or(u32::MAX))
+                    crate::duration::human(u32::try_from(wait.as_secs()).unwrap_or(u32::MAX)),
+                    crate::shell::hint::arg(profile)
                 ),
             ));
         }
@@ -343,6 +410,7 @@ fn remote(
     base: &str,
     challenge: &str,
     state: &str,
+    profile: &str,
 ) -> anyhow::Result<(&'static str, String, Zeroizing<String>)> {
     let redirect_uri = format!("{}/v1/sessions/confirmation", base.trim_end_matches('/'));
     let url = authorize_url(base, CROSS_DEVICE, state, challenge, &redirect_uri);
@@ -357,14 +425,28 @@ fn remote(
         exit: Exit::Mfa,
         echo: true,
     };
-    let pasted = crate::tty::read_line("Enter the code the page shows: ", &ask)?;
-    let code = parse_pasted(&pasted, state)?;
-    Ok((CROSS_DEVICE, redirect_uri, code))
+    // Three tries, as for an MFA code: a paste cut short is easily made.
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let pasted = crate::tty::read_line("Enter the code the page shows: ", &ask)?;
+        match parse_pasted(&pasted, state, profile) {
+            Ok(code) => return Ok((CROSS_DEVICE, redirect_uri, code)),
+            Err(e) if tries < crate::mfa::PROMPT_TRIES => {
+                eprintln!(
+                    "mfa-env: {}; try again ({} left)",
+                    crate::one_line(&e),
+                    crate::mfa::PROMPT_TRIES - tries
+                );
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// The code out of what the confirmation page showed: base64 of `state=…&code=…`, its state
 /// this sign-in's.
-fn parse_pasted(pasted: &str, state: &str) -> anyhow::Result<Zeroizing<String>> {
+fn parse_pasted(pasted: &str, state: &str, profile: &str) -> anyhow::Result<Zeroizing<String>> {
     use base64::Engine;
     let compact: Zeroizing<String> =
         Zeroizing::new(pasted.chars().filter(|c| !c.is_whitespace()).collect());
@@ -376,8 +458,11 @@ fn parse_pasted(pasted: &str, state: &str) -> anyhow::Result<Zeroizing<String>> 
     let unusable = || {
         fail(
             Exit::Mfa,
-            "that is not the code the sign-in page shows (copy all of it): run `mfa-env login \
-             --remote` again",
+            format!(
+                "that is not the code the sign-in page shows (copy all of it; else run `mfa-env \
+                 login --remote {}` again)",
+                crate::shell::hint::arg(profile)
+            ),
         )
     };
     let decoded = decoded.ok_or_else(unusable)?;
@@ -426,12 +511,17 @@ mod tests {
     fn pasted_codes_are_checked_against_the_state() {
         use base64::Engine;
         let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
-        let code = parse_pasted(&format!(" {} \n", b64("state=s1&code=abc%2Bd")), "s1").unwrap();
+        let code =
+            parse_pasted(&format!(" {} \n", b64("state=s1&code=abc%2Bd")), "s1", "p").unwrap();
         assert_eq!(code.as_str(), "abc+d");
-        let err = parse_pasted(&b64("state=other&code=abc"), "s1").unwrap_err();
+        let err = parse_pasted(&b64("state=other&code=abc"), "s1", "p").unwrap_err();
         assert!(format!("{err}").contains("another sign-in"));
         for bad in ["abc", &b64("code=abc"), &b64("state=s1&code="), "!!!"] {
-            assert!(parse_pasted(bad, "s1").is_err(), "{bad}");
+            let err = parse_pasted(bad, "s1", "p").unwrap_err();
+            assert!(
+                format!("{err}").contains("mfa-env login --remote p"),
+                "{bad}"
+            );
         }
     }
 }

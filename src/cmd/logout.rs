@@ -8,13 +8,16 @@ use crate::profile::{Profiles, Resolved};
 
 pub fn run(args: &LogoutArgs) -> anyhow::Result<i32> {
     // A login session ends here too: its file is the sign-in (shared with the AWS CLI).
-    if args.all {
-        end_logins(|_| true)?;
+    let ended = if args.all {
+        end_logins(|_| true)?
     } else if let Ok(r) = crate::profile::resolve(&default_profile(args.profile_arg())) {
-        end_logins(|l| l.source_profile == r.source_profile)?;
-    }
+        end_logins(|l| l.source_profile == r.source_profile)?
+    } else {
+        0
+    };
+    let other = if ended > 0 { " other" } else { "" };
     let Some(cache) = Cache::existing()? else {
-        eprintln!("mfa-env: no cached sessions");
+        eprintln!("mfa-env: no{other} cached sessions");
         if args.all {
             still_live(None);
         } else if let Ok(r) = crate::profile::resolve(&default_profile(args.profile_arg())) {
@@ -23,10 +26,12 @@ pub fn run(args: &LogoutArgs) -> anyhow::Result<i32> {
         return Ok(0);
     };
     if args.all {
-        eprintln!(
-            "mfa-env: {}",
-            forgot(cache.clear(crate::mfa::Guard::refuses_still), "")
-        );
+        let n = cache.clear(crate::mfa::Guard::refuses_still);
+        if n == 0 {
+            eprintln!("mfa-env: no{other} cached sessions");
+        } else {
+            eprintln!("mfa-env: {}", forgot(n, ""));
+        }
         still_live(None);
         return Ok(0);
     }
@@ -87,11 +92,14 @@ fn still_live(forgotten: Option<&Resolved>) {
 /// Ends the AWS Sign-In sessions of the login profiles `which` picks: their cache files are
 /// deleted (no call: the service has no sign-out for them), which signs the AWS CLI and the
 /// SDKs out of them too.
-fn end_logins(which: impl Fn(&Resolved) -> bool) -> anyhow::Result<()> {
+fn end_logins(which: impl Fn(&Resolved) -> bool) -> anyhow::Result<usize> {
     let Ok(profiles) = Profiles::load() else {
-        return Ok(());
+        return Ok(0);
     };
-    let mut ended = std::collections::BTreeSet::new();
+    // Each session once, with every login profile that names it (one sign-in can serve
+    // several), whether `which` picked any of them.
+    let mut sessions: std::collections::BTreeMap<String, (Vec<String>, bool)> =
+        std::collections::BTreeMap::new();
     for name in profiles.names() {
         let Ok(r) = profiles.resolve(&name) else {
             continue;
@@ -99,19 +107,27 @@ fn end_logins(which: impl Fn(&Resolved) -> bool) -> anyhow::Result<()> {
         let crate::profile::Source::Login(l) = &r.source else {
             continue;
         };
-        if r.is_role() || !which(&r) || !ended.insert(l.session.clone()) {
+        let entry = sessions.entry(l.session.clone()).or_default();
+        if !r.is_role() && !entry.0.contains(&r.source_profile) {
+            entry.0.push(r.source_profile.clone());
+        }
+        entry.1 |= which(&r);
+    }
+    let mut count = 0;
+    for (session, (names, picked)) in sessions {
+        if !picked || !crate::login::remove(&session)? {
             continue;
         }
-        if crate::login::remove(&l.session)? {
-            eprintln!(
-                "mfa-env: ended the AWS Sign-In session of '{}' ({}): its cache file is deleted, \
-                 for the AWS CLI and the SDKs too; credentials already handed out last until \
-                 they expire (at most 15 minutes)",
-                r.source_profile, l.session
-            );
-        }
+        count += 1;
+        let names: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
+        eprintln!(
+            "mfa-env: ended the AWS Sign-In session of {} ({session}): its file is deleted, for \
+             the AWS CLI and the SDKs too; credentials already handed out, and roles assumed \
+             with them, last until they expire",
+            names.join(", ")
+        );
     }
-    Ok(())
+    Ok(count)
 }
 
 /// One wording whatever was there: `no cached sessions`, `forgot 1 cached session`, ….

@@ -30,10 +30,17 @@ pub fn run(args: &StatusArgs) -> anyhow::Result<i32> {
     let left = s.seconds_left().unwrap_or(0);
     let expired = left <= 0;
     let identity = s.identity.clone().unwrap_or_default();
-    let kind = if identity.contains(":assumed-role/") {
+    // What the identity is (the credentials say it, mfa-env's MFA_ENV_IDENTITY): an
+    // Identity Center role, an assumed role, an MFA device (ARN or hardware serial), else
+    // the principal a sign-in session is for.
+    let kind = if identity.ends_with("(IAM Identity Center)") {
+        "sso"
+    } else if identity.contains(":assumed-role/") {
         "role"
-    } else {
+    } else if identity.contains(":mfa/") || !identity.starts_with("arn:") {
         "session-token"
+    } else {
+        "login"
     };
     let key = s.credentials.as_ref().map(|c| mask_key(&c.access_key_id));
     if args.json {

@@ -14,6 +14,8 @@ pub(super) struct ConfigFile {
     pub(super) path: PathBuf,
     /// The open file the index was made from (`None`: the text was given).
     file: Option<std::fs::File>,
+    /// What the file was when it was opened (`None`: the text was given).
+    stamp: Option<Stamp>,
     /// The whole text, read at the first need (given, for a text that is not on disk).
     text: std::cell::OnceCell<Vec<u8>>,
     index: Index,
@@ -49,6 +51,7 @@ impl ConfigFile {
         ConfigFile {
             path,
             file: None,
+            stamp: None,
             text,
             index,
         }
@@ -58,14 +61,30 @@ impl ConfigFile {
     /// it treats a missing one).
     pub(super) fn open(path: PathBuf) -> Option<ConfigFile> {
         let file = std::fs::File::open(&path).ok()?;
+        let meta = file.metadata().ok();
         let mut index = scan(&mut &file).ok()?;
-        index.modified = file.metadata().ok().and_then(|m| m.modified().ok());
+        index.modified = meta.as_ref().and_then(|m| m.modified().ok());
         Some(ConfigFile {
             path,
+            stamp: meta.as_ref().map(Stamp::of),
             file: Some(file),
             text: std::cell::OnceCell::new(),
             index,
         })
+    }
+
+    /// The byte ranges `kept(names)` joins: the sections named in `names` (and any section
+    /// this cannot name); the whole file when it is not UTF-8.
+    fn kept_ranges(&self, names: &BTreeSet<String>) -> Vec<std::ops::Range<u64>> {
+        if !self.index.utf8 {
+            return std::iter::once(0..self.index.len).collect();
+        }
+        self.index
+            .sections
+            .iter()
+            .filter(|s| self.name(s).is_none_or(|n| names.contains(n)))
+            .map(|s| s.lines.clone())
+            .collect()
     }
 
     /// The whole text (read now if it was not yet; empty if it can no longer be read).
@@ -92,16 +111,12 @@ impl ConfigFile {
         if !self.index.utf8 {
             return self.bytes().to_vec();
         }
-        let wanted = self
-            .index
-            .sections
-            .iter()
-            .filter(|s| self.name(s).is_none_or(|n| names.contains(n)));
+        let wanted = self.kept_ranges(names);
         let mut out = Vec::new();
         match (&self.file, self.text.get()) {
             (_, Some(text)) => {
                 for s in wanted {
-                    out.extend_from_slice(&text[s.lines.start as usize..s.lines.end as usize]);
+                    out.extend_from_slice(&text[s.start as usize..s.end as usize]);
                 }
             }
             (Some(file), None) => {
@@ -109,9 +124,9 @@ impl ConfigFile {
                 let mut f = file;
                 for s in wanted {
                     let start = out.len();
-                    out.resize(start + (s.lines.end - s.lines.start) as usize, 0);
+                    out.resize(start + (s.end - s.start) as usize, 0);
                     let read = f
-                        .seek(SeekFrom::Start(s.lines.start))
+                        .seek(SeekFrom::Start(s.start))
                         .and_then(|_| f.read_exact(&mut out[start..]));
                     if read.is_err() {
                         return self.reread().kept(names);
@@ -146,6 +161,123 @@ impl ConfigFile {
             Ok(text) => keep_sections(text, names).into_bytes(),
             Err(_) => self.bytes().to_vec(),
         }
+    }
+}
+
+/// What a file was when it was read: enough to tell, without reading it, that it is unchanged
+/// (its size and times, and on Unix the inode and the time of its last change of any kind,
+/// which an edit cannot set back).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(super) struct Stamp {
+    len: u64,
+    modified_ns: Option<u128>,
+    #[serde(default)]
+    unix: Option<(u64, u64, i64, i64)>,
+}
+
+impl Stamp {
+    fn of(meta: &std::fs::Metadata) -> Stamp {
+        let ns = |t: std::io::Result<std::time::SystemTime>| {
+            t.ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map(|d| d.as_nanos())
+        };
+        #[cfg(unix)]
+        let unix = {
+            use std::os::unix::fs::MetadataExt;
+            Some((meta.dev(), meta.ino(), meta.ctime(), meta.ctime_nsec()))
+        };
+        #[cfg(not(unix))]
+        let unix = None;
+        Stamp {
+            len: meta.len(),
+            modified_ns: ns(meta.modified()),
+            unix,
+        }
+    }
+}
+
+/// Which sections of the files resolving one profile read: the files' paths and stamps, and the
+/// byte ranges of those sections. Kept in the session cache (`Cache::memo`): while neither file
+/// has changed, the next run reads those ranges alone and parses the same text, instead of
+/// scanning megabytes of other profiles. Nothing in it is a secret.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(super) struct Memo {
+    version: u32,
+    files: Vec<MemoFile>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct MemoFile {
+    path: PathBuf,
+    stamp: Stamp,
+    ranges: Vec<(u64, u64)>,
+}
+
+impl Memo {
+    /// What `files` hold for `names`; `None` for a text given rather than read.
+    pub(super) fn of(files: &[ConfigFile], names: &BTreeSet<String>) -> Option<Memo> {
+        let files = files
+            .iter()
+            .map(|f| {
+                Some(MemoFile {
+                    path: f.path.clone(),
+                    stamp: f.stamp.clone()?,
+                    ranges: f
+                        .kept_ranges(names)
+                        .into_iter()
+                        .map(|r| (r.start, r.end))
+                        .collect(),
+                })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(Memo { version: 1, files })
+    }
+
+    /// The files as the texts the memo names, read back, if the files `env` points at are
+    /// exactly the ones remembered and unchanged (before and after the reads); else `None`.
+    pub(super) fn read_back(&self, env: &Env) -> Option<Vec<ConfigFile>> {
+        use std::io::{Read, Seek, SeekFrom};
+        if self.version != 1 {
+            return None;
+        }
+        // The same files, in the same order, as `read_files` would open now.
+        let paths: Vec<PathBuf> = SDK_FILES
+            .into_iter()
+            .map(|(var, default)| {
+                sdk_path(env, &env.get(var).unwrap_or_else(|_| default.to_string()))
+            })
+            .collect();
+        let mut out = Vec::new();
+        let mut remembered = self.files.iter().peekable();
+        for path in paths {
+            let file = std::fs::File::open(&path).ok();
+            let Some(file) = file else {
+                // A file missing then and now: nothing of it either way.
+                if remembered.peek().is_some_and(|m| m.path == path) {
+                    return None;
+                }
+                continue;
+            };
+            let m = remembered.next().filter(|m| m.path == path)?;
+            let stamp = |f: &std::fs::File| f.metadata().ok().map(|meta| Stamp::of(&meta));
+            if stamp(&file).as_ref() != Some(&m.stamp) {
+                return None;
+            }
+            let mut text = Vec::new();
+            let mut f = &file;
+            for &(start, end) in &m.ranges {
+                let at = text.len();
+                text.resize(at + usize::try_from(end.checked_sub(start)?).ok()?, 0);
+                f.seek(SeekFrom::Start(start)).ok()?;
+                f.read_exact(&mut text[at..]).ok()?;
+            }
+            if stamp(&file).as_ref() != Some(&m.stamp) {
+                return None;
+            }
+            out.push(ConfigFile::new(path, text));
+        }
+        remembered.next().is_none().then_some(out)
     }
 }
 

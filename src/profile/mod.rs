@@ -222,11 +222,53 @@ pub fn resolve(name: &str) -> anyhow::Result<Resolved> {
 }
 
 fn resolve_in(env: &Env, files: &[ConfigFile], name: &str) -> anyhow::Result<Resolved> {
-    let only = Profiles::parse_for(env, files, name)?;
+    let (only, _) = Profiles::parse_for(env, files, name)?;
     if only.exists(name) {
         return only.resolve(name);
     }
     Profiles::parse(env, files, None)?.resolve(name)
+}
+
+/// As `resolve`, with what the files held for `name` remembered in `cache`: while they are
+/// unchanged, a run reads only the sections the profile needs (a few hundred bytes) instead of
+/// scanning files of thousands of profiles. The text parsed is the same either way.
+pub fn resolve_remembered(name: &str, cache: &crate::cache::Cache) -> anyhow::Result<Resolved> {
+    let env = Env::real();
+    let paths: Vec<String> = SDK_FILES
+        .into_iter()
+        .map(|(var, default)| {
+            sdk_path(&env, &env.get(var).unwrap_or_else(|_| default.to_string()))
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    let mut parts = vec!["files", name];
+    parts.extend(paths.iter().map(String::as_str));
+    let key = crate::digest::digest(&parts);
+    let remembered = cache
+        .memo(&key)
+        .and_then(|bytes| serde_json::from_slice::<Memo>(&bytes).ok())
+        .and_then(|memo| memo.read_back(&env));
+    if let Some(files) = remembered {
+        if let Ok(profiles) = Profiles::parse_texts(&env, &files, |f| f.bytes().to_vec()) {
+            if profiles.exists(name) {
+                crate::debug!("profile '{name}' from the sections remembered (files unchanged)");
+                return profiles.resolve(name);
+            }
+        }
+    }
+    let files = read_files(&env);
+    let (only, names) = Profiles::parse_for(&env, &files, name)?;
+    if !only.exists(name) {
+        return Profiles::parse(&env, &files, None)?.resolve(name);
+    }
+    let resolved = only.resolve(name)?;
+    if let Some(memo) = Memo::of(&files, &names) {
+        if let Ok(bytes) = serde_json::to_vec(&memo) {
+            cache.put_memo(&key, &bytes);
+        }
+    }
+    Ok(resolved)
 }
 
 impl Profiles {
@@ -329,7 +371,11 @@ impl Profiles {
 
     /// The sections `name` can need: its own, then, until nothing new turns up, those named by
     /// `source_profile` and `services` in what was kept (each with its aws-mfa twin).
-    fn parse_for(env: &Env, files: &[ConfigFile], name: &str) -> anyhow::Result<Self> {
+    fn parse_for(
+        env: &Env,
+        files: &[ConfigFile],
+        name: &str,
+    ) -> anyhow::Result<(Self, BTreeSet<String>)> {
         let mut wanted = BTreeSet::new();
         add_profile_name(&mut wanted, name);
         loop {
@@ -347,7 +393,7 @@ impl Profiles {
                 }
             }
             if wanted.len() == before {
-                return Ok(profiles);
+                return Ok((profiles, wanted));
             }
         }
     }
@@ -983,7 +1029,8 @@ fn no_mfa_device(name: &str, source: &str, session_token: bool) -> anyhow::Error
         Exit::Config,
         format!(
             "profile '{name}' has no MFA device: run `mfa-env setup {}` to enroll one (or find \
-             the user's) and write it, or add '{key}' to {where_} yourself",
+             the user's) and write it, or add '{key}' to {where_} yourself; a passkey or \
+             security key signs in with `mfa-env login` instead",
             crate::shell::hint::arg(source)
         ),
     )
@@ -1344,13 +1391,64 @@ mod tests {
         let credentials =
             "[dev]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = s\n[other]\n";
         let f = files(config, credentials);
-        let only = Profiles::parse_for(&env(), &f, "admin").unwrap();
+        let (only, _) = Profiles::parse_for(&env(), &f, "admin").unwrap();
         let mut names: Vec<&str> = only.set.profiles().collect();
         names.sort();
         assert_eq!(names, ["admin", "dev"]);
         let r = only.resolve("admin").unwrap();
         assert_eq!(r.endpoint_url.as_deref(), Some("http://127.0.0.1:1"));
         assert_eq!(outcome(Ok(r)), outcome(resolve_in(&env(), &f, "admin")));
+    }
+
+    #[test]
+    fn a_memo_reads_back_the_same_text_until_a_file_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config");
+        let credentials = dir.path().join("credentials");
+        let mut text = String::new();
+        for i in 0..200 {
+            text.push_str(&format!("[profile p{i}]\nregion = eu-west-1\n\n"));
+        }
+        text.push_str(
+            "[profile admin]\nrole_arn = arn:aws:iam::123456789012:role/A\nsource_profile = dev\n\
+             [profile dev]\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\n",
+        );
+        std::fs::write(&config, &text).unwrap();
+        std::fs::write(
+            &credentials,
+            "[dev]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = s\n",
+        )
+        .unwrap();
+        let env = Env::from_slice(&[
+            ("AWS_CONFIG_FILE", config.to_str().unwrap()),
+            ("AWS_SHARED_CREDENTIALS_FILE", credentials.to_str().unwrap()),
+            ("HOME", "/h"),
+        ]);
+        let files = read_files(&env);
+        let (only, names) = Profiles::parse_for(&env, &files, "admin").unwrap();
+        let memo = Memo::of(&files, &names).unwrap();
+        // Through JSON, as the cache keeps it.
+        let memo: Memo = serde_json::from_slice(&serde_json::to_vec(&memo).unwrap()).unwrap();
+        let back = memo.read_back(&env).expect("unchanged files read back");
+        for (kept, original) in back.iter().zip(&files) {
+            assert_eq!(kept.bytes(), &original.kept(&names)[..]);
+        }
+        let again = Profiles::parse_texts(&env, &back, |f| f.bytes().to_vec()).unwrap();
+        assert_eq!(
+            outcome(again.resolve("admin")),
+            outcome(only.resolve("admin"))
+        );
+        // Another file named by the environment: not these.
+        let other = Env::from_slice(&[
+            ("AWS_CONFIG_FILE", config.to_str().unwrap()),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials"),
+            ("HOME", "/h"),
+        ]);
+        assert!(memo.read_back(&other).is_none());
+        // A file written again, even to the same length: not the same file any more.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(&config, text.replace("eu-west-1", "eu-west-2")).unwrap();
+        assert!(memo.read_back(&env).is_none());
     }
 
     #[test]

@@ -898,3 +898,65 @@ fn the_demo_keeps_its_sessions_in_its_own_directory() {
         );
     }
 }
+
+/// With thousands of profiles, a run remembers which sections a profile needs: the next run
+/// reads only those while the files are unchanged, and sees any change to them at once.
+#[test]
+fn the_sections_a_profile_needs_are_remembered_until_the_files_change() {
+    let mut f = Fixture::new();
+    let mut config = String::new();
+    for i in 0..3000 {
+        config.push_str(&format!(
+            "[profile p{i:04}]\nmfa_serial = arn:aws:iam::123456789012:mfa/u{i}\n\n"
+        ));
+    }
+    let base = format!(
+        "{config}[profile dev]\nmfa_serial = {SERIAL}\nregion = eu-west-1\n\n\
+         [profile admin]\nrole_arn = {ADMIN_ARN}\nsource_profile = dev\n"
+    );
+    f.write_config(&base);
+    let out = f.run(&["admin", "--shell", "bash", "-t", &f.code()]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert!(!out.stderr.contains("remembered"), "{}", out.stderr);
+    let memos: Vec<String> = std::fs::read_dir(f.cache_dir())
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with("files-"))
+        .collect();
+    assert_eq!(memos.len(), 1, "{memos:?}");
+    let memo = std::fs::read_to_string(f.cache_dir().join(&memos[0])).unwrap();
+    f.assert_no_secret(&memo);
+    assert!(!memo.contains("AKIA"), "{memo}");
+    // Unchanged: from the remembered sections, the same answer.
+    let out = f.run(&["admin", "--shell", "bash"]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    out.assert_says("from the sections remembered");
+    assert!(
+        out.stdout.contains("export AWS_REGION='eu-west-1'"),
+        "{}",
+        out.stdout
+    );
+    // Changed (the same length, even): read again.
+    f.write_config(&base.replace("eu-west-1", "eu-west-2"));
+    let out = f.run(&["admin", "--shell", "bash"]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert!(!out.stderr.contains("remembered"), "{}", out.stderr);
+    assert!(
+        out.stdout.contains("export AWS_REGION='eu-west-2'"),
+        "{}",
+        out.stdout
+    );
+    // The chain itself changed: the role's source gone is said, not a stale answer.
+    f.write_config(&base.replace("source_profile = dev", "source_profile = gone"));
+    let out = f.run(&["admin", "--shell", "bash"]);
+    f.assert_failure(&out, 3, "names source_profile 'gone', which does not exist");
+    // logout --all removes the memos with the sessions.
+    let out = f.run(&["logout", "--all"]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let left = std::fs::read_dir(f.cache_dir())
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with("files-"))
+        .count();
+    assert_eq!(left, 0);
+}

@@ -365,6 +365,12 @@ fn login_remote_reads_the_code_the_page_shows() {
         .expect("a verification code")
         .to_string();
     p.exp_string("Enter the code the page shows: ").unwrap();
+    // A paste cut short: said, and asked again.
+    p.send_line(&code[..code.len() / 2]).unwrap();
+    p.exp_string("that is not the code the sign-in page shows")
+        .unwrap();
+    p.exp_string("try again (2 left)").unwrap();
+    p.exp_string("Enter the code the page shows: ").unwrap();
     p.send_line(&code).unwrap();
     p.exp_string(&format!("signed in as {ALICE}")).unwrap();
     let status = wait_exit(&p, Duration::from_secs(30));
@@ -387,6 +393,8 @@ fn fetch_following(url: &str) -> String {
         let rest = url.strip_prefix("http://").expect("http");
         let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
         let mut s = std::net::TcpStream::connect(host).expect("connect");
+        // An answer held back (a callback nobody serves) fails the test rather than hangs it.
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
         write!(s, "GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n").unwrap();
         let mut reader = BufReader::new(s);
         let (mut location, mut length) = (None, 0usize);
@@ -664,4 +672,84 @@ fn credential_process_and_status_serve_a_login_profile() {
     );
     assert_eq!(out.status, 0, "{}", out.stderr);
     assert!(out.stdout.contains("web"), "{}", out.stdout);
+}
+
+/// A browser command that starts and never opens the page (or none at all): the user opens
+/// the printed URL by hand, and the sign-in comes back at once.
+#[test]
+fn the_url_opened_by_hand_is_answered_when_the_browser_never_asks() {
+    use std::io::{BufRead, BufReader};
+    let mut f = web();
+    f.sts.auto_approve(true);
+    let mut cmd = f.cmd();
+    cmd.args(["login", "web", "--yes"])
+        .env("AWS_ENDPOINT_URL_SIGNIN", f.sts.url())
+        .env("BROWSER", "true")
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let url = loop {
+        let line = lines.next().expect("the URL").unwrap();
+        if let Some(at) = line.find("http://127.0.0.1:") {
+            if line.contains("/v1/authorize?") {
+                break line[at..].trim().to_string();
+            }
+        }
+    };
+    let page = fetch_following(&url);
+    assert!(page.contains("you may close this tab"), "{page}");
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(child.wait().unwrap().success(), "{rest:?}");
+    f.accept_aws_changes();
+    assert!(rest.iter().any(|l| l.contains("signed in as")), "{rest:?}");
+}
+
+#[test]
+fn login_without_a_terminal_or_yes_stops_before_the_sign_in() {
+    let f = web();
+    let out = f.run_with(
+        &["login", "web"],
+        &[("AWS_ENDPOINT_URL_SIGNIN", &f.sts.url())],
+    );
+    f.assert_failure(&out, 3, "no terminal to ask on: pass --yes");
+    assert_eq!(f.sts.token_calls(), (0, 0));
+    assert!(!out.stderr.contains("/v1/authorize"), "{}", out.stderr);
+}
+
+#[test]
+fn status_and_list_json_name_a_sign_in_as_such() {
+    let f = signed_in();
+    let out = f.run(&["web", "--shell", "bash"]);
+    let script = format!("{}\nmfa-env status --json", out.stdout);
+    let out = f.sh(
+        "bash",
+        &["--norc", "-c", &script],
+        &[("PATH", &path_with_bin())],
+    );
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["kind"], "login", "{}", out.stdout);
+    let out = f.run(&["list", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let web = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["profile"] == "web")
+        .unwrap();
+    assert_eq!(web["signed_in_as"], ALICE);
+    assert!(web["mfa_serial"].is_null(), "{web}");
+    assert_eq!(web["kind"], "login");
+}
+
+#[test]
+fn login_of_a_role_on_a_sign_in_points_to_its_source() {
+    let f = signed_in();
+    let out = f.run_with(
+        &["login", "web-admin", "--yes"],
+        &[("AWS_ENDPOINT_URL_SIGNIN", &f.sts.url())],
+    );
+    f.assert_failure(&out, 3, "is a role on the AWS Sign-In session of 'web'");
+    out.assert_says("`mfa-env login web`");
+    assert_eq!(f.sts.token_calls(), (1, 0));
 }
