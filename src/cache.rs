@@ -196,7 +196,16 @@ impl Cache {
     /// What resolving a profile read of the AWS files (`profile::resolve_remembered`'s; no
     /// secret in it).
     pub fn memo(&self, key: &str) -> Option<Zeroizing<Vec<u8>>> {
-        self.dir.read(&format!("files-{key}.json")).ok()
+        // `list`'s, for a config of ten thousand profiles, is a few MiB.
+        const MEMO_CAP: u64 = 64 << 20;
+        self.dir
+            .read_up_to(&format!("files-{key}.json"), MEMO_CAP)
+            .ok()
+    }
+
+    /// The same, as a file to read as a stream (`list`'s is read row by row).
+    pub fn memo_file(&self, key: &str) -> Option<File> {
+        self.dir.open_read(&format!("files-{key}.json")).ok()
     }
 
     /// Keeps it; a failure only costs the next run a full read of the files.
@@ -204,6 +213,21 @@ impl Cache {
         if let Err(e) = self.write(&format!("files-{key}.json"), bytes) {
             crate::debug!("the sections read were not remembered: {e:#}");
         }
+    }
+
+    /// The keys of the sessions the cache holds (expired ones too), by one listing of the
+    /// directory: `list` looks up only those instead of opening a file per profile.
+    pub fn session_keys(&self) -> std::collections::HashSet<String> {
+        self.dir
+            .names()
+            .into_iter()
+            .filter(|n| own(n) == Some(Own::Session))
+            .filter_map(|n| {
+                n.strip_prefix("session-")
+                    .and_then(|r| r.strip_suffix(".json"))
+                    .map(str::to_string)
+            })
+            .collect()
     }
 
     /// The reuse record of the MFA device `key` (`mfa::Guard`'s; no secret in it).

@@ -46,9 +46,17 @@ impl Dir {
     }
 
     pub fn read(&self, name: &str) -> io::Result<Zeroizing<Vec<u8>>> {
+        self.read_up_to(name, READ_CAP)
+    }
+
+    pub fn open_read(&self, name: &str) -> io::Result<File> {
+        File::open(self.path.join(name))
+    }
+
+    pub fn read_up_to(&self, name: &str, cap: u64) -> io::Result<Zeroizing<Vec<u8>>> {
         let mut out = Zeroizing::new(Vec::new());
         File::open(self.path.join(name))?
-            .take(READ_CAP)
+            .take(cap)
             .read_to_end(&mut out)?;
         Ok(out)
     }

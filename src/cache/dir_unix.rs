@@ -136,10 +136,22 @@ impl Dir {
 
     /// The content of `name`, at most `READ_CAP` bytes.
     pub fn read(&self, name: &str) -> io::Result<Zeroizing<Vec<u8>>> {
-        // NONBLOCK: a FIFO planted under the name must not hang the open.
+        self.read_up_to(name, READ_CAP)
+    }
+
+    /// `name`, open for reading (checked as every file here is).
+    pub fn open_read(&self, name: &str) -> io::Result<File> {
         let (fd, _) = self.open_file(name, OFlags::RDONLY | OFlags::NONBLOCK)?;
-        let mut out = Zeroizing::new(Vec::new());
-        File::from(fd).take(READ_CAP).read_to_end(&mut out)?;
+        Ok(File::from(fd))
+    }
+
+    /// The content of `name`, at most `cap` bytes.
+    pub fn read_up_to(&self, name: &str, cap: u64) -> io::Result<Zeroizing<Vec<u8>>> {
+        // NONBLOCK: a FIFO planted under the name must not hang the open.
+        let (fd, st) = self.open_file(name, OFlags::RDONLY | OFlags::NONBLOCK)?;
+        let size = usize::try_from(st.st_size).unwrap_or(0);
+        let mut out = Zeroizing::new(Vec::with_capacity(size.min(cap as usize)));
+        File::from(fd).take(cap).read_to_end(&mut out)?;
         Ok(out)
     }
 

@@ -10,6 +10,20 @@ pub struct StsPlace {
     pub ca_bundle: Option<String>,
 }
 
+/// The environment variables `endpoint_url` reads (their names and values, sorted): what a
+/// resolution depends on besides the files.
+pub fn endpoint_environment() -> Vec<String> {
+    let mut out: Vec<String> = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .filter(|(k, _)| {
+            k.starts_with("AWS_ENDPOINT_URL") || k == "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"
+        })
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    out.sort();
+    out
+}
+
 /// The STS endpoint by the SDK's precedence: `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`, the
 /// profile's `services` section, the profile's `endpoint_url`; none when configured endpoints
 /// are switched off.

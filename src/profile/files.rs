@@ -197,6 +197,53 @@ impl Stamp {
     }
 }
 
+/// The AWS files as they are: each path the SDK would read and its stamp (`None`: missing or
+/// unreadable). Equal stamps, equal files.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FilesStamp(Vec<(PathBuf, Option<Stamp>)>);
+
+impl FilesStamp {
+    /// The files `env` names, as they are now.
+    pub(super) fn now(env: &Env) -> FilesStamp {
+        FilesStamp(
+            SDK_FILES
+                .into_iter()
+                .map(|(var, default)| {
+                    let path = sdk_path(env, &env.get(var).unwrap_or_else(|_| default.to_string()));
+                    let stamp = std::fs::metadata(&path).ok().map(|m| Stamp::of(&m));
+                    (path, stamp)
+                })
+                .collect(),
+        )
+    }
+
+    /// The stamps of `files` as they were opened (what `read_files` gave), for the paths
+    /// `env` names.
+    pub(super) fn of(env: &Env, files: &[ConfigFile]) -> FilesStamp {
+        FilesStamp(
+            SDK_FILES
+                .into_iter()
+                .map(|(var, default)| {
+                    let path = sdk_path(env, &env.get(var).unwrap_or_else(|_| default.to_string()));
+                    let stamp = files
+                        .iter()
+                        .find(|f| f.path == path)
+                        .and_then(|f| f.stamp.clone());
+                    (path, stamp)
+                })
+                .collect(),
+        )
+    }
+
+    /// The paths, for a key.
+    pub fn paths(&self) -> Vec<String> {
+        self.0
+            .iter()
+            .map(|(p, _)| p.to_string_lossy().into_owned())
+            .collect()
+    }
+}
+
 /// Which sections of the files resolving one profile read: the files' paths and stamps, and the
 /// byte ranges of those sections. Kept in the session cache (`Cache::memo`): while neither file
 /// has changed, the next run reads those ranges alone and parses the same text, instead of

@@ -38,8 +38,13 @@ pub use crate::aws_files::{
 use crate::aws_files::{sdk_path, SDK_FILES};
 pub use crate::long_term::LongTermKeys;
 pub use crate::sts::RoleSpec;
-pub use endpoints::StsPlace;
-pub use files::{default_credentials_in_files, names_from_headers};
+pub use endpoints::{endpoint_environment, StsPlace};
+pub use files::{default_credentials_in_files, names_from_headers, FilesStamp};
+
+/// The AWS files as they are now.
+pub fn files_stamp() -> FilesStamp {
+    FilesStamp::now(&Env::real())
+}
 pub use keys::{key_lines, KeyLine, KeyOwner, KeySource};
 
 /// Everything needed to authenticate one profile.
@@ -277,6 +282,15 @@ impl Profiles {
     pub fn load() -> anyhow::Result<Self> {
         let env = Env::real();
         Self::parse(&env, &read_files(&env), None)
+    }
+
+    /// As `load`, with the stamps of the files as they were read (`list` remembers what it
+    /// made of them while they stay so).
+    pub fn load_stamped() -> anyhow::Result<(Self, FilesStamp)> {
+        let env = Env::real();
+        let files = read_files(&env);
+        let stamp = FilesStamp::of(&env, &files);
+        Ok((Self::parse(&env, &files, None)?, stamp))
     }
 
     /// Parses `files` (as `read_files` found them), keeping only the sections named in `only`.

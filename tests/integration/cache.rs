@@ -960,3 +960,65 @@ fn the_sections_a_profile_needs_are_remembered_until_the_files_change() {
         .count();
     assert_eq!(left, 0);
 }
+
+/// `list` remembers what it made of the files: unchanged, the rows come from the cache (the
+/// same table); the cached sessions are looked up live each time; a change to the files, or
+/// to the endpoints the environment names, makes it read them again.
+#[test]
+fn list_remembers_the_profiles_until_the_files_change() {
+    let mut f = Fixture::new();
+    let mut config = String::new();
+    for i in 0..500 {
+        config.push_str(&format!(
+            "[profile p{i:03}]\nmfa_serial = arn:aws:iam::123456789012:mfa/u{i}\n\n"
+        ));
+    }
+    let base = format!(
+        "{config}[profile dev]\nmfa_serial = {SERIAL}\nregion = eu-west-1\n\n\
+         [profile admin]\nrole_arn = {ADMIN_ARN}\nsource_profile = dev\n"
+    );
+    f.write_config(&base);
+    // (The rows are remembered in the session cache, once there is one: a first session.)
+    let out = f.run(&["dev", "--shell", "bash", "-t", &f.code()]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let first = f.run(&["list"]);
+    assert_eq!(first.status, 0, "{}", first.stderr);
+    assert!(!first.stderr.contains("as remembered"), "{}", first.stderr);
+    let again = f.run(&["list"]);
+    again.assert_says("the profiles as remembered");
+    assert_eq!(again.stdout, first.stdout);
+    let json = f.run(&["list", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 502);
+    // A session cached since: shown, from the remembered rows.
+    let out = f.run(&["admin", "--shell", "bash"]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let out = f.run(&["list"]);
+    out.assert_says("the profiles as remembered");
+    let admin = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("admin "))
+        .unwrap();
+    assert!(admin.contains("59m") || admin.contains("1h00m"), "{admin}");
+    let dev = out.stdout.lines().find(|l| l.starts_with("dev ")).unwrap();
+    assert!(dev.contains("h"), "{dev}");
+    // Another endpoint: other cache keys, read again.
+    let out = f.run_with(&["list"], &[("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9")]);
+    assert!(!out.stderr.contains("as remembered"), "{}", out.stderr);
+    let admin = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("admin "))
+        .unwrap();
+    assert!(admin.contains(" - "), "{admin}");
+    // A profile added: there at once.
+    f.write_config(&format!("{base}\n[profile newer]\nmfa_serial = {SERIAL}\n"));
+    let out = f.run(&["list"]);
+    assert!(!out.stderr.contains("as remembered"), "{}", out.stderr);
+    assert!(
+        out.stdout.lines().any(|l| l.starts_with("newer ")),
+        "{}",
+        out.stdout
+    );
+}
