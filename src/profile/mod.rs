@@ -578,24 +578,17 @@ impl Profiles {
     /// The rest of a profile's resolution, the same for every source: durations, region,
     /// endpoints.
     fn resolved(&self, name: &str, chain: Chain, source: Source) -> anyhow::Result<Resolved> {
-        let named = self.profile(name);
+        // The profile's own section (aws-mfa's long-term one when it has none), found once.
+        let named = self.profile(name).or_else(|| self.long_term(name));
         let region = chain.region;
         if let Some(region) = &region {
             validate_region(region, name)?;
         }
-        let iam_endpoint_url =
-            endpoint_url(&self.env, named.or(self.long_term(name)), &self.set, "iam");
-        let signin_endpoint_url = endpoint_url(
-            &self.env,
-            named.or(self.long_term(name)),
-            &self.set,
-            "signin",
-        );
-        let sso_endpoint_url =
-            endpoint_url(&self.env, named.or(self.long_term(name)), &self.set, "sso");
-        let endpoint_url =
-            endpoint_url(&self.env, named.or(self.long_term(name)), &self.set, "sts");
-        let ca_bundle = ca_bundle(&self.env, named.or(self.long_term(name)));
+        let iam_endpoint_url = endpoint_url(&self.env, named, &self.set, "iam");
+        let signin_endpoint_url = endpoint_url(&self.env, named, &self.set, "signin");
+        let sso_endpoint_url = endpoint_url(&self.env, named, &self.set, "sso");
+        let endpoint_url = endpoint_url(&self.env, named, &self.set, "sts");
+        let ca_bundle = ca_bundle(&self.env, named);
         Ok(Resolved {
             name: name.to_string(),
             source_duration: parse_duration_key(
@@ -723,8 +716,10 @@ impl Profiles {
     /// `sso_region` in the profile). A profile with an `sso_session` and no role is a token's,
     /// not a source of credentials.
     fn sso_of(&self, name: &str) -> anyhow::Result<Option<SsoSource>> {
+        // Looked up once: `list` asks this of every profile.
+        let sections = [self.profile(name), self.long_term(name)];
         let get = |k: &str| {
-            [self.profile(name), self.long_term(name)]
+            sections
                 .into_iter()
                 .flatten()
                 .find_map(|p| p.get(k))
