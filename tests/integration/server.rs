@@ -992,8 +992,12 @@ fn a_renewal_leaves_the_terminal_to_the_child() {
     std::fs::write(
         &child,
         format!(
-            "env > '{0}.tmp' && mv '{0}.tmp' '{0}'\nwhile :; do\n  if read -r -t 0.1 line; then\n    \
-             echo \"got=$line\"\n    [ \"$line\" = quit ] && exit 0\n  fi\ndone\n",
+            // A read that times out keeps what it got of a line (bash hands it over with the
+            // timeout): it is put before the rest, not lost.
+            "env > '{0}.tmp' && mv '{0}.tmp' '{0}'\nbuf=\nwhile :; do\n  \
+             if read -r -t 0.1 part; then\n    line=$buf$part; buf=\n    \
+             echo \"got=$line\"\n    [ \"$line\" = quit ] && exit 0\n  \
+             else\n    buf=$buf$part\n  fi\ndone\n",
             env_file.display()
         ),
     )
