@@ -845,12 +845,15 @@ fn server_shell(shell: &str) {
         .unwrap();
     p.exp_string("refreshed=0").unwrap();
     assert_eq!(f.sts.count("GetSessionToken"), 1);
+    // Each answer waited for before the next line is typed (the terminal echoes typed-ahead
+    // text, which would match too early); the quotes keep the echo from matching.
     p.send_line(&format!(
-        "mfa-env-refresh --refresh-mfa -t {}",
+        "mfa-env-refresh --refresh-mfa -t {}; echo refreshed-mfa={status}",
         f.sts.alice().next_code()
     ))
     .unwrap();
-    p.send_line("printenv AWS_ACCESS_KEY_ID || echo still-no-keys")
+    p.exp_string("refreshed-mfa=0").unwrap();
+    p.send_line("printenv AWS_ACCESS_KEY_ID || echo still-no-'keys'")
         .unwrap();
     p.exp_string("still-no-keys").unwrap();
     assert_eq!(f.sts.count("GetSessionToken"), 2);
