@@ -57,7 +57,20 @@ pub struct Cli {
     pub verbose: bool,
 }
 
+/// The whole definition, every subcommand's arguments included (`Command` defers them until a
+/// command line picks one): for what walks it, such as the man pages and the tests of the help.
+pub fn definition() -> clap::Command {
+    use clap::CommandFactory;
+    let mut cli = Cli::command();
+    cli.build();
+    cli
+}
+
+/// Each subcommand's arguments are defined when it is the one run (`defer`): a command line
+/// builds one subcommand, not all sixteen (a third of a cached `exec`'s work was clap setting up
+/// the others). Whatever walks the definition builds it first (`Command::build`).
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     /// Authenticate and print shell code that sets the credentials (the default command).
     #[command(after_long_help = ROLE_RULE_POINTER)]
@@ -305,7 +318,9 @@ fn is_executable(path: &std::path::Path) -> bool {
     path.is_file()
 }
 
-/// How to authenticate; shared by export, exec, shell and credential-process.
+// How to authenticate; shared by export, exec, shell and credential-process. A plain comment:
+// a doc comment here would become the `about` of every subcommand that flattens it, since
+// those define their arguments (deferred) after their own about.
 #[derive(Debug, Args, Clone, Default)]
 pub struct AuthArgs {
     /// Profile to use [default: $AWS_PROFILE, then the live session's, then "default"]

@@ -199,6 +199,62 @@ pub(crate) fn one_line(err: &anyhow::Error) -> String {
 
 #[cfg(test)]
 mod tests {
+    /// clap's own checks of the definition, on every subcommand (each defines its arguments
+    /// only when built: `cli::definition` builds them all).
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        crate::cli::definition().debug_assert();
+        let exec = crate::cli::definition();
+        let exec = exec.find_subcommand("exec").expect("exec");
+        assert!(exec
+            .get_arguments()
+            .any(|a| a.get_long() == Some("token-code")));
+    }
+
+    /// A subcommand's help starts with its own description once its deferred arguments are
+    /// defined (an argument struct's doc comment would replace it).
+    #[test]
+    fn each_subcommand_keeps_its_description() {
+        use clap::CommandFactory;
+        let cli = crate::cli::Cli::command();
+        for sub in cli.get_subcommands().filter(|s| !s.is_hide_set()) {
+            let about = sub.get_about().expect("an about").to_string();
+            let help = crate::cli::Cli::command()
+                .try_get_matches_from(["mfa-env", sub.get_name(), "--help"])
+                .expect_err("help")
+                .to_string();
+            let words = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert!(
+                words(&help).starts_with(&words(&about)),
+                "{}: {help}",
+                sub.get_name()
+            );
+        }
+    }
+
+    /// Every subcommand still parses its own options and positionals when only it is built,
+    /// and its help and errors name them.
+    #[test]
+    fn a_deferred_subcommand_parses_its_arguments() {
+        let cli =
+            super::parse(["mfa-env", "exec", "work", "-t", "123456", "--", "env"].map(Into::into))
+                .expect("parses");
+        let Some(crate::cli::Command::Exec(args)) = cli.command else {
+            panic!("exec")
+        };
+        assert_eq!(args.command, ["env"]);
+        // Options before the subcommand move after it, as before.
+        let cli = super::parse(["mfa-env", "-v", "list", "--json"].map(Into::into)).expect("list");
+        assert!(cli.verbose);
+        assert!(matches!(cli.command, Some(crate::cli::Command::List(_))));
+        // An unknown option of a subcommand is refused with the subcommand's suggestion.
+        use clap::CommandFactory;
+        let err = crate::cli::Cli::command()
+            .try_get_matches_from(["mfa-env", "list", "--jsn"])
+            .expect_err("refused");
+        assert!(err.to_string().contains("--json"), "{err}");
+    }
+
     #[test]
     fn one_line_keeps_no_control_character() {
         let err = anyhow::anyhow!("serial arn:x\x1b]0;owned\x07y\x1b[2J\u{9b}31m")

@@ -45,7 +45,7 @@ struct Section {
 impl ConfigFile {
     /// A text that is not (or not yet) on disk.
     pub(super) fn new(path: PathBuf, bytes: Vec<u8>) -> ConfigFile {
-        let index = scan(&mut &bytes[..]).unwrap_or_default();
+        let index = scan_text(&bytes);
         let text = std::cell::OnceCell::new();
         let _ = text.set(bytes);
         ConfigFile {
@@ -328,79 +328,109 @@ impl Memo {
     }
 }
 
-/// Indexes the sections of what `input` holds, split where `keep_sections` splits it: at each
-/// line that starts with `[`. Read in chunks through one small buffer; headers are found by
-/// looking for `[` alone (memchr), since values rarely hold one.
+/// Indexes the sections of a file, split where `keep_sections` splits it: at each line that
+/// starts with `[`. Read in chunks of whole lines (a header, and a UTF-8 sequence, never spans a
+/// newline), so a large file is never held whole; headers are found by looking for `[` alone
+/// (memchr), since values rarely hold one.
 fn scan(input: &mut impl std::io::Read) -> std::io::Result<Index> {
-    const CHUNK: usize = 64 * 1024;
-    let mut index = Index {
-        utf8: true,
-        ..Index::default()
-    };
-    let mut buf = vec![0u8; CHUNK];
-    // What was read and not yet indexed: always from the start of a line.
-    let mut pending: Vec<u8> = Vec::with_capacity(2 * CHUNK);
-    let mut offset = 0u64;
-    let (mut start, mut header, mut name) = (0u64, None, None);
+    use std::io::Read;
+    const CHUNK: u64 = 64 * 1024;
+    let mut indexer = Indexer::default();
+    // What was read and not yet indexed: always from the start of a line. Filled straight from
+    // the reader (no zeroed buffer in between), so a small file costs what it holds.
+    let mut pending: Vec<u8> = Vec::new();
     loop {
-        let n = match input.read(&mut buf) {
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        pending.extend_from_slice(&buf[..n]);
-        // Whole lines only (a header, and a UTF-8 sequence, never spans a newline).
-        let end = if n == 0 {
-            pending.len()
-        } else {
-            match memchr::memrchr(b'\n', &pending) {
-                Some(i) => i + 1,
-                None => continue,
-            }
-        };
-        let region = &pending[..end];
-        let text = std::str::from_utf8(region);
-        index.utf8 &= text.is_ok();
+        // read_to_end retries an interrupted read itself.
+        let n = input.by_ref().take(CHUNK).read_to_end(&mut pending)?;
+        if n == 0 {
+            indexer.lines(&pending);
+            return Ok(indexer.finish());
+        }
+        if let Some(i) = memchr::memrchr(b'\n', &pending) {
+            indexer.lines(&pending[..=i]);
+            pending.drain(..=i);
+        }
+    }
+}
+
+/// Indexes text already in memory: `scan` in one pass.
+fn scan_text(text: &[u8]) -> Index {
+    let mut indexer = Indexer::default();
+    indexer.lines(text);
+    indexer.finish()
+}
+
+/// `scan`'s state between runs of whole lines.
+struct Indexer {
+    index: Index,
+    /// Where the next run of lines starts in the file.
+    offset: u64,
+    /// The section being read: where it starts, its header and name.
+    start: u64,
+    header: Option<std::ops::Range<usize>>,
+    name: Option<std::ops::Range<usize>>,
+}
+
+impl Default for Indexer {
+    fn default() -> Indexer {
+        Indexer {
+            index: Index {
+                utf8: true,
+                ..Index::default()
+            },
+            offset: 0,
+            start: 0,
+            header: None,
+            name: None,
+        }
+    }
+}
+
+impl Indexer {
+    /// Indexes `region`: whole lines that follow what was indexed before (the last may lack
+    /// its newline only at the end of the file).
+    fn lines(&mut self, region: &[u8]) {
+        let index = &mut self.index;
+        index.utf8 &= std::str::from_utf8(region).is_ok();
         for at in memchr::memchr_iter(b'[', region).filter(|&p| p == 0 || region[p - 1] == b'\n') {
-            let abs = offset + at as u64;
-            if abs > start {
+            let abs = self.offset + at as u64;
+            if abs > self.start {
                 index.sections.push(Section {
-                    header: header.take(),
-                    name: name.take(),
-                    lines: start..abs,
+                    header: self.header.take(),
+                    name: self.name.take(),
+                    lines: self.start..abs,
                 });
             }
-            start = abs;
+            self.start = abs;
             let line_end = memchr::memchr(b'\n', &region[at..]).map_or(region.len(), |i| at + i);
-            header = None;
-            name = None;
+            self.header = None;
+            self.name = None;
             if let Ok(line) = std::str::from_utf8(&region[at..line_end]) {
                 let line = line.strip_suffix('\r').unwrap_or(line);
                 let from = index.names.len();
                 index.names.push_str(line);
                 let stored = &index.names[from..];
-                name = section_name(stored).map(|n| {
+                self.name = section_name(stored).map(|n| {
                     let at = from + (n.as_ptr() as usize - stored.as_ptr() as usize);
                     at..at + n.len()
                 });
-                header = Some(from..index.names.len());
+                self.header = Some(from..index.names.len());
             }
         }
-        offset += end as u64;
-        pending.drain(..end);
-        if n == 0 {
-            break;
+        self.offset += region.len() as u64;
+    }
+
+    fn finish(mut self) -> Index {
+        if self.offset > self.start {
+            self.index.sections.push(Section {
+                header: self.header,
+                name: self.name,
+                lines: self.start..self.offset,
+            });
         }
+        self.index.len = self.offset;
+        self.index
     }
-    if offset > start {
-        index.sections.push(Section {
-            header,
-            name,
-            lines: start..offset,
-        });
-    }
-    index.len = offset;
-    Ok(index)
 }
 
 /// Keys of a `[default]` profile that make SDKs take credentials from it before a container

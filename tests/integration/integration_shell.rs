@@ -68,7 +68,6 @@ fn another_tools_complete_variable_does_not_reach_eval() {
 /// `--help` and the completions: fresh, and clean for groff.
 #[test]
 fn committed_man_pages_are_fresh_and_render() {
-    use clap::CommandFactory;
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("completions/man");
     let fresh = tempfile::tempdir().unwrap();
     // clap_mangen::generate_to, with the version in every page's footer (subcommands have none).
@@ -80,6 +79,8 @@ fn committed_man_pages_are_fresh_and_render() {
             .generate_to(dir)
             .unwrap();
     }
+    use clap::CommandFactory;
+    // Built here rather than by cli::definition: without the help subcommand, which has no page.
     let mut cli = mfa_env::cli::Cli::command().disable_help_subcommand(true);
     cli.build();
     generate(&cli, fresh.path());
@@ -142,10 +143,9 @@ fn add_value_names_to_synopses(dir: &std::path::Path) {
         }
         out.push((format!("{file}.1"), cmd.clone()));
     }
-    use clap::CommandFactory;
     let mut pages = Vec::new();
     walk(
-        &mfa_env::cli::Cli::command(),
+        &mfa_env::cli::definition(),
         "mfa-env".to_string(),
         &mut pages,
     );
@@ -745,7 +745,6 @@ fn help_through_the_wrapper_names_it_and_says_the_role_rule_once() {
 /// export" or ends a default with a period.
 #[test]
 fn defaults_are_worded_one_way() {
-    use clap::CommandFactory;
     fn walk(cmd: &clap::Command, path: String, out: &mut Vec<(String, String, String)>) {
         for arg in cmd.get_arguments() {
             let help = arg
@@ -760,7 +759,7 @@ fn defaults_are_worded_one_way() {
         }
     }
     let mut args = Vec::new();
-    walk(&mfa_env::cli::Cli::command(), "mfa-env".into(), &mut args);
+    walk(&mfa_env::cli::definition(), "mfa-env".into(), &mut args);
     let chain = "[default: $AWS_PROFILE, then the live session's, then \"default\"]";
     for (path, id, help) in &args {
         assert!(!help.contains("as for export"), "{path} {id}: {help}");
