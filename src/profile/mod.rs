@@ -215,6 +215,8 @@ pub struct Profiles {
     set: ProfileSet,
     /// The environment the files were found with; settings such as `AWS_CA_BUNDLE` come from it.
     env: Env,
+    /// Its endpoint variables, read once.
+    endpoints: EndpointEnv,
 }
 
 const LONG_TERM_SUFFIX: &str = "-long-term";
@@ -362,6 +364,7 @@ impl Profiles {
         Ok(Profiles {
             set,
             env: env.clone(),
+            endpoints: EndpointEnv::read(env),
         })
     }
 
@@ -584,11 +587,11 @@ impl Profiles {
         if let Some(region) = &region {
             validate_region(region, name)?;
         }
-        let iam_endpoint_url = endpoint_url(&self.env, named, &self.set, "iam");
-        let signin_endpoint_url = endpoint_url(&self.env, named, &self.set, "signin");
-        let sso_endpoint_url = endpoint_url(&self.env, named, &self.set, "sso");
-        let endpoint_url = endpoint_url(&self.env, named, &self.set, "sts");
-        let ca_bundle = ca_bundle(&self.env, named);
+        let iam_endpoint_url = endpoint_url(&self.endpoints, named, &self.set, Service::Iam);
+        let signin_endpoint_url = endpoint_url(&self.endpoints, named, &self.set, Service::Signin);
+        let sso_endpoint_url = endpoint_url(&self.endpoints, named, &self.set, Service::Sso);
+        let endpoint_url = endpoint_url(&self.endpoints, named, &self.set, Service::Sts);
+        let ca_bundle = ca_bundle(&self.env, &self.endpoints, named);
         Ok(Resolved {
             name: name.to_string(),
             source_duration: parse_duration_key(
@@ -857,8 +860,8 @@ impl Profiles {
         let named = self.profile(name).or(self.long_term(name));
         Ok(StsPlace {
             region,
-            endpoint_url: endpoint_url(&self.env, named, &self.set, "sts"),
-            ca_bundle: ca_bundle(&self.env, named),
+            endpoint_url: endpoint_url(&self.endpoints, named, &self.set, Service::Sts),
+            ca_bundle: ca_bundle(&self.env, &self.endpoints, named),
         })
     }
 
@@ -896,8 +899,8 @@ impl Profiles {
             exists: self.exists(name),
             login_session: get("login_session"),
             region,
-            signin_endpoint_url: endpoint_url(&self.env, named, &self.set, "signin"),
-            ca_bundle: ca_bundle(&self.env, named),
+            signin_endpoint_url: endpoint_url(&self.endpoints, named, &self.set, Service::Signin),
+            ca_bundle: ca_bundle(&self.env, &self.endpoints, named),
             conflict,
         })
     }
@@ -1538,6 +1541,90 @@ mod tests {
             err.contains("gets its credentials from mfa-env itself")
                 && err.contains("give mfa-env the profile it wraps: 'work'"),
             "{err}"
+        );
+    }
+
+    /// Each service's endpoint and the CA bundle by the SDK's precedence, the environment read
+    /// once for all profiles: the service's variable, then `AWS_ENDPOINT_URL`, then the
+    /// profile's `services` section, then its `endpoint_url`; a blank variable is unset;
+    /// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`, when set, decides over the profile's setting.
+    #[test]
+    fn endpoints_follow_the_sdk_precedence() {
+        let config = "[profile a]\nmfa_serial = arn:aws:iam::123456789012:mfa/alice\n\
+                      endpoint_url = http://a-profile\nservices = s\nca_bundle = ~/ca.pem\n\
+                      [services s]\nsts =\n  endpoint_url = http://s-sts\n\
+                      [profile b]\nmfa_serial = arn:aws:iam::123456789012:mfa/bob\n\
+                      endpoint_url = http://b-profile\nignore_configured_endpoint_urls = true\n";
+        let credentials = "[a]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = s\n\
+                           [b]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = s\n";
+        let places = |vars: &[(&str, &str)]| {
+            let mut all = vec![
+                ("AWS_CONFIG_FILE", "/t/config"),
+                ("AWS_SHARED_CREDENTIALS_FILE", "/t/credentials"),
+                ("HOME", "/h"),
+            ];
+            all.extend_from_slice(vars);
+            let profiles =
+                Profiles::parse(&Env::from_slice(&all), &files(config, credentials), None).unwrap();
+            ["a", "b"].map(|name| {
+                let r = profiles.resolve(name).unwrap();
+                [
+                    r.endpoint_url,
+                    r.iam_endpoint_url,
+                    r.signin_endpoint_url,
+                    r.sso_endpoint_url,
+                    r.ca_bundle,
+                ]
+                .map(|v| v.unwrap_or_else(|| "-".into()))
+                .join(" ")
+            })
+        };
+        assert_eq!(
+            places(&[]),
+            [
+                "http://s-sts http://a-profile http://a-profile http://a-profile /h/ca.pem",
+                "- - - - -"
+            ]
+        );
+        assert_eq!(
+            places(&[
+                ("AWS_ENDPOINT_URL", "http://any"),
+                ("AWS_CA_BUNDLE", " /x.pem ")
+            ]),
+            [
+                "http://any http://any http://any http://any /x.pem",
+                "- - - - /x.pem"
+            ]
+        );
+        assert_eq!(
+            places(&[
+                ("AWS_ENDPOINT_URL", "http://any"),
+                ("AWS_ENDPOINT_URL_STS", "http://sts"),
+                ("AWS_ENDPOINT_URL_IAM", " "),
+                ("AWS_ENDPOINT_URL_SIGNIN", "http://signin"),
+                ("AWS_ENDPOINT_URL_SSO", "http://sso"),
+                ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "false"),
+            ]),
+            [
+                "http://sts http://any http://signin http://sso /h/ca.pem",
+                "http://sts http://any http://signin http://sso -"
+            ]
+        );
+        assert_eq!(
+            places(&[("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "false")])[1],
+            "http://b-profile http://b-profile http://b-profile http://b-profile -"
+        );
+        assert_eq!(
+            places(&[
+                ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", " TRUE "),
+                ("AWS_ENDPOINT_URL_STS", "http://sts"),
+            ])[0],
+            "- - - - /h/ca.pem"
+        );
+        // Blank: unset, so b's own setting holds.
+        assert_eq!(
+            places(&[("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "  ")])[1],
+            "- - - - -"
         );
     }
 
