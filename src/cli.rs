@@ -52,8 +52,20 @@ pub struct Cli {
     #[command(flatten)]
     pub export: ExportArgs,
 
+    /// `-v` at any level of the command line (`crate::parse` reads it from each command's own
+    /// flag).
+    #[arg(skip)]
+    pub verbose: bool,
+}
+
+// `-v/--verbose`, a flag of every command. Not one `global` flag: clap copies a global argument
+// into all sixteen subcommands at every start (a twentieth of a cached `exec`'s page faults),
+// where each command's own is defined only when that command runs. A plain comment, as for
+// AuthArgs: a doc comment would become the about of each command that flattens it.
+#[derive(Debug, Args, Clone, Copy, Default)]
+pub struct Verbose {
     /// Say on stderr what is resolved, cached and called (never a secret).
-    #[arg(short, long, global = true)]
+    #[arg(short, long)]
     pub verbose: bool,
 }
 
@@ -390,6 +402,9 @@ pub struct ExportArgs {
     /// from the endpoint.
     #[arg(long, hide = true)]
     pub expiry_only: bool,
+
+    #[command(flatten)]
+    pub verbose: Verbose,
 }
 
 #[derive(Debug, Args)]
@@ -418,6 +433,9 @@ pub struct ExecArgs {
     /// session, without a code) instead of putting keys in the environment [env: MFA_ENV_SERVER=1].
     #[arg(long)]
     pub server: bool,
+
+    #[command(flatten)]
+    pub verbose: Verbose,
 }
 
 #[derive(Debug, Args)]
@@ -437,6 +455,9 @@ pub struct ShellArgs {
     /// session, without a code) instead of putting keys in the environment [env: MFA_ENV_SERVER=1].
     #[arg(long)]
     pub server: bool,
+
+    #[command(flatten)]
+    pub verbose: Verbose,
 }
 
 #[derive(Debug, Args)]
@@ -449,6 +470,9 @@ pub struct StatusArgs {
     /// 0 either way): for prompts that cannot compute it themselves (tcsh, elvish, starship).
     #[arg(long)]
     pub prompt: bool,
+
+    #[command(flatten)]
+    pub verbose: Verbose,
 }
 
 #[derive(Debug, Args)]
@@ -456,6 +480,9 @@ pub struct UnsetArgs {
     /// Shell to print code for [default: the calling shell, then $SHELL, then sh]
     #[arg(short, long, value_enum)]
     pub shell: Option<Shell>,
+
+    #[command(flatten)]
+    pub verbose: Verbose,
 }
 
 #[derive(Debug, Args)]
@@ -466,6 +493,9 @@ pub struct CredentialProcessArgs {
     /// Print the credentials even when stdout is a terminal.
     #[arg(long)]
     pub reveal: bool,
+
+    #[command(flatten)]
+    pub verbose: Verbose,
 }
 
 const LOGIN_NOTES: &str = "\
@@ -500,6 +530,9 @@ pub struct LoginArgs {
     /// Write the change to the config file without asking.
     #[arg(long)]
     pub yes: bool,
+
+    #[command(flatten)]
+    pub verbose: Verbose,
 }
 
 #[derive(Debug, Args)]
@@ -532,6 +565,9 @@ pub struct ConsoleArgs {
     /// Sign out of the console first, so that this role replaces the session the browser holds.
     #[arg(long)]
     pub logout_first: bool,
+
+    #[command(flatten)]
+    pub verbose: Verbose,
 }
 
 /// The consoles most often opened, for completion (any service name is accepted).
@@ -590,6 +626,9 @@ pub struct ListArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+
+    #[command(flatten)]
+    pub verbose: Verbose,
 }
 
 #[derive(Debug, Args)]
@@ -605,6 +644,9 @@ pub struct LogoutArgs {
     /// Forget every cached session.
     #[arg(long)]
     pub all: bool,
+
+    #[command(flatten)]
+    pub verbose: Verbose,
 }
 
 #[derive(Debug, Args)]
@@ -612,6 +654,9 @@ pub struct LogoutArgs {
 pub struct KeysArgs {
     #[command(subcommand)]
     pub command: KeysCommand,
+
+    #[command(flatten)]
+    pub verbose: Verbose,
 }
 
 const KEYS_RULE: &str = "\
@@ -658,6 +703,9 @@ pub struct KeysStoreArgs {
     /// terminal to ask on, keys already stored are replaced only with --yes).
     #[arg(long)]
     pub yes: bool,
+
+    #[command(flatten)]
+    pub verbose: Verbose,
 }
 
 #[derive(Debug, Args)]
@@ -676,6 +724,9 @@ pub struct KeysRemoveArgs {
     /// deleted without --yes).
     #[arg(long)]
     pub yes: bool,
+
+    #[command(flatten)]
+    pub verbose: Verbose,
 }
 
 #[derive(Debug, Args)]
@@ -699,6 +750,9 @@ pub struct KeysRotateArgs {
         hide_env_values = true
     )]
     pub token_code: Option<String>,
+
+    #[command(flatten)]
+    pub verbose: Verbose,
 }
 
 #[derive(Debug, Args)]
@@ -730,6 +784,9 @@ pub struct SetupArgs {
     /// prompt shows it too).
     #[arg(long)]
     pub show_secret: bool,
+
+    #[command(flatten)]
+    pub verbose: Verbose,
 }
 
 /// The profile of a command that needs one: clap requires PROFILE or `--profile`.
@@ -770,6 +827,9 @@ optional_profile!(
 pub struct DeviceArgs {
     #[command(subcommand)]
     pub command: DeviceCommand,
+
+    #[command(flatten)]
+    pub verbose: Verbose,
 }
 
 #[derive(Debug, Subcommand)]
@@ -789,6 +849,9 @@ pub struct DeviceListArgs {
     #[arg(long = "profile", value_name = "PROFILE", help = PROFILE_OPTION,
           conflicts_with = "profile", add = ArgValueCandidates::new(profile_candidates))]
     pub profile_option: Option<String>,
+
+    #[command(flatten)]
+    pub verbose: Verbose,
 }
 
 #[derive(Debug, Args)]
@@ -818,6 +881,9 @@ pub struct DeviceRemoveArgs {
         hide_env_values = true
     )]
     pub token_code: Option<String>,
+
+    #[command(flatten)]
+    pub verbose: Verbose,
 }
 
 #[derive(Debug, Args)]
@@ -829,6 +895,9 @@ pub struct DoctorArgs {
     #[arg(long = "profile", value_name = "PROFILE", help = PROFILE_OPTION,
           conflicts_with = "profile", add = ArgValueCandidates::new(profile_candidates))]
     pub profile_option: Option<String>,
+
+    #[command(flatten)]
+    pub verbose: Verbose,
 }
 
 #[derive(Debug, Args)]
@@ -861,6 +930,9 @@ pub struct PolicyArgs {
     /// cloudformation: the role's name (the group is NAME-users) [default: MfaRole]
     #[arg(long, value_name = "NAME")]
     pub role: Option<String>,
+
+    #[command(flatten)]
+    pub verbose: Verbose,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -880,6 +952,9 @@ pub struct InitArgs {
     /// Name of the function the integration defines.
     #[arg(long, default_value = "mfa", value_name = "NAME", value_parser = parse_function_name)]
     pub cmd: String,
+
+    #[command(flatten)]
+    pub verbose: Verbose,
 }
 
 fn parse_function_name(s: &str) -> Result<String, String> {
@@ -906,6 +981,9 @@ pub struct WrapArgs {
     /// The wrapper's arguments, as the user typed them.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub args: Vec<String>,
+
+    #[command(flatten)]
+    pub verbose: Verbose,
 }
 
 #[derive(Debug, Args)]
@@ -913,4 +991,7 @@ pub struct CompletionsArgs {
     /// The shell to print the completion script for.
     #[arg(value_enum)]
     pub shell: CompletionShell,
+
+    #[command(flatten)]
+    pub verbose: Verbose,
 }

@@ -79,9 +79,12 @@ pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Cli, 
             args.remove(1);
         }
     }
-    let parsed = command
-        .try_get_matches_from_mut(&args)
-        .and_then(|mut m| Cli::from_arg_matches_mut(&mut m).map_err(|e| e.format(&mut command)));
+    let parsed = command.try_get_matches_from_mut(&args).and_then(|mut m| {
+        let verbose = verbose_in(&m);
+        Cli::from_arg_matches_mut(&mut m)
+            .map(|cli| Cli { verbose, ..cli })
+            .map_err(|e| e.format(&mut command))
+    });
     match parsed {
         Ok(cli) => Ok(cli),
         Err(e) => {
@@ -113,6 +116,17 @@ pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Cli, 
 /// name are the command's (the top level's own options are `export`'s, so clap would take the
 /// name for a profile). When the first word that is not an option (nor an option's value) names
 /// a subcommand, the options before it move after it.
+/// Whether `-v` was given to the command or to any subcommand on the way (each has its own).
+fn verbose_in(matches: &clap::ArgMatches) -> bool {
+    let mut at = Some(matches);
+    let mut verbose = false;
+    while let Some(m) = at {
+        verbose |= matches!(m.try_get_one::<bool>("verbose"), Ok(Some(true)));
+        at = m.subcommand().map(|(_, sub)| sub);
+    }
+    verbose
+}
+
 fn move_options_after_the_subcommand(command: &clap::Command, args: &mut Vec<std::ffi::OsString>) {
     let takes_value = |word: &str| {
         command.get_arguments().any(|a| {
@@ -247,6 +261,36 @@ mod tests {
         let cli = super::parse(["mfa-env", "-v", "list", "--json"].map(Into::into)).expect("list");
         assert!(cli.verbose);
         assert!(matches!(cli.command, Some(crate::cli::Command::List(_))));
+        // -v wherever it is given: each command has its own, nested ones too.
+        for line in [
+            &["mfa-env", "work", "-v"][..],
+            &["mfa-env", "--verbose", "work"],
+            &["mfa-env", "exec", "-v", "work", "--", "env"],
+            &["mfa-env", "keys", "-v", "rotate", "work"],
+            &["mfa-env", "keys", "rotate", "work", "--verbose"],
+            &["mfa-env", "device", "remove", "work", "-v"],
+        ] {
+            let cli = super::parse(line.iter().map(Into::into)).expect("parses");
+            assert!(cli.verbose, "{line:?}");
+        }
+        for line in [
+            &["mfa-env", "work"][..],
+            &["mfa-env", "keys", "rotate", "work"],
+        ] {
+            let cli = super::parse(line.iter().map(Into::into)).expect("parses");
+            assert!(!cli.verbose, "{line:?}");
+        }
+        // Every subcommand, nested ones included, takes it.
+        fn walk(cmd: &clap::Command, path: String) {
+            assert!(
+                cmd.get_arguments().any(|a| a.get_long() == Some("verbose")),
+                "{path}"
+            );
+            for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+                walk(sub, format!("{path} {}", sub.get_name()));
+            }
+        }
+        walk(&crate::cli::definition(), "mfa-env".into());
         // An unknown option of a subcommand is refused with the subcommand's suggestion.
         use clap::CommandFactory;
         let err = crate::cli::Cli::command()
