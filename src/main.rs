@@ -1,5 +1,65 @@
+// On glibc the program starts at its own `main` rather than std's: std's start-up spends more on
+// every run than a cached session's whole lookup does (bench/RESULTS.md), nearly all of it in
+// one thing mfa-env does without: a handler that turns a stack overflow into a message instead
+// of a plain SIGSEGV. To place it, std asks glibc where the main thread's stack ends, and glibc
+// finds out by reading and sscanf-ing /proc/self/maps (four system calls, the kernel writing out
+// every mapping, ~90,000 instructions), then maps a signal stack. The rest of std's start-up is
+// kept, below; the arguments need nothing, as glibc hands them to std's own constructor
+// (`std::env::args_os` works before and without `main`). Elsewhere (musl, macOS, Windows) std
+// takes its arguments in its start-up, so it keeps its own `main`; the static release binary
+// does not have the glibc cost anyway. tests/integration/startup.rs checks each kept step.
+#![cfg_attr(all(target_os = "linux", target_env = "gnu"), no_main)]
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn main() {
     std::process::exit(mfa_env::run());
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[no_mangle]
+extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> libc::c_int {
+    // SAFETY: called once, first, on the only thread, as std's own start-up is.
+    unsafe { start_up() };
+    // exit() runs std's clean-up: stdout's buffer is flushed, as after std's `main`.
+    std::process::exit(mfa_env::run());
+}
+
+/// What std's start-up does on Linux and mfa-env keeps (library/std/src/sys/pal/unix/mod.rs):
+///
+/// - A closed stdin, stdout or stderr is opened on /dev/null, so no file opened later (the cache,
+///   a config written by setup) takes its number and receives what was meant for the stream.
+/// - SIGPIPE is ignored: a closed stdout is an error mfa-env ends on quietly (`Exit::StdoutClosed`)
+///   rather than a signal, and the endpoint outlives a client that hangs up. std's `Command`
+///   restores the default for the programs mfa-env starts, as it does after std's start-up.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+unsafe fn start_up() {
+    let mut fds = [0, 1, 2].map(|fd| libc::pollfd {
+        fd,
+        events: 0,
+        revents: 0,
+    });
+    let closed: [bool; 3] = loop {
+        // SAFETY: three valid pollfd structures, a zero timeout.
+        if unsafe { libc::poll(fds.as_mut_ptr(), 3, 0) } != -1 {
+            break fds.map(|p| p.revents & libc::POLLNVAL != 0);
+        }
+        match std::io::Error::last_os_error().raw_os_error() {
+            Some(libc::EINTR) => continue,
+            // poll refused (no memory, too many descriptors): ask about each one instead.
+            // SAFETY: F_GETFD on a number only reads its flags.
+            _ => break [0, 1, 2].map(|fd| unsafe { libc::fcntl(fd, libc::F_GETFD) } == -1),
+        }
+    };
+    for (fd, closed) in (0..).zip(closed) {
+        // The lowest free number is the closed stream's, as the ones before it are open.
+        // SAFETY: a constant path; the descriptor is kept for the process's lifetime.
+        if closed && unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) } != fd {
+            // As std does: without the stream, writing to it could reach another file.
+            std::process::abort();
+        }
+    }
+    // SAFETY: setting a signal's disposition to ignore, before any thread exists.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
 }
 
 // Start-up on glibc: a cache hit does little more than start, so what the dynamic loader maps on
