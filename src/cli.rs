@@ -78,6 +78,17 @@ pub fn definition() -> clap::Command {
     cli
 }
 
+/// The parser for a command line whose first word names a subcommand (`mfa-env exec work -- …`,
+/// each `credential_process` call): the subcommands without the top level's own arguments
+/// (export's, for `mfa-env PROFILE`), which such a line never reaches; defining, defaulting and
+/// dropping them was a tenth of a cached `exec`'s instructions. A subcommand takes nothing else
+/// from the top level but its name (usage says `mfa-env exec`): a test parses and renders every
+/// subcommand both ways.
+pub fn named() -> clap::Command {
+    use clap::Subcommand;
+    Command::augment_subcommands(clap::Command::new("mfa-env"))
+}
+
 /// Each subcommand's arguments are defined when it is the one run (`defer`): a command line
 /// builds one subcommand, not all sixteen (a third of a cached `exec`'s work was clap setting up
 /// the others). Whatever walks the definition builds it first (`Command::build`).

@@ -61,29 +61,50 @@ pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Cli, 
         && args
             .get(1)
             .is_some_and(|a| ["export", "unset", "off"].iter().any(|s| a == s));
-    let mut command = Cli::command();
-    move_options_after_the_subcommand(&command, &mut args);
+    // `mfa --help` arrives as `export --shell SH --help`: the wrapper's help is the top-level
+    // one (its profile, its options and the subcommands it passes on).
+    let wrapper_help = wrapper.is_some()
+        && args.get(1).is_some_and(|a| a == "export")
+        && args
+            .iter()
+            .skip(1)
+            .take_while(|a| *a != "--")
+            .any(|a| a == "-h" || a == "--help");
+    // The first word names a subcommand (`exec`, `credential-process`: the hot paths): the
+    // top level's own arguments are never reached, so the parser is built without them.
+    let named = !wrapper_help
+        && args
+            .get(1)
+            .and_then(|a| a.to_str())
+            .is_some_and(<Command as clap::Subcommand>::has_subcommand);
+    let mut command = if named {
+        cli::named()
+    } else {
+        let command = Cli::command();
+        move_options_after_the_subcommand(&command, &mut args);
+        command
+    };
     if let Some(name) = &wrapper {
         // Help and usage name what the user typed: `mfa`, not mfa-env.
         command = command
             .bin_name(name)
             .after_help(cli::AFTER_HELP.replace("mfa-env", name));
-        // `mfa --help` arrives as `export --shell SH --help`: the wrapper's help is the
-        // top-level one (its profile, its options and the subcommands it passes on).
-        let asks_help = args
-            .iter()
-            .skip(1)
-            .take_while(|a| *a != "--")
-            .any(|a| a == "-h" || a == "--help");
-        if asks_help && args.get(1).is_some_and(|a| a == "export") {
+        if wrapper_help {
             args.remove(1);
         }
     }
     let parsed = command.try_get_matches_from_mut(&args).and_then(|mut m| {
         let verbose = verbose_in(&m);
-        Cli::from_arg_matches_mut(&mut m)
-            .map(|cli| Cli { verbose, ..cli })
-            .map_err(|e| e.format(&mut command))
+        let cli = if named {
+            Command::from_arg_matches_mut(&mut m).map(|command| Cli {
+                command: Some(command),
+                export: cli::ExportArgs::default(),
+                verbose,
+            })
+        } else {
+            Cli::from_arg_matches_mut(&mut m).map(|cli| Cli { verbose, ..cli })
+        };
+        cli.map_err(|e| e.format(&mut command))
     });
     match parsed {
         Ok(cli) => Ok(cli),
@@ -297,6 +318,114 @@ mod tests {
             .try_get_matches_from(["mfa-env", "list", "--jsn"])
             .expect_err("refused");
         assert!(err.to_string().contains("--json"), "{err}");
+    }
+
+    /// A command line whose first word names a subcommand is parsed without the top level's own
+    /// arguments (`cli::named`): for every subcommand, nested ones included, and a spread of
+    /// lines (none, help, a profile, options, an unknown option, a missing value, `-v`), both
+    /// parsers give the same result or the same error, word for word, with the wrapper's name
+    /// too; and `parse` takes that path exactly when the first word names a subcommand.
+    #[test]
+    fn a_line_naming_a_subcommand_parses_as_with_the_whole_top_level() {
+        use crate::cli::Cli;
+        use clap::{CommandFactory, FromArgMatches};
+        fn outcome(mut command: clap::Command, line: &[String], named: bool) -> String {
+            match command.try_get_matches_from_mut(line) {
+                Ok(mut m) => {
+                    let cli = if named {
+                        crate::cli::Command::from_arg_matches_mut(&mut m).map(|c| Cli {
+                            command: Some(c),
+                            export: crate::cli::ExportArgs::default(),
+                            verbose: false,
+                        })
+                    } else {
+                        Cli::from_arg_matches_mut(&mut m)
+                    };
+                    match cli {
+                        Ok(cli) => format!("{cli:?}"),
+                        Err(e) => format!("{:?}: {}", e.kind(), e.format(&mut command).render()),
+                    }
+                }
+                Err(e) => format!("{:?}: {}", e.kind(), e.render()),
+            }
+        }
+        let mut paths = Vec::new();
+        fn walk(cmd: &clap::Command, path: Vec<String>, paths: &mut Vec<Vec<String>>) {
+            for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+                let mut p = path.clone();
+                p.push(sub.get_name().to_string());
+                paths.push(p.clone());
+                walk(sub, p, paths);
+            }
+        }
+        walk(&crate::cli::definition(), Vec::new(), &mut paths);
+        assert!(paths.len() > 19, "{paths:?}");
+        let tails: [&[&str]; 12] = [
+            &[],
+            &["--help"],
+            &["-h"],
+            &["work"],
+            &["work", "-v"],
+            &["--profile", "work"],
+            &["work", "--shell", "fish", "-t", "123456"],
+            &["--no-such-option"],
+            &["--duration"],
+            &["work", "--", "env", "-i"],
+            &["a", "b", "c"],
+            &["work", "--json", "--yes", "--remote"],
+        ];
+        let (mut compared, mut parsed) = (0, 0);
+        for path in &paths {
+            for tail in tails {
+                let line: Vec<String> = std::iter::once("mfa-env")
+                    .chain(path.iter().map(String::as_str))
+                    .chain(tail.iter().copied())
+                    .map(String::from)
+                    .collect();
+                for bin in [None, Some("mfa")] {
+                    let (mut full, mut named) = (Cli::command(), crate::cli::named());
+                    if let Some(name) = bin {
+                        full = full.bin_name(name);
+                        named = named.bin_name(name);
+                    }
+                    assert_eq!(
+                        outcome(named, &line, true),
+                        outcome(full, &line, false),
+                        "{line:?} ({bin:?})"
+                    );
+                    compared += 1;
+                }
+            }
+            // parse() itself takes the path and gives the same command.
+            let line: Vec<std::ffi::OsString> = std::iter::once("mfa-env")
+                .chain(path.iter().map(String::as_str))
+                .chain(["work", "-v"])
+                .map(Into::into)
+                .collect();
+            // (parse exits on an error: only lines the whole parser takes.)
+            let full = Cli::command()
+                .try_get_matches_from(&line)
+                .ok()
+                .and_then(|m| Cli::from_arg_matches(&m).ok());
+            if let Some(mut full) = full {
+                let cli = super::parse(line.clone()).expect("parses");
+                full.verbose = true;
+                assert_eq!(format!("{cli:?}"), format!("{full:?}"), "{line:?}");
+                parsed += 1;
+            }
+        }
+        assert_eq!(compared, paths.len() * tails.len() * 2);
+        assert!(parsed > 10, "{parsed}");
+        // The top level's own lines are not subcommands: `mfa-env work`, `mfa-env help exec`.
+        assert!(!<crate::cli::Command as clap::Subcommand>::has_subcommand(
+            "work"
+        ));
+        assert!(!<crate::cli::Command as clap::Subcommand>::has_subcommand(
+            "help"
+        ));
+        assert!(<crate::cli::Command as clap::Subcommand>::has_subcommand(
+            "credential-process"
+        ));
     }
 
     #[test]
