@@ -8,14 +8,15 @@
 // (`std::env::args_os` works before and without `main`). Elsewhere (musl, macOS, Windows) std
 // takes its arguments in its start-up, so it keeps its own `main`; the static release binary
 // does not have the glibc cost anyway. tests/integration/startup.rs checks each kept step.
-#![cfg_attr(all(target_os = "linux", target_env = "gnu"), no_main)]
+// (Not in the unit-test build of this file, whose `main` is the test harness's.)
+#![cfg_attr(all(target_os = "linux", target_env = "gnu", not(test)), no_main)]
 
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+#[cfg(any(not(all(target_os = "linux", target_env = "gnu")), test))]
 fn main() {
     std::process::exit(mfa_env::run());
 }
 
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[cfg(all(target_os = "linux", target_env = "gnu", not(test)))]
 #[no_mangle]
 extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> libc::c_int {
     // SAFETY: called once, first, on the only thread, as std's own start-up is.
@@ -31,7 +32,7 @@ extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> lib
 /// - SIGPIPE is ignored: a closed stdout is an error mfa-env ends on quietly (`Exit::StdoutClosed`)
 ///   rather than a signal, and the endpoint outlives a client that hangs up. std's `Command`
 ///   restores the default for the programs mfa-env starts, as it does after std's start-up.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[cfg(all(target_os = "linux", target_env = "gnu", not(test)))]
 unsafe fn start_up() {
     let mut fds = [0, 1, 2].map(|fd| libc::pollfd {
         fd,
